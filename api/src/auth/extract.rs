@@ -1,0 +1,152 @@
+//! Extractors for authenticated callers. A handler states who may call it by the type of one
+//! argument: [`UserCaller`], [`CounselorCaller`], [`AdminCaller`], or [`Caller`] for any
+//! logged-in role, `Option<Caller>` for routes open to everyone.
+//!
+//! Staff extractors re-read the account on every request, so that disabling a counselor or
+//! demoting an admin takes effect at once rather than when their access token expires.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use uuid::Uuid;
+use xinli_domain::account::{Role, Staff, StaffRole};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// Any authenticated caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub id: Uuid,
+    pub role: Role,
+}
+
+/// A resident or worker logged in through WeChat (role `user`).
+#[derive(Debug, Clone, Copy)]
+pub struct UserCaller {
+    pub id: Uuid,
+}
+
+/// An enabled counselor account.
+#[derive(Debug, Clone)]
+pub struct CounselorCaller(pub Staff);
+
+/// An enabled admin account.
+#[derive(Debug, Clone)]
+pub struct AdminCaller(pub Staff);
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("AppState missing from app data"))
+}
+
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(ApiError::new(ErrorCode::TokenInvalid)),
+    }
+}
+
+fn caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = bearer(req)? else {
+        return Ok(None);
+    };
+    let verified = state(req)?.tokens.verify(&token)?;
+    Ok(Some(Caller {
+        id: verified.id,
+        role: verified.role,
+    }))
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))))
+    }
+}
+
+impl FromRequest for UserCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match caller(req) {
+            Ok(Some(Caller { id, role: Role::User })) => Ok(UserCaller { id }),
+            Ok(Some(_)) => Err(ApiError::forbidden()),
+            Ok(None) => Err(ApiError::new(ErrorCode::Unauthenticated)),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+/// Loads the staff account behind the token and checks it is enabled and has `role`.
+fn staff_with_role(
+    req: &HttpRequest,
+    role: StaffRole,
+) -> Pin<Box<dyn Future<Output = Result<Staff, ApiError>>>> {
+    let found = caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated)));
+    let state = state(req);
+    Box::pin(async move {
+        let caller = found?;
+        if caller.role != role.role() {
+            return Err(ApiError::forbidden());
+        }
+        let staff = state?
+            .staff
+            .find_by_id(caller.id)
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
+        if staff.disabled {
+            return Err(ApiError::new(ErrorCode::AccountDisabled));
+        }
+        if staff.role != role {
+            return Err(ApiError::forbidden());
+        }
+        Ok(staff)
+    })
+}
+
+impl FromRequest for CounselorCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let fut = staff_with_role(req, StaffRole::Counselor);
+        Box::pin(async move { fut.await.map(CounselorCaller) })
+    }
+}
+
+impl FromRequest for AdminCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let fut = staff_with_role(req, StaffRole::Admin);
+        Box::pin(async move { fut.await.map(AdminCaller) })
+    }
+}
+
+/// The client's address, for per-client limits. `X-Forwarded-For` is only believed when the
+/// operator says a proxy sets it.
+pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(ip) = req.connection_info().realip_remote_addr()
+    {
+        return ip.to_owned();
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

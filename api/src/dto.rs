@@ -1,0 +1,115 @@
+//! DTO pieces shared by several route modules: paging, timestamps, enumerations.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use xinli_domain::account::{AudienceGroup, StaffRole};
+use xinli_domain::page::Page;
+
+/// Timestamps leave the API in China Standard Time (`+08:00`, no daylight saving), the time
+/// the people using the service live in.
+pub fn cst(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    // 8 h is always a valid offset; the fallback is never taken.
+    let offset = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix());
+    t.with_timezone(&offset)
+}
+
+use chrono::Offset;
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Number of matching items on all pages.
+    #[schema(example = 42)]
+    pub total: u64,
+    #[schema(example = 1)]
+    pub page: u64,
+    #[schema(example = 20)]
+    pub page_size: u64,
+}
+
+impl<T: ToSchema> Paged<T> {
+    pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
+        let request = page.request;
+        let total = page.total;
+        Self {
+            items: page.items.into_iter().map(f).collect(),
+            total,
+            page: request.page,
+            page_size: request.page_size,
+        }
+    }
+}
+
+/// The population someone belongs to: `general` 全人群, `worker` 职工, `youth` 青少年,
+/// `elderly` 老年人, `perinatal` 孕产妇.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    General,
+    Worker,
+    Youth,
+    Elderly,
+    Perinatal,
+}
+
+impl From<AudienceGroup> for Audience {
+    fn from(a: AudienceGroup) -> Self {
+        match a {
+            AudienceGroup::General => Audience::General,
+            AudienceGroup::Worker => Audience::Worker,
+            AudienceGroup::Youth => Audience::Youth,
+            AudienceGroup::Elderly => Audience::Elderly,
+            AudienceGroup::Perinatal => Audience::Perinatal,
+        }
+    }
+}
+
+impl From<Audience> for AudienceGroup {
+    fn from(a: Audience) -> Self {
+        match a {
+            Audience::General => AudienceGroup::General,
+            Audience::Worker => AudienceGroup::Worker,
+            Audience::Youth => AudienceGroup::Youth,
+            Audience::Elderly => AudienceGroup::Elderly,
+            Audience::Perinatal => AudienceGroup::Perinatal,
+        }
+    }
+}
+
+/// A staff account's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRoleName {
+    Counselor,
+    Admin,
+}
+
+impl From<StaffRole> for StaffRoleName {
+    fn from(r: StaffRole) -> Self {
+        match r {
+            StaffRole::Counselor => StaffRoleName::Counselor,
+            StaffRole::Admin => StaffRoleName::Admin,
+        }
+    }
+}
+
+impl From<StaffRoleName> for StaffRole {
+    fn from(r: StaffRoleName) -> Self {
+        match r {
+            StaffRoleName::Counselor => StaffRole::Counselor,
+            StaffRoleName::Admin => StaffRole::Admin,
+        }
+    }
+}
+
+/// For PATCH bodies: tells an absent field (`None`, keep) from an explicit `null`
+/// (`Some(None)`, clear). Use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,310 @@
+//! The one error type of the HTTP layer and the table of stable error codes.
+//!
+//! Every 4xx/5xx answer has the body [`ErrorBody`]: a stable snake_case `code` for programs,
+//! a Chinese `message` the mini-program can show as is, the `request_id` to quote to support,
+//! and, for validation errors, `details` per field. A new error condition is a new row in
+//! [`ErrorCode`]: its status and message live there and nowhere else.
+
+use std::fmt;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use xinli_domain::wechat::WechatError;
+use xinli_domain::{FieldError, RepoError, ValidationError};
+
+use crate::request_context;
+
+macro_rules! error_codes {
+    ($( $(#[$meta:meta])* $variant:ident => ($status:expr, $code:literal, $message:literal), )+) => {
+        /// Stable, machine-readable error codes. Programs branch on these; the wording of
+        /// `message` may improve over time, the codes do not change.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $( $(#[$meta])* $variant, )+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => $status,)+ }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            /// The default Chinese message shown to the user.
+            pub fn message(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $message,)+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The request could not be understood (bad query string, bad header).
+    BadRequest => (StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确，请检查后重试"),
+    /// The body is not valid JSON.
+    MalformedJson => (StatusCode::BAD_REQUEST, "malformed_json", "请求内容不是有效的 JSON"),
+    /// The body or query parsed, but a field is missing, of the wrong type or out of range;
+    /// `details` names each field.
+    ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "提交的内容有误，请检查后重试"),
+    /// No bearer token was sent.
+    Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录"),
+    /// The access token has expired: refresh it with the refresh token.
+    TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired", "登录已过期，请重新登录"),
+    /// The access token is malformed, forged or of another algorithm.
+    TokenInvalid => (StatusCode::UNAUTHORIZED, "token_invalid", "登录状态无效，请重新登录"),
+    /// Wrong username or password (deliberately not saying which).
+    InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials", "用户名或密码错误"),
+    /// The refresh token is unknown, expired, revoked or was already used.
+    InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token", "登录已失效，请重新登录"),
+    /// The staff account has been disabled by an admin.
+    AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled", "该账号已停用，请联系管理员"),
+    /// The caller's role may not use this route.
+    Forbidden => (StatusCode::FORBIDDEN, "forbidden", "没有权限执行此操作"),
+    /// The record does not exist or is not the caller's (ids cannot be probed).
+    NotFound => (StatusCode::NOT_FOUND, "not_found", "请求的内容不存在"),
+    /// No route has this path.
+    RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "请求的接口不存在"),
+    /// The path exists but not with this method; the `Allow` header lists the methods.
+    MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "该接口不支持此请求方法"),
+    /// The username is already taken by another staff account.
+    UsernameTaken => (StatusCode::CONFLICT, "username_taken", "该用户名已被使用"),
+    /// An admin tried to disable or demote their own account.
+    CannotModifySelf => (StatusCode::CONFLICT, "cannot_modify_self", "不能停用自己的账号或取消自己的管理员权限"),
+    /// The body is larger than 1 MiB.
+    PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过大"),
+    /// The body is not `application/json`.
+    UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请求内容须为 JSON（Content-Type: application/json）"),
+    /// Too many attempts; the `Retry-After` header says when to try again.
+    TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "操作过于频繁，请稍后再试"),
+    /// WeChat says the login code is invalid or already used (errcode 40029, 40163).
+    WechatCodeInvalid => (StatusCode::BAD_REQUEST, "wechat_code_invalid", "微信登录凭证无效或已过期，请重新进入小程序"),
+    /// WeChat limits this user's login frequency (errcode 45011).
+    WechatRateLimited => (StatusCode::TOO_MANY_REQUESTS, "wechat_rate_limited", "登录过于频繁，请稍后再试"),
+    /// WeChat's risk control blocks this user (errcode 40226).
+    WechatUserBlocked => (StatusCode::FORBIDDEN, "wechat_user_blocked", "该微信账号暂时无法登录，请稍后再试或改用热线电话求助"),
+    /// WeChat is busy (errcode -1); try again in a moment.
+    WechatBusy => (StatusCode::SERVICE_UNAVAILABLE, "wechat_busy", "微信服务繁忙，请稍后再试"),
+    /// WeChat could not be reached in time.
+    WechatUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "wechat_unavailable", "暂时无法连接微信服务，请稍后再试"),
+    /// WeChat answered with an unexpected error.
+    WechatFailed => (StatusCode::BAD_GATEWAY, "wechat_failed", "微信登录暂时出现问题，请稍后再试"),
+    /// This deployment has no WeChat credentials configured.
+    WechatNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "wechat_not_configured", "微信登录暂未开通"),
+    /// A dependency (database, cache) does not answer.
+    ServiceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "服务暂时不可用，请稍后再试"),
+    /// Something failed on our side; the cause is logged under the request id.
+    #[serde(rename = "internal_error")]
+    Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "服务暂时出了点问题，请稍后再试"),
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "code": "validation_failed",
+    "message": "提交的内容有误，请检查后重试",
+    "request_id": "0193a5d2-7c1e-7b6a-9f0e-2d4c1b8a9e01",
+    "details": [{"field": "nickname", "message": "昵称不能超过 32 个字"}]
+}))]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    /// Chinese, written for the person using the mini-program.
+    pub message: String,
+    /// Also in the `x-request-id` header; quote it when reporting a problem.
+    pub request_id: String,
+    /// For `validation_failed`: one entry per offending field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<FieldErrorBody>>,
+}
+
+/// One field's problem.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"field": "answers[3]", "message": "选项序号超出范围"}))]
+pub struct FieldErrorBody {
+    /// Path of the field in the request, for example `nickname` or `answers[3]`.
+    pub field: String,
+    pub message: String,
+}
+
+impl From<FieldError> for FieldErrorBody {
+    fn from(e: FieldError) -> Self {
+        Self {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+/// An error on its way to becoming an HTTP answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    message: Option<String>,
+    details: Option<Vec<FieldError>>,
+    retry_after: Option<Duration>,
+    allow: Option<String>,
+}
+
+/// Marks a response rendered from [`ApiError`], so that the request-context middleware can
+/// recognise answers that still need the uniform body (actix's own plain-text errors).
+#[derive(Debug, Clone, Copy)]
+pub struct Rendered;
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: None,
+            details: None,
+            retry_after: None,
+            allow: None,
+        }
+    }
+
+    /// A more specific Chinese message than the code's default.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    pub fn allow(mut self, methods: String) -> Self {
+        self.allow = Some(methods);
+        self
+    }
+
+    /// Field-level details; used by `validation_failed` and by readiness failures.
+    pub fn with_details(mut self, errors: ValidationError) -> Self {
+        self.details = Some(errors.0);
+        self
+    }
+
+    pub fn validation(errors: ValidationError) -> Self {
+        Self::new(ErrorCode::ValidationFailed).with_details(errors)
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(ValidationError::single(field, message))
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(ErrorCode::Forbidden)
+    }
+
+    /// An internal failure. The cause is logged here, inside the request's span (so with its
+    /// request id), and never reaches the response.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "internal error");
+        Self::new(ErrorCode::Internal)
+    }
+
+    pub fn message(&self) -> &str {
+        self.message.as_deref().unwrap_or(self.code.message())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = ErrorBody {
+            code: self.code,
+            message: self.message().to_owned(),
+            request_id: request_context::current_request_id().unwrap_or_default(),
+            details: self
+                .details
+                .clone()
+                .map(|d| d.into_iter().map(FieldErrorBody::from).collect()),
+        };
+        let mut res = HttpResponse::build(self.code.status());
+        if let Some(after) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, after.as_secs().max(1).to_string()));
+        }
+        if let Some(allow) = &self.allow
+            && let Ok(v) = HeaderValue::from_str(allow)
+        {
+            res.insert_header((header::ALLOW, v));
+        }
+        if self.code.status() == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        let mut res = res.json(body);
+        res.extensions_mut().insert(Rendered);
+        res
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        Self::validation(e)
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Conflict("username") => Self::new(ErrorCode::UsernameTaken),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<WechatError> for ApiError {
+    fn from(e: WechatError) -> Self {
+        match e {
+            WechatError::InvalidCode(_) => Self::new(ErrorCode::WechatCodeInvalid),
+            WechatError::RateLimited => Self::new(ErrorCode::WechatRateLimited),
+            WechatError::RiskyUser => Self::new(ErrorCode::WechatUserBlocked),
+            WechatError::Busy => Self::new(ErrorCode::WechatBusy),
+            WechatError::NotConfigured => Self::new(ErrorCode::WechatNotConfigured),
+            WechatError::Unreachable(cause) => {
+                tracing::warn!(%cause, "WeChat unreachable");
+                Self::new(ErrorCode::WechatUnavailable)
+            }
+            WechatError::Upstream { code, message } => {
+                tracing::warn!(errcode = code, errmsg = %message, "WeChat jscode2session failed");
+                Self::new(ErrorCode::WechatFailed)
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialised_code_is_the_table_code() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+            assert!(!code.message().is_empty());
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Request extractors with the project's error answers: JSON bodies with field-level
+//! errors, query strings, path ids, paging.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+use uuid::Uuid;
+use xinli_domain::page::PageRequest;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON body. Unlike `actix_web::web::Json`, a body that is valid JSON but does not fit the
+/// schema answers `422 validation_failed` naming the field (`answers[3]`), and syntax errors
+/// answer `400 malformed_json`; bodies over 1 MiB answer `413`.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || m.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+            }
+            if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
+                return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Parses a JSON document into `T`, telling syntax errors (400) from schema errors (422).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_data() {
+                let field = if path == "." { "body".to_owned() } else { path };
+                Err(ApiError::field(field, describe_serde_error(&inner)))
+            } else {
+                Err(ApiError::new(ErrorCode::MalformedJson))
+            }
+        }
+    }
+}
+
+/// A Chinese reading of serde's English message, keeping the technical part for developers.
+fn describe_serde_error(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let text = text.split(" at line ").next().unwrap_or(&text).to_owned();
+    if text.starts_with("missing field") {
+        format!("缺少必填字段（{text}）")
+    } else if text.starts_with("unknown field") {
+        format!("不支持的字段（{text}）")
+    } else if text.starts_with("invalid type") {
+        format!("字段类型不正确（{text}）")
+    } else if text.starts_with("invalid value") || text.starts_with("unknown variant") {
+        format!("字段取值不正确（{text}）")
+    } else {
+        format!("字段内容有误（{text}）")
+    }
+}
+
+/// A query string, with the same answers as [`Json`] for values of the wrong type.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        ));
+        std::future::ready(
+            serde_path_to_error::deserialize::<_, T>(de)
+                .map(Query)
+                .map_err(|err| {
+                    let field = err.path().to_string();
+                    let field = if field == "." { "query".to_owned() } else { field };
+                    ApiError::field(field, format!("查询参数有误（{}）", err.into_inner()))
+                }),
+        )
+    }
+}
+
+/// `?page=&page_size=` on every list route.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<u64>,
+    /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub page_size: Option<u64>,
+}
+
+impl PageParams {
+    pub fn parse(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest::parse(self.page, self.page_size)?)
+    }
+}
+
+/// Ids in paths are opaque: one that is not even a UUID cannot exist, so it is a 404 like
+/// any other unknown id.
+pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found())
+}

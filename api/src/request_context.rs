@@ -1,0 +1,116 @@
+//! Per-request context: a request id, a tracing span, one log line per request, and the
+//! guarantee that every error answer has the JSON body of [`crate::error::ErrorBody`].
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, ResponseError};
+use tracing::Instrument;
+
+use crate::error::{ApiError, ErrorCode, Rendered};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled, if called while handling one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Accepts a caller's request id (from a gateway) when it is short and plain; otherwise
+/// makes a new one (UUID v7: sortable by time, handy when reading logs).
+fn request_id_for(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request_id = request_id_for(&req);
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.path(),
+        request_id = %request_id,
+    );
+    let started = Instant::now();
+
+    // Handlers and extractors turn their errors into responses inside the app, so `Err` here
+    // would come from a broken inner service; it becomes an opaque 500 like any other fault.
+    // (The request cannot be cloned before routing to build a response from it: the router
+    // needs it uniquely owned.)
+    let result = REQUEST_ID
+        .scope(
+            request_id.clone(),
+            async move { next.call(req).await.map(|res| uniform_error_body(res.map_into_boxed_body())) }
+                .instrument(span.clone()),
+        )
+        .await;
+    let mut response = match result {
+        Ok(res) => res,
+        Err(err) => {
+            let _entered = span.enter();
+            return Err(ApiError::internal(err).into());
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+    }
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let route = response.request().match_pattern();
+    let _entered = span.enter();
+    if response.status().is_server_error() {
+        tracing::error!(status, latency_ms, route = route.as_deref(), "request failed");
+    } else {
+        tracing::info!(status, latency_ms, route = route.as_deref(), "request");
+    }
+    Ok(response)
+}
+
+/// Replaces actix's own plain-text error answers (payload errors, panics turned into 500s,
+/// anything not produced by [`ApiError`]) with the uniform JSON body.
+fn uniform_error_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if status.as_u16() < 400 || res.response().extensions().get::<Rendered>().is_some() {
+        return res;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => ErrorCode::RouteNotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::TooManyRequests,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::ServiceUnavailable,
+        s if s.is_client_error() => ErrorCode::BadRequest,
+        _ => {
+            if let Some(err) = res.response().error() {
+                tracing::error!(cause = %err, "unhandled error");
+            }
+            ErrorCode::Internal
+        }
+    };
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, ApiError::new(code).error_response())
+}

@@ -1,0 +1,182 @@
+//! A user's own account: profile, export of all their data, deletion.
+//!
+//! Every module that stores personal data adds it to [`MeExport`] and makes sure
+//! `DELETE /me` removes it (usually by `ON DELETE CASCADE` on `users.id`).
+
+use actix_web::{HttpResponse, delete, get, patch};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use xinli_domain::account::{self, ProfileUpdate, User};
+use xinli_domain::validation::Collector;
+
+use crate::auth::UserCaller;
+use crate::dto::{Audience, cst, nullable};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Json;
+use crate::routes::auth::UserProfile;
+use crate::state::State;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_me)
+        .service(patch_me)
+        .service(export_me)
+        .service(delete_me);
+}
+
+/// Fields to change; absent fields stay as they are, `null` clears a field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"nickname": "小林", "audience_group": "worker"}))]
+pub struct ProfilePatch {
+    /// 1–32 characters.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub nickname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Audience>)]
+    pub audience_group: Option<Option<Audience>>,
+}
+
+/// Everything the service stores about the caller (PIPL right of access and portability).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "exported_at": "2026-11-22T09:30:00+08:00",
+    "profile": {
+        "id": "0193a5d2-7c1e-7b6a-9f0e-2d4c1b8a9e01", "openid": "oAbc123", "unionid": null,
+        "nickname": "小林", "audience_group": "worker",
+        "created_at": "2026-11-01T08:00:00+08:00", "updated_at": "2026-11-20T21:12:00+08:00",
+        "last_login_at": "2026-11-22T09:29:00+08:00"
+    }
+}))]
+pub struct MeExport {
+    pub exported_at: DateTime<FixedOffset>,
+    pub profile: ExportedProfile,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedProfile {
+    pub id: String,
+    /// The WeChat identifier this account is bound to.
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub nickname: Option<String>,
+    pub audience_group: Option<Audience>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+    pub last_login_at: DateTime<FixedOffset>,
+}
+
+impl From<&User> for ExportedProfile {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            openid: u.openid.clone(),
+            unionid: u.unionid.clone(),
+            nickname: u.nickname.clone(),
+            audience_group: u.audience_group.map(Audience::from),
+            created_at: cst(u.created_at),
+            updated_at: cst(u.updated_at),
+            last_login_at: cst(u.last_login_at),
+        }
+    }
+}
+
+async fn load(state: &State, caller: UserCaller) -> ApiResult<User> {
+    // A token can outlive its account by a few minutes after DELETE /me.
+    state.users.find_by_id(caller.id).await?.ok_or_else(ApiError::not_found)
+}
+
+/// My profile
+#[utoipa::path(
+    tag = "账号 auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserProfile),
+        (status = 401, description = "`unauthenticated`, `token_expired`, `token_invalid`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: staff accounts have no user profile", body = ErrorBody),
+    )
+)]
+#[get("/me")]
+pub async fn get_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse> {
+    let user = load(&state, caller).await?;
+    Ok(HttpResponse::Ok().json(UserProfile::from(&user)))
+}
+
+/// Change my nickname or audience group
+#[utoipa::path(
+    tag = "账号 auth",
+    security(("bearer" = [])),
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, body = UserProfile),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[patch("/me")]
+pub async fn patch_me(
+    state: State,
+    caller: UserCaller,
+    body: Json<ProfilePatch>,
+) -> ApiResult<HttpResponse> {
+    let patch = body.0;
+    let mut c = Collector::new();
+    let nickname = match patch.nickname {
+        Some(Some(raw)) => c.check(account::parse_nickname(&raw)).map(|n| Some(Some(n))),
+        Some(None) => Some(Some(None)),
+        None => Some(None),
+    };
+    c.finish()?;
+    let update = ProfileUpdate {
+        nickname: nickname.flatten(),
+        audience_group: patch.audience_group.map(|g| g.map(Into::into)),
+    };
+    let user = state
+        .users
+        .update_profile(caller.id, &update, state.clock.now())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok().json(UserProfile::from(&user)))
+}
+
+/// Download all my data
+#[utoipa::path(
+    tag = "账号 auth",
+    security(("bearer" = [])),
+    responses((status = 200, body = MeExport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+#[get("/me/export")]
+pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse> {
+    let user = load(&state, caller).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(MeExport {
+            exported_at: cst(state.clock.now()),
+            profile: (&user).into(),
+        }))
+}
+
+/// Delete my account and all my personal data
+///
+/// Irreversible. Logging in with WeChat again afterwards creates a new, empty account.
+#[utoipa::path(
+    tag = "账号 auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "`not_found`: already deleted", body = ErrorBody),
+    )
+)]
+#[delete("/me")]
+pub async fn delete_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse> {
+    if !state.users.delete(caller.id).await? {
+        return Err(ApiError::not_found());
+    }
+    tracing::info!(user_id = %caller.id, "user deleted their account");
+    Ok(HttpResponse::NoContent().finish())
+}

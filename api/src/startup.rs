@@ -1,0 +1,176 @@
+//! Building and running the application. `main` is a few lines around [`Application`];
+//! tests build the same application on a random port.
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, get, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+use xinli_domain::cache::Cache;
+use xinli_domain::clock::{Clock, SystemClock};
+use xinli_infra::accounts::AccountStore;
+use xinli_infra::cache::{MemoryCache, RedisCache};
+use xinli_infra::wechat::WechatClient;
+
+use crate::auth::token::TokenService;
+use crate::config::Config;
+use crate::fallback::{RouteTable, fallback};
+use crate::request_context::request_context;
+use crate::state::AppState;
+use crate::{openapi, routes, seed};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(String),
+    #[error("{0}")]
+    Redis(String),
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind { addr: String, cause: std::io::Error },
+    #[error("cannot create the HTTP client: {0}")]
+    Http(String),
+    #[error("cannot create start-up accounts: {0}")]
+    Seed(String),
+}
+
+/// (method, route pattern) pairs the app has answered; tests compare them with the spec.
+pub type RouteLog = Arc<Mutex<HashSet<(String, String)>>>;
+
+/// Things tests replace; production uses the defaults.
+#[derive(Clone)]
+pub struct Overrides {
+    pub clock: Arc<dyn Clock>,
+    pub route_log: Option<RouteLog>,
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            route_log: None,
+        }
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with(config, Overrides::default()).await
+    }
+
+    pub async fn build_with(config: Config, overrides: Overrides) -> Result<Self, StartupError> {
+        let state = web::Data::new(build_state(config, overrides.clock).await?);
+        seed::run(&state).await?;
+
+        let addr = state.config.bind.clone();
+        let listener = TcpListener::bind(&addr).map_err(|cause| StartupError::Bind {
+            addr: addr.clone(),
+            cause,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|cause| StartupError::Bind { addr, cause })?
+            .port();
+
+        let spec = openapi::spec();
+        let route_table = web::Data::new(RouteTable::from_spec(&spec));
+        let route_log = overrides.route_log.map(web::Data::new);
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let mut app = App::new()
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .into_app()
+                .app_data(app_state.clone())
+                .app_data(route_table.clone());
+            if let Some(log) = &route_log {
+                app = app.app_data(log.clone());
+            }
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+                .service(docs_redirect)
+                .default_service(web::to(fallback))
+                .wrap(from_fn(request_context))
+        })
+        .shutdown_timeout(10);
+        if let Some(workers) = state.config.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|cause| StartupError::Bind {
+                addr: state.config.bind.clone(),
+                cause,
+            })?
+            .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects the database (running migrations), the cache and the WeChat client.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+    let db = xinli_infra::db::connect(&config.database_url)
+        .await
+        .map_err(|e| StartupError::Database(e.to_string()))?;
+    let cache: Arc<dyn Cache> = match &config.redis_url {
+        Some(url) => Arc::new(
+            RedisCache::connect(url, &config.redis_prefix)
+                .await
+                .map_err(|e| StartupError::Redis(e.to_string()))?,
+        ),
+        None => Arc::new(MemoryCache::default()),
+    };
+    let wechat = WechatClient::new(&config.wechat_api_base, config.wechat.clone())
+        .map_err(|e| StartupError::Http(e.to_string()))?;
+    let accounts = Arc::new(AccountStore::new(db.clone()));
+    let tokens = TokenService::new(config.jwt_secret_bytes(), config.access_token_ttl);
+    Ok(AppState {
+        dummy_password_hash: xinli_infra::password::dummy_hash().await,
+        config,
+        db,
+        users: accounts.clone(),
+        staff: accounts.clone(),
+        refresh_tokens: accounts,
+        cache,
+        wechat: Arc::new(wechat),
+        clock,
+        tokens,
+    })
+}
+
+/// `/docs` → `/docs/` (Swagger UI only answers under the trailing slash).
+#[get("/docs")]
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}

@@ -1,0 +1,29 @@
+//! What every handler can reach, built once at start and shared by all workers.
+
+use std::sync::Arc;
+
+use xinli_domain::account::{RefreshTokenRepository, StaffRepository, UserRepository};
+use xinli_domain::cache::Cache;
+use xinli_domain::clock::Clock;
+use xinli_domain::wechat::WechatGateway;
+use xinli_infra::db::Connection;
+
+use crate::auth::token::TokenService;
+use crate::config::Config;
+
+pub struct AppState {
+    pub config: Config,
+    pub db: Connection,
+    pub users: Arc<dyn UserRepository>,
+    pub staff: Arc<dyn StaffRepository>,
+    pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
+    pub cache: Arc<dyn Cache>,
+    pub wechat: Arc<dyn WechatGateway>,
+    pub clock: Arc<dyn Clock>,
+    pub tokens: TokenService,
+    /// Verified against when a staff username does not exist, so that unknown and known
+    /// accounts take equally long to reject.
+    pub dummy_password_hash: String,
+}
+
+pub type State = actix_web::web::Data<AppState>;

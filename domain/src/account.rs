@@ -1,0 +1,421 @@
+//! Accounts: residents/workers who log in through WeChat, and staff (counselors, admins) who
+//! log in with a username and password. Also the refresh-token rules shared by both.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::RepoError;
+use crate::page::{Page, PageRequest};
+use crate::validation::{self, ValidationError};
+use crate::wechat::WechatIdentity;
+
+/// Who a caller is, as far as permissions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    User,
+    Counselor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Counselor => "counselor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(Role::User),
+            "counselor" => Some(Role::Counselor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The roles a staff account can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaffRole {
+    Counselor,
+    Admin,
+}
+
+impl StaffRole {
+    pub fn as_str(self) -> &'static str {
+        self.role().as_str()
+    }
+
+    pub fn role(self) -> Role {
+        match self {
+            StaffRole::Counselor => Role::Counselor,
+            StaffRole::Admin => Role::Admin,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "counselor" => Some(StaffRole::Counselor),
+            "admin" => Some(StaffRole::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The population a person belongs to, used to target articles and hotlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AudienceGroup {
+    /// 全人群
+    General,
+    /// 职工
+    Worker,
+    /// 青少年
+    Youth,
+    /// 老年人
+    Elderly,
+    /// 孕产妇
+    Perinatal,
+}
+
+impl AudienceGroup {
+    pub const ALL: [AudienceGroup; 5] = [
+        AudienceGroup::General,
+        AudienceGroup::Worker,
+        AudienceGroup::Youth,
+        AudienceGroup::Elderly,
+        AudienceGroup::Perinatal,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AudienceGroup::General => "general",
+            AudienceGroup::Worker => "worker",
+            AudienceGroup::Youth => "youth",
+            AudienceGroup::Elderly => "elderly",
+            AudienceGroup::Perinatal => "perinatal",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AudienceGroup::General => "全人群",
+            AudienceGroup::Worker => "职工",
+            AudienceGroup::Youth => "青少年",
+            AudienceGroup::Elderly => "老年人",
+            AudienceGroup::Perinatal => "孕产妇",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+}
+
+/// A resident or worker, known by their WeChat `openid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub nickname: Option<String>,
+    pub audience_group: Option<AudienceGroup>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: DateTime<Utc>,
+}
+
+/// A counselor or admin account.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Staff {
+    pub id: Uuid,
+    pub username: String,
+    /// Argon2 PHC string. Never serialised, never logged.
+    pub password_hash: String,
+    pub role: StaffRole,
+    pub display_name: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Staff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staff")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A login name: 3–32 characters of `a-z 0-9 _ . -`, stored lower-case so that `Admin` and
+/// `admin` are the same account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let v = raw.trim().to_lowercase();
+        let len = v.chars().count();
+        if !(3..=32).contains(&len) {
+            return Err(ValidationError::single("username", "用户名长度须为 3 到 32 个字符"));
+        }
+        if !v
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
+        {
+            return Err(ValidationError::single(
+                "username",
+                "用户名只能包含小写字母、数字和 _ . -",
+            ));
+        }
+        Ok(Self(v))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 10–128 characters. Length is the rule that matters (NIST SP 800-63B);
+/// composition rules only make passwords harder to remember.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub const MIN_CHARS: usize = 10;
+    pub const MAX_CHARS: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let len = raw.chars().count();
+        if len < Self::MIN_CHARS {
+            return Err(ValidationError::single(
+                "password",
+                format!("密码至少需要 {} 个字符", Self::MIN_CHARS),
+            ));
+        }
+        if len > Self::MAX_CHARS {
+            return Err(ValidationError::single(
+                "password",
+                format!("密码不能超过 {} 个字符", Self::MAX_CHARS),
+            ));
+        }
+        if raw.trim().chars().count() != len {
+            return Err(ValidationError::single("password", "密码首尾不能是空格"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+/// A staff member's name as shown to users and colleagues: 1–32 characters.
+pub fn parse_display_name(raw: &str) -> Result<String, ValidationError> {
+    validation::text("display_name", "显示名称", raw, 1, 32)
+}
+
+/// A user's nickname: 1–32 characters.
+pub fn parse_nickname(raw: &str) -> Result<String, ValidationError> {
+    validation::text("nickname", "昵称", raw, 1, 32)
+}
+
+pub fn parse_audience_group(field: &str, raw: &str) -> Result<AudienceGroup, ValidationError> {
+    AudienceGroup::parse(raw).ok_or_else(|| {
+        ValidationError::single(
+            field,
+            "人群类别须为 general、worker、youth、elderly、perinatal 之一",
+        )
+    })
+}
+
+/// A change to a user's own profile. `None` leaves a field as it is; `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileUpdate {
+    pub nickname: Option<Option<String>>,
+    pub audience_group: Option<Option<AudienceGroup>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    pub username: Username,
+    pub password_hash: String,
+    pub role: StaffRole,
+    pub display_name: String,
+}
+
+/// A change to a staff account made by an admin. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct StaffChanges {
+    pub display_name: Option<String>,
+    pub role: Option<StaffRole>,
+    pub disabled: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+impl StaffChanges {
+    /// Whether applying these changes to `target` by `actor` would lock the actor out of
+    /// administration. Admins may not disable or demote themselves: the last admin doing so
+    /// would leave nobody to undo it.
+    pub fn locks_out_self(&self, actor: Uuid, target: &Staff) -> bool {
+        actor == target.id
+            && (self.disabled == Some(true)
+                || self.role.is_some_and(|r| r != StaffRole::Admin))
+    }
+
+    /// Disabling an account or changing its password or role ends its sessions.
+    pub fn ends_sessions(&self) -> bool {
+        self.disabled == Some(true) || self.password_hash.is_some() || self.role.is_some()
+    }
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError>;
+    /// Finds the user with this `openid` or creates one; records the login time and a newly
+    /// learnt `unionid`. Returns the user and whether it was created now.
+    async fn login_wechat(
+        &self,
+        identity: &WechatIdentity,
+        now: DateTime<Utc>,
+    ) -> Result<(User, bool), RepoError>;
+    async fn update_profile(
+        &self,
+        id: Uuid,
+        update: &ProfileUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepoError>;
+    /// Deletes the user and everything that belongs to them. Returns whether a user existed.
+    async fn delete(&self, id: Uuid) -> Result<bool, RepoError>;
+}
+
+#[async_trait]
+pub trait StaffRepository: Send + Sync {
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<Staff>, RepoError>;
+    async fn find_by_username(&self, username: &Username) -> Result<Option<Staff>, RepoError>;
+    /// Fails with `RepoError::Conflict("username")` when the name is taken.
+    async fn create(&self, new: NewStaff, now: DateTime<Utc>) -> Result<Staff, RepoError>;
+    async fn list(&self, page: PageRequest) -> Result<Page<Staff>, RepoError>;
+    async fn update(
+        &self,
+        id: Uuid,
+        changes: &StaffChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Staff>, RepoError>;
+    async fn record_login(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), RepoError>;
+}
+
+/// Whose session a refresh token continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    User(Uuid),
+    Staff(Uuid),
+}
+
+impl Subject {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Subject::User(_) => "user",
+            Subject::Staff(_) => "staff",
+        }
+    }
+
+    pub fn id(self) -> Uuid {
+        match self {
+            Subject::User(id) | Subject::Staff(id) => id,
+        }
+    }
+}
+
+/// A refresh token as stored: only its SHA-256 hash, never the token itself.
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    pub id: Uuid,
+    pub token_hash: String,
+    /// All tokens descending from one login share a family; reuse of a spent token revokes
+    /// the whole family (it means the token was copied).
+    pub family_id: Uuid,
+    pub subject: Subject,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What happened when a refresh token was presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumed {
+    /// The token was valid and is now spent.
+    Fresh { subject: Subject, family_id: Uuid },
+    /// The token had been spent before: someone replayed it.
+    Replayed { family_id: Uuid },
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+#[async_trait]
+pub trait RefreshTokenRepository: Send + Sync {
+    async fn insert(&self, token: &NewRefreshToken) -> Result<(), RepoError>;
+    /// Spends the token with this hash, atomically: of two concurrent calls with the same
+    /// token, exactly one gets [`Consumed::Fresh`].
+    async fn consume(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Consumed, RepoError>;
+    async fn revoke_family(&self, family_id: Uuid, now: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn revoke_subject(&self, subject: Subject, now: DateTime<Utc>) -> Result<(), RepoError>;
+    /// Looks up the family of a token without spending it (for logout).
+    async fn family_of(&self, token_hash: &str) -> Result<Option<Uuid>, RepoError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_case_insensitive_and_restricted() {
+        assert_eq!(Username::parse(" Admin.Li ").unwrap().as_str(), "admin.li");
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse("张三丰").is_err());
+        assert!(Username::parse("a b c").is_err());
+    }
+
+    #[test]
+    fn password_policy_is_about_length() {
+        assert!(NewPassword::parse("short").is_err());
+        assert!(NewPassword::parse("correct horse battery").is_ok());
+        assert!(NewPassword::parse(&"x".repeat(129)).is_err());
+        assert!(NewPassword::parse(" leadingspace").is_err());
+        assert_eq!(format!("{:?}", NewPassword::parse("secret-secret").unwrap()), "NewPassword(***)");
+    }
+
+    #[test]
+    fn admins_cannot_lock_themselves_out() {
+        let now = Utc::now();
+        let me = Staff {
+            id: Uuid::now_v7(),
+            username: "root".into(),
+            password_hash: String::new(),
+            role: StaffRole::Admin,
+            display_name: "管理员".into(),
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+        };
+        let disable = StaffChanges { disabled: Some(true), ..Default::default() };
+        let demote = StaffChanges { role: Some(StaffRole::Counselor), ..Default::default() };
+        let rename = StaffChanges { display_name: Some("新名字".into()), ..Default::default() };
+        assert!(disable.locks_out_self(me.id, &me));
+        assert!(demote.locks_out_self(me.id, &me));
+        assert!(!rename.locks_out_self(me.id, &me));
+        assert!(!disable.locks_out_self(Uuid::now_v7(), &me));
+    }
+}

@@ -1,0 +1,27 @@
+//! The cache the service shares between requests (and, with Redis, between instances).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+/// A byte-oriented key/value cache with expiry and counters.
+///
+/// Implementations degrade instead of failing: a cache that cannot be reached behaves like an
+/// empty one (reads miss, writes are dropped, counters fall back to a local count) and logs
+/// a warning, so that every request can still be answered from the database. Only
+/// [`Cache::ping`] reports reachability, for the readiness probe.
+#[async_trait]
+pub trait Cache: Send + Sync {
+    async fn get(&self, key: &str) -> Option<Vec<u8>>;
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration);
+    async fn delete(&self, key: &str);
+    /// Adds one to the counter `key` and returns the new value. The counter is created with
+    /// value 1 and lives for `window` from its creation (a fixed window).
+    async fn incr(&self, key: &str, window: Duration) -> u64;
+    /// Time left before `key` expires, if it exists.
+    async fn ttl(&self, key: &str) -> Option<Duration>;
+    /// Whether the backing store answers; used by `/readyz`.
+    async fn ping(&self) -> Result<(), String>;
+    /// `"redis"` or `"memory"`, for logs and the readiness answer.
+    fn backend(&self) -> &'static str;
+}

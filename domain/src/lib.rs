@@ -1,0 +1,22 @@
+//! Business rules of 心嚟在线.
+//!
+//! This crate knows nothing about HTTP, SQL or Redis. It declares what it needs from the
+//! outside world as traits ([`account::UserRepository`], [`cache::Cache`],
+//! [`wechat::WechatGateway`], [`clock::Clock`], …); `xinli-infra` implements them and
+//! `xinli-api` wires everything together.
+//!
+//! A module per business area: a newcomer adding, say, hotlines writes `domain::hotline`
+//! (types, validation, rules, repository trait), then the matching `infra` repository and the
+//! `api` routes, copying the shape of `account`.
+
+pub mod account;
+pub mod cache;
+pub mod clock;
+pub mod error;
+pub mod page;
+pub mod throttle;
+pub mod validation;
+pub mod wechat;
+
+pub use error::RepoError;
+pub use validation::{FieldError, ValidationError};

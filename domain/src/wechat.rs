@@ -1,0 +1,44 @@
+//! What the domain needs from WeChat: turning a `wx.login` code into an identity.
+
+use async_trait::async_trait;
+
+/// The identity WeChat vouches for. The `session_key` WeChat also returns is deliberately not
+/// kept: this service decrypts nothing, and a key it does not hold cannot leak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WechatIdentity {
+    pub openid: String,
+    pub unionid: Option<String>,
+}
+
+/// Why a login code could not be exchanged. The first three are about the user's code or
+/// account; the rest are WeChat's or our configuration's fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WechatError {
+    /// errcode 40029 (invalid code) or 40163 (code already used): ask the user to log in again.
+    #[error("invalid or used login code (errcode {0})")]
+    InvalidCode(i64),
+    /// errcode 45011: this user calls too often.
+    #[error("rate limited by WeChat")]
+    RateLimited,
+    /// errcode 40226: WeChat's risk control blocks this user.
+    #[error("user blocked by WeChat risk control")]
+    RiskyUser,
+    /// errcode -1: WeChat is busy; try again shortly.
+    #[error("WeChat is busy")]
+    Busy,
+    /// Any other errcode, or an answer that could not be read.
+    #[error("WeChat returned errcode {code}: {message}")]
+    Upstream { code: i64, message: String },
+    /// Timeout, DNS or connection failure.
+    #[error("WeChat unreachable: {0}")]
+    Unreachable(String),
+    /// `XINLI_WECHAT_APPID`/`XINLI_WECHAT_SECRET` are not set.
+    #[error("WeChat login is not configured")]
+    NotConfigured,
+}
+
+#[async_trait]
+pub trait WechatGateway: Send + Sync {
+    /// Calls `jscode2session` for a code from `wx.login`.
+    async fn code_to_session(&self, code: &str) -> Result<WechatIdentity, WechatError>;
+}

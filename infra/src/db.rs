@@ -1,0 +1,80 @@
+//! Connecting to the database: SQLite (embedded default) or PostgreSQL, chosen by URL.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use xinli_migration::MigratorTrait;
+
+pub use sea_orm::DatabaseConnection as Connection;
+use xinli_domain::RepoError;
+use xinli_migration::Migrator;
+
+/// Opens the database and applies pending migrations.
+///
+/// SQLite gets WAL (readers never block the writer), a 5 s busy timeout and a small pool;
+/// write transactions must be begun with [`begin_write`] so that SQLite takes its write lock
+/// up front instead of failing with "database is locked" on upgrade (measured in STACK.md).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10));
+    if is_sqlite(url) {
+        opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    let db = Database::connect(opts).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite, a plain `BEGIN` on
+/// PostgreSQL (which locks rows, not the database).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+    db.begin_with_options(TransactionOptions {
+        isolation_level: None,
+        access_mode: None,
+        sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
+    })
+    .await
+}
+
+/// Whether the database answers a trivial query; for `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
+    db.ping().await.map_err(|e| e.to_string())
+}
+
+/// Translates a database error for the domain: unique violations become
+/// [`RepoError::Conflict`] naming `rule`, everything else an opaque storage failure.
+pub fn repo_err(rule: &'static str) -> impl Fn(DbErr) -> RepoError {
+    move |e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => RepoError::Conflict(rule),
+        _ => RepoError::Storage(e.to_string()),
+    }
+}
+
+/// For queries where no uniqueness rule can be violated.
+pub fn storage(e: DbErr) -> RepoError {
+    RepoError::Storage(e.to_string())
+}
+
+/// Stored ids are UUID strings; a row holding anything else is corrupt.
+pub fn parse_id(raw: &str) -> Result<uuid::Uuid, RepoError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| RepoError::Storage(format!("corrupt id in row: {raw:?}")))
+}

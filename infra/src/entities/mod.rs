@@ -1,0 +1,6 @@
+//! SeaORM entities, hand-written (no `sea-orm-cli generate` output to be overwritten).
+//! They mirror the migrations; behaviour lives in the repository modules, not here.
+
+pub mod refresh_tokens;
+pub mod staff;
+pub mod users;

@@ -1,0 +1,10 @@
+//! Adapters that implement the traits declared in `xinli-domain`: SeaORM repositories on
+//! SQLite or PostgreSQL, the Redis or in-process cache, the WeChat `jscode2session` client
+//! and argon2 password hashing.
+
+pub mod accounts;
+pub mod cache;
+pub mod db;
+pub mod entities;
+pub mod password;
+pub mod wechat;

@@ -1,0 +1,20 @@
+//! Schema migrations, run at server start. One file per migration (`DeriveMigrationName`
+//! names a migration after its file). Migrations use SeaQuery with plain names and never
+//! import entities, so that later entity changes cannot rewrite history.
+//!
+//! Conventions: ids are UUID strings (`varchar(36)`), timestamps are
+//! `timestamp with time zone` in UTC, rows that belong to a user reference `users.id` with
+//! `ON DELETE CASCADE` so that deleting an account removes its personal data.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_accounts::Migration)]
+    }
+}
