@@ -84,7 +84,11 @@ impl Config {
 
     /// Builds the configuration from any variable lookup (the environment, or a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let var = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let bool_var = |k: &'static str, default: bool| -> Result<bool, ConfigError> {
             match var(k).map(|v| v.to_ascii_lowercase()) {
                 None => Ok(default),
@@ -110,18 +114,27 @@ impl Config {
             return Err(ConfigError::BadDatabaseUrl);
         }
 
-        let wechat = match (var("XINLI_WECHAT_APPID"), get("XINLI_WECHAT_SECRET").filter(|s| !s.is_empty())) {
+        let wechat = match (
+            var("XINLI_WECHAT_APPID"),
+            get("XINLI_WECHAT_SECRET").filter(|s| !s.is_empty()),
+        ) {
             (Some(appid), Some(secret)) => Some(WechatCredentials { appid, secret }),
             (None, None) => None,
             _ => return Err(ConfigError::HalfWechat),
         };
-        let bootstrap_admin = match (var("XINLI_ADMIN_USERNAME"), get("XINLI_ADMIN_PASSWORD").filter(|s| !s.is_empty())) {
+        let bootstrap_admin = match (
+            var("XINLI_ADMIN_USERNAME"),
+            get("XINLI_ADMIN_PASSWORD").filter(|s| !s.is_empty()),
+        ) {
             (Some(u), Some(p)) => Some((u, SecretString::from(p))),
             (None, None) => None,
             _ => return Err(ConfigError::HalfAdmin),
         };
         let workers = match var("XINLI_WORKERS") {
-            Some(w) => Some(w.parse().map_err(|_| ConfigError::BadNumber("XINLI_WORKERS"))?),
+            Some(w) => Some(
+                w.parse()
+                    .map_err(|_| ConfigError::BadNumber("XINLI_WORKERS"))?,
+            ),
             None => None,
         };
 
@@ -163,8 +176,10 @@ mod tests {
     use super::*;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -180,7 +195,10 @@ mod tests {
 
     #[test]
     fn production_mode_refuses_to_start_without_a_real_secret() {
-        assert_eq!(cfg(&[("XINLI_DEV_MODE", "false")]).unwrap_err(), ConfigError::MissingJwtSecret);
+        assert_eq!(
+            cfg(&[("XINLI_DEV_MODE", "false")]).unwrap_err(),
+            ConfigError::MissingJwtSecret
+        );
         assert_eq!(
             cfg(&[("XINLI_DEV_MODE", "false"), ("XINLI_JWT_SECRET", "short")]).unwrap_err(),
             ConfigError::ShortJwtSecret
@@ -192,8 +210,17 @@ mod tests {
 
     #[test]
     fn rejects_nonsense() {
-        assert_eq!(cfg(&[("XINLI_DEV_MODE", "maybe")]).unwrap_err(), ConfigError::BadBool("XINLI_DEV_MODE"));
-        assert_eq!(cfg(&[("XINLI_DATABASE_URL", "mysql://x")]).unwrap_err(), ConfigError::BadDatabaseUrl);
-        assert_eq!(cfg(&[("XINLI_WECHAT_APPID", "wx1")]).unwrap_err(), ConfigError::HalfWechat);
+        assert_eq!(
+            cfg(&[("XINLI_DEV_MODE", "maybe")]).unwrap_err(),
+            ConfigError::BadBool("XINLI_DEV_MODE")
+        );
+        assert_eq!(
+            cfg(&[("XINLI_DATABASE_URL", "mysql://x")]).unwrap_err(),
+            ConfigError::BadDatabaseUrl
+        );
+        assert_eq!(
+            cfg(&[("XINLI_WECHAT_APPID", "wx1")]).unwrap_err(),
+            ConfigError::HalfWechat
+        );
     }
 }

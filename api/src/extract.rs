@@ -119,7 +119,11 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
                 .map(Query)
                 .map_err(|err| {
                     let field = err.path().to_string();
-                    let field = if field == "." { "query".to_owned() } else { field };
+                    let field = if field == "." {
+                        "query".to_owned()
+                    } else {
+                        field
+                    };
                     ApiError::field(field, format!("查询参数有误（{}）", err.into_inner()))
                 }),
         )

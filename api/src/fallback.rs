@@ -3,7 +3,7 @@
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use utoipa::openapi::OpenApi;
 
 use crate::error::{ApiError, ErrorCode};
@@ -26,7 +26,13 @@ impl RouteTable {
                             .filter(|k| {
                                 matches!(
                                     k.as_str(),
-                                    "get" | "put" | "post" | "delete" | "patch" | "head" | "options"
+                                    "get"
+                                        | "put"
+                                        | "post"
+                                        | "delete"
+                                        | "patch"
+                                        | "head"
+                                        | "options"
                                 )
                             })
                             .map(|k| k.to_uppercase())
@@ -47,9 +53,21 @@ impl RouteTable {
     }
 }
 
-pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+/// Marks a request that no route took (`match_pattern()` may still name a pattern whose path
+/// matched but whose method did not).
+#[derive(Debug, Clone, Copy)]
+pub struct Unrouted;
+
+pub async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
+    req.extensions_mut().insert(Unrouted);
     Err(match routes.allowed(req.path()) {
-        Some(methods) if !methods.iter().any(|m| m == req.method().as_str()) && *req.method() != Method::HEAD => {
+        Some(methods)
+            if !methods.iter().any(|m| m == req.method().as_str())
+                && *req.method() != Method::HEAD =>
+        {
             ApiError::new(ErrorCode::MethodNotAllowed).allow(methods.join(", "))
         }
         _ => ApiError::new(ErrorCode::RouteNotFound),

@@ -21,7 +21,9 @@ async fn main() -> ExitCode {
         );
     }
     if config.dev_mode {
-        tracing::warn!("dev mode: POST /api/v1/auth/dev and demo data are enabled; set XINLI_DEV_MODE=false in production");
+        tracing::warn!(
+            "dev mode: POST /api/v1/auth/dev and demo data are enabled; set XINLI_DEV_MODE=false in production"
+        );
     }
     let app = match Application::build(config).await {
         Ok(app) => app,

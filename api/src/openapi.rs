@@ -57,7 +57,9 @@ pub fn spec() -> Spec {
         .configure(routes::configure)
         .split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let mut table = String::from("\n\n## Error codes\n\n| code | HTTP status | default message |\n| --- | --- | --- |\n");
+    let mut table = String::from(
+        "\n\n## Error codes\n\n| code | HTTP status | default message |\n| --- | --- | --- |\n",
+    );
     for code in ErrorCode::ALL {
         table.push_str(&format!(
             "| `{}` | {} | {} |\n",

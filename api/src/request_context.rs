@@ -8,10 +8,12 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, HttpMessage, ResponseError, web};
 use tracing::Instrument;
 
 use crate::error::{ApiError, ErrorCode, Rendered};
+use crate::fallback::Unrouted;
+use crate::startup::RouteLog;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -33,7 +35,8 @@ fn request_id_for(req: &ServiceRequest) -> String {
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 64
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
@@ -59,8 +62,12 @@ pub async fn request_context(
     let result = REQUEST_ID
         .scope(
             request_id.clone(),
-            async move { next.call(req).await.map(|res| uniform_error_body(res.map_into_boxed_body())) }
-                .instrument(span.clone()),
+            async move {
+                next.call(req)
+                    .await
+                    .map(|res| uniform_error_body(res.map_into_boxed_body()))
+            }
+            .instrument(span.clone()),
         )
         .await;
     let mut response = match result {
@@ -78,9 +85,23 @@ pub async fn request_context(
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let route = response.request().match_pattern();
+    let routed = response.request().extensions().get::<Unrouted>().is_none();
+    if let (true, Some(pattern), Some(log)) = (
+        routed,
+        &route,
+        response.request().app_data::<web::Data<RouteLog>>(),
+    ) && let Ok(mut seen) = log.lock()
+    {
+        seen.insert((response.request().method().to_string(), pattern.clone()));
+    }
     let _entered = span.enter();
     if response.status().is_server_error() {
-        tracing::error!(status, latency_ms, route = route.as_deref(), "request failed");
+        tracing::error!(
+            status,
+            latency_ms,
+            route = route.as_deref(),
+            "request failed"
+        );
     } else {
         tracing::info!(status, latency_ms, route = route.as_deref(), "request");
     }

@@ -23,7 +23,13 @@ async fn ensure_staff(
 ) -> Result<bool, StartupError> {
     let username = Username::parse(username)
         .map_err(|e| StartupError::Seed(format!("username {username:?}: {}", e.0[0].message)))?;
-    if state.staff.find_by_username(&username).await.map_err(|e| StartupError::Seed(e.to_string()))?.is_some() {
+    if state
+        .staff
+        .find_by_username(&username)
+        .await
+        .map_err(|e| StartupError::Seed(e.to_string()))?
+        .is_some()
+    {
         return Ok(false);
     }
     let password = NewPassword::parse(password)
@@ -49,7 +55,14 @@ async fn ensure_staff(
 
 pub async fn run(state: &AppState) -> Result<(), StartupError> {
     if let Some((username, password)) = &state.config.bootstrap_admin
-        && ensure_staff(state, username, password.expose_secret(), StaffRole::Admin, "管理员").await?
+        && ensure_staff(
+            state,
+            username,
+            password.expose_secret(),
+            StaffRole::Admin,
+            "管理员",
+        )
+        .await?
     {
         tracing::info!(username = %username, "bootstrap admin created");
     }

@@ -60,6 +60,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    route_log: Option<RouteLog>,
 }
 
 impl Application {
@@ -83,6 +84,7 @@ impl Application {
 
         let spec = openapi::spec();
         let route_table = web::Data::new(RouteTable::from_spec(&spec));
+        let recorded = overrides.route_log.clone();
         let route_log = overrides.route_log.map(web::Data::new);
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -115,11 +117,17 @@ impl Application {
             port,
             server,
             state,
+            route_log: recorded,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The routes answered so far, when recording was asked for in [`Overrides`].
+    pub fn route_log(&self) -> Option<RouteLog> {
+        self.route_log.clone()
     }
 
     pub fn state(&self) -> web::Data<AppState> {

@@ -163,7 +163,10 @@ impl Username {
         let v = raw.trim().to_lowercase();
         let len = v.chars().count();
         if !(3..=32).contains(&len) {
-            return Err(ValidationError::single("username", "用户名长度须为 3 到 32 个字符"));
+            return Err(ValidationError::single(
+                "username",
+                "用户名长度须为 3 到 32 个字符",
+            ));
         }
         if !v
             .chars()
@@ -271,8 +274,7 @@ impl StaffChanges {
     /// would leave nobody to undo it.
     pub fn locks_out_self(&self, actor: Uuid, target: &Staff) -> bool {
         actor == target.id
-            && (self.disabled == Some(true)
-                || self.role.is_some_and(|r| r != StaffRole::Admin))
+            && (self.disabled == Some(true) || self.role.is_some_and(|r| r != StaffRole::Admin))
     }
 
     /// Disabling an account or changing its password or role ends its sessions.
@@ -393,7 +395,10 @@ mod tests {
         assert!(NewPassword::parse("correct horse battery").is_ok());
         assert!(NewPassword::parse(&"x".repeat(129)).is_err());
         assert!(NewPassword::parse(" leadingspace").is_err());
-        assert_eq!(format!("{:?}", NewPassword::parse("secret-secret").unwrap()), "NewPassword(***)");
+        assert_eq!(
+            format!("{:?}", NewPassword::parse("secret-secret").unwrap()),
+            "NewPassword(***)"
+        );
     }
 
     #[test]
@@ -410,9 +415,18 @@ mod tests {
             updated_at: now,
             last_login_at: None,
         };
-        let disable = StaffChanges { disabled: Some(true), ..Default::default() };
-        let demote = StaffChanges { role: Some(StaffRole::Counselor), ..Default::default() };
-        let rename = StaffChanges { display_name: Some("新名字".into()), ..Default::default() };
+        let disable = StaffChanges {
+            disabled: Some(true),
+            ..Default::default()
+        };
+        let demote = StaffChanges {
+            role: Some(StaffRole::Counselor),
+            ..Default::default()
+        };
+        let rename = StaffChanges {
+            display_name: Some("新名字".into()),
+            ..Default::default()
+        };
         assert!(disable.locks_out_self(me.id, &me));
         assert!(demote.locks_out_self(me.id, &me));
         assert!(!rename.locks_out_self(me.id, &me));

@@ -21,7 +21,10 @@ impl PageRequest {
             c.push("page", "页码从 1 开始");
         }
         if page_size == 0 || page_size > MAX_PAGE_SIZE {
-            c.push("page_size", format!("每页条数须在 1 到 {MAX_PAGE_SIZE} 之间"));
+            c.push(
+                "page_size",
+                format!("每页条数须在 1 到 {MAX_PAGE_SIZE} 之间"),
+            );
         }
         c.finish()?;
         Ok(Self { page, page_size })
@@ -65,7 +68,10 @@ mod tests {
 
     #[test]
     fn defaults_and_limits() {
-        assert_eq!(PageRequest::parse(None, None).unwrap(), PageRequest::default());
+        assert_eq!(
+            PageRequest::parse(None, None).unwrap(),
+            PageRequest::default()
+        );
         assert_eq!(PageRequest::parse(Some(3), Some(10)).unwrap().offset(), 20);
         assert!(PageRequest::parse(Some(0), None).is_err());
         assert!(PageRequest::parse(None, Some(101)).is_err());

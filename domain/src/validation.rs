@@ -71,7 +71,13 @@ pub fn char_len(s: &str) -> usize {
 }
 
 /// Trims, then checks `min..=max` characters and the absence of control characters.
-pub fn text(field: &str, label: &str, raw: &str, min: usize, max: usize) -> Result<String, ValidationError> {
+pub fn text(
+    field: &str,
+    label: &str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, ValidationError> {
     let value = raw.trim();
     let len = char_len(value);
     if len < min {
@@ -85,10 +91,16 @@ pub fn text(field: &str, label: &str, raw: &str, min: usize, max: usize) -> Resu
         ));
     }
     if len > max {
-        return Err(ValidationError::single(field, format!("{label}不能超过 {max} 个字")));
+        return Err(ValidationError::single(
+            field,
+            format!("{label}不能超过 {max} 个字"),
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err(ValidationError::single(field, format!("{label}包含不可见的控制字符")));
+        return Err(ValidationError::single(
+            field,
+            format!("{label}包含不可见的控制字符"),
+        ));
     }
     Ok(value.to_owned())
 }

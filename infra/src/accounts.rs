@@ -208,7 +208,10 @@ impl StaffRepository for AccountStore {
         let total = paginator.num_items().await.map_err(storage)?;
         let rows = paginator.fetch_page(page.page - 1).await.map_err(storage)?;
         Ok(Page {
-            items: rows.into_iter().map(staff_from_row).collect::<Result<_, _>>()?,
+            items: rows
+                .into_iter()
+                .map(staff_from_row)
+                .collect::<Result<_, _>>()?,
             total,
             request: page,
         })
@@ -309,7 +312,11 @@ impl RefreshTokenRepository for AccountStore {
         let subject = match row.subject_kind.as_str() {
             "user" => Subject::User(id),
             "staff" => Subject::Staff(id),
-            other => return Err(RepoError::Storage(format!("corrupt subject kind {other:?}"))),
+            other => {
+                return Err(RepoError::Storage(format!(
+                    "corrupt subject kind {other:?}"
+                )));
+            }
         };
         Ok(Consumed::Fresh { subject, family_id })
     }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use xinli_migration::MigratorTrait;
 
@@ -24,13 +24,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10));
     if is_sqlite(url) {
-        opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true)
-                .create_if_missing(true)
-        });
+        opts.max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
     } else {
         opts.max_connections(16).min_connections(1);
     }
@@ -76,5 +78,6 @@ pub fn storage(e: DbErr) -> RepoError {
 
 /// Stored ids are UUID strings; a row holding anything else is corrupt.
 pub fn parse_id(raw: &str) -> Result<uuid::Uuid, RepoError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| RepoError::Storage(format!("corrupt id in row: {raw:?}")))
+    uuid::Uuid::parse_str(raw)
+        .map_err(|_| RepoError::Storage(format!("corrupt id in row: {raw:?}")))
 }

@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (the crate's defaults: 19 MiB, 2 passes, OWASP's minimum).
 //! Hashing is deliberately slow, so it runs on the blocking thread pool.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +27,11 @@ pub async fn hash(password: String) -> Result<String, HashError> {
 pub async fn verify(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await

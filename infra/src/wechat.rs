@@ -58,7 +58,10 @@ struct SessionAnswer {
 #[async_trait]
 impl WechatGateway for WechatClient {
     async fn code_to_session(&self, code: &str) -> Result<WechatIdentity, WechatError> {
-        let creds = self.credentials.as_ref().ok_or(WechatError::NotConfigured)?;
+        let creds = self
+            .credentials
+            .as_ref()
+            .ok_or(WechatError::NotConfigured)?;
         let response = self
             .http
             .get(format!("{}/sns/jscode2session", self.base))

@@ -47,11 +47,18 @@ enum RefreshTokens {
 }
 
 fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string_len(36).not_null().primary_key().take()
+    ColumnDef::new(col)
+        .string_len(36)
+        .not_null()
+        .primary_key()
+        .take()
 }
 
 fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().take()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .take()
 }
 
 fn ts_null(col: impl IntoIden) -> ColumnDef {
@@ -66,7 +73,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Users::Table)
                     .col(id(Users::Id))
-                    .col(ColumnDef::new(Users::Openid).string_len(128).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Users::Openid)
+                            .string_len(128)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Users::Unionid).string_len(128).null())
                     .col(ColumnDef::new(Users::Nickname).string_len(64).null())
                     .col(ColumnDef::new(Users::AudienceGroup).string_len(16).null())
@@ -82,11 +94,25 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Staff::Table)
                     .col(id(Staff::Id))
-                    .col(ColumnDef::new(Staff::Username).string_len(32).not_null().unique_key())
-                    .col(ColumnDef::new(Staff::PasswordHash).string_len(255).not_null())
+                    .col(
+                        ColumnDef::new(Staff::Username)
+                            .string_len(32)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Staff::PasswordHash)
+                            .string_len(255)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Staff::Role).string_len(16).not_null())
                     .col(ColumnDef::new(Staff::DisplayName).string_len(64).not_null())
-                    .col(ColumnDef::new(Staff::Disabled).boolean().not_null().default(false))
+                    .col(
+                        ColumnDef::new(Staff::Disabled)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
                     .col(ts(Staff::CreatedAt))
                     .col(ts(Staff::UpdatedAt))
                     .col(ts_null(Staff::LastLoginAt))
@@ -105,9 +131,21 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .unique_key(),
                     )
-                    .col(ColumnDef::new(RefreshTokens::FamilyId).string_len(36).not_null())
-                    .col(ColumnDef::new(RefreshTokens::SubjectKind).string_len(8).not_null())
-                    .col(ColumnDef::new(RefreshTokens::SubjectId).string_len(36).not_null())
+                    .col(
+                        ColumnDef::new(RefreshTokens::FamilyId)
+                            .string_len(36)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::SubjectKind)
+                            .string_len(8)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::SubjectId)
+                            .string_len(36)
+                            .not_null(),
+                    )
                     .col(ts(RefreshTokens::CreatedAt))
                     .col(ts(RefreshTokens::ExpiresAt))
                     .col(ts_null(RefreshTokens::UsedAt))
@@ -141,7 +179,11 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
             .await?;
-        manager.drop_table(Table::drop().table(Staff::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Staff::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await
     }
 }

@@ -31,7 +31,10 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Ok(_) => {
-                eprintln!("{} is stale: run `cargo run -p xinli-openapi`", args.out.display());
+                eprintln!(
+                    "{} is stale: run `cargo run -p xinli-openapi`",
+                    args.out.display()
+                );
                 ExitCode::FAILURE
             }
             Err(e) => {

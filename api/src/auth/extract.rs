@@ -48,9 +48,13 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim().to_owned()))
         }
         _ => Err(ApiError::new(ErrorCode::TokenInvalid)),
@@ -73,7 +77,9 @@ impl FromRequest for Caller {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))))
+        std::future::ready(
+            caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))),
+        )
     }
 }
 
@@ -83,7 +89,10 @@ impl FromRequest for UserCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(match caller(req) {
-            Ok(Some(Caller { id, role: Role::User })) => Ok(UserCaller { id }),
+            Ok(Some(Caller {
+                id,
+                role: Role::User,
+            })) => Ok(UserCaller { id }),
             Ok(Some(_)) => Err(ApiError::forbidden()),
             Ok(None) => Err(ApiError::new(ErrorCode::Unauthenticated)),
             Err(e) => Err(e),
@@ -96,7 +105,8 @@ fn staff_with_role(
     req: &HttpRequest,
     role: StaffRole,
 ) -> Pin<Box<dyn Future<Output = Result<Staff, ApiError>>>> {
-    let found = caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated)));
+    let found =
+        caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated)));
     let state = state(req);
     Box::pin(async move {
         let caller = found?;
@@ -141,9 +151,7 @@ impl FromRequest for AdminCaller {
 /// The client's address, for per-client limits. `X-Forwarded-For` is only believed when the
 /// operator says a proxy sets it.
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(ip) = req.connection_info().realip_remote_addr()
-    {
+    if trust_proxy && let Some(ip) = req.connection_info().realip_remote_addr() {
         return ip.to_owned();
     }
     req.peer_addr()

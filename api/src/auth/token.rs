@@ -70,14 +70,17 @@ impl TokenService {
     }
 
     pub fn verify(&self, token: &str) -> Result<Verified, ApiError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            match e.kind() {
-                ErrorKind::ExpiredSignature => ApiError::new(ErrorCode::TokenExpired),
-                _ => ApiError::new(ErrorCode::TokenInvalid),
-            }
-        })?;
-        let id = Uuid::parse_str(&data.claims.sub).map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
-        let role = Role::parse(&data.claims.role).ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
+        let data =
+            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => ApiError::new(ErrorCode::TokenExpired),
+                    _ => ApiError::new(ErrorCode::TokenInvalid),
+                }
+            })?;
+        let id = Uuid::parse_str(&data.claims.sub)
+            .map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
+        let role =
+            Role::parse(&data.claims.role).ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
         Ok(Verified { id, role })
     }
 }

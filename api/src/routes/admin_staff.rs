@@ -173,7 +173,11 @@ pub async fn get_staff(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let staff = state.staff.find_by_id(id).await?.ok_or_else(ApiError::not_found)?;
+    let staff = state
+        .staff
+        .find_by_id(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(HttpResponse::Ok().json(StaffView::from(&staff)))
 }
 
@@ -209,10 +213,17 @@ pub async fn update_staff(
         .display_name
         .as_deref()
         .and_then(|n| c.check(account::parse_display_name(n)));
-    let password = req.password.as_deref().and_then(|p| c.check(NewPassword::parse(p)));
+    let password = req
+        .password
+        .as_deref()
+        .and_then(|p| c.check(NewPassword::parse(p)));
     c.finish()?;
 
-    let target = state.staff.find_by_id(id).await?.ok_or_else(ApiError::not_found)?;
+    let target = state
+        .staff
+        .find_by_id(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let mut changes = StaffChanges {
         display_name,
         role: req.role.map(Into::into),
@@ -236,7 +247,10 @@ pub async fn update_staff(
         .await?
         .ok_or_else(ApiError::not_found)?;
     if changes.ends_sessions() {
-        state.refresh_tokens.revoke_subject(Subject::Staff(id), now).await?;
+        state
+            .refresh_tokens
+            .revoke_subject(Subject::Staff(id), now)
+            .await?;
     }
     tracing::info!(admin_id = %admin.0.id, staff_id = %id, "staff account updated");
     Ok(HttpResponse::Ok().json(StaffView::from(&staff)))

@@ -152,9 +152,13 @@ fn token_response(tokens: IssuedTokens, user: SessionAccount) -> TokenResponse {
 /// Counts a login attempt against the client's address.
 async fn limit_client(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
     let ip = client_ip(req, state.config.trust_proxy);
-    throttle::hit(state.cache.as_ref(), &format!("login:ip:{ip}"), state.config.limits.logins_per_ip)
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::TooManyRequests).retry_after(e.retry_after))
+    throttle::hit(
+        state.cache.as_ref(),
+        &format!("login:ip:{ip}"),
+        state.config.limits.logins_per_ip,
+    )
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::TooManyRequests).retry_after(e.retry_after))
 }
 
 async fn user_session(state: &AppState, user: &User) -> ApiResult<TokenResponse> {
@@ -190,7 +194,10 @@ pub async fn wechat_login(
     let code = validation::text("code", "登录凭证", &body.0.code, 1, 128)?;
     limit_client(&state, &req).await?;
     let identity = state.wechat.code_to_session(&code).await?;
-    let (user, created) = state.users.login_wechat(&identity, state.clock.now()).await?;
+    let (user, created) = state
+        .users
+        .login_wechat(&identity, state.clock.now())
+        .await?;
     if created {
         tracing::info!(user_id = %user.id, "new user registered");
     }
@@ -220,12 +227,24 @@ pub async fn dev_login(
         return Err(ApiError::new(ErrorCode::RouteNotFound));
     }
     let openid = validation::text("openid", "openid", &body.0.openid, 1, 64)?;
-    if !openid.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(ApiError::field("openid", "openid 只能包含字母、数字、_ 和 -"));
+    if !openid
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(ApiError::field(
+            "openid",
+            "openid 只能包含字母、数字、_ 和 -",
+        ));
     }
     limit_client(&state, &req).await?;
-    let identity = xinli_domain::wechat::WechatIdentity { openid, unionid: None };
-    let (user, _) = state.users.login_wechat(&identity, state.clock.now()).await?;
+    let identity = xinli_domain::wechat::WechatIdentity {
+        openid,
+        unionid: None,
+    };
+    let (user, _) = state
+        .users
+        .login_wechat(&identity, state.clock.now())
+        .await?;
     Ok(HttpResponse::Ok().json(user_session(&state, &user).await?))
 }
 
@@ -266,14 +285,18 @@ pub async fn staff_login(
 
     let limits = state.config.limits;
     let account_key = format!("login:fail:{}", username.trim().to_lowercase());
-    throttle::check(state.cache.as_ref(), &account_key, limits.login_failures_per_account)
-        .await
-        .map_err(|e| {
-            let minutes = e.retry_after.as_secs().div_ceil(60).max(1);
-            ApiError::new(ErrorCode::TooManyRequests)
-                .with_message(format!("登录失败次数过多，请 {minutes} 分钟后再试"))
-                .retry_after(e.retry_after)
-        })?;
+    throttle::check(
+        state.cache.as_ref(),
+        &account_key,
+        limits.login_failures_per_account,
+    )
+    .await
+    .map_err(|e| {
+        let minutes = e.retry_after.as_secs().div_ceil(60).max(1);
+        ApiError::new(ErrorCode::TooManyRequests)
+            .with_message(format!("登录失败次数过多，请 {minutes} 分钟后再试"))
+            .retry_after(e.retry_after)
+    })?;
 
     let staff = match Username::parse(&username) {
         Ok(name) => state.staff.find_by_username(&name).await?,
@@ -287,8 +310,12 @@ pub async fn staff_login(
     let staff = match staff {
         Some(s) if password_ok => s,
         _ => {
-            throttle::record_failure(state.cache.as_ref(), &account_key, limits.login_failures_per_account)
-                .await;
+            throttle::record_failure(
+                state.cache.as_ref(),
+                &account_key,
+                limits.login_failures_per_account,
+            )
+            .await;
             return Err(ApiError::new(ErrorCode::InvalidCredentials));
         }
     };
@@ -296,9 +323,15 @@ pub async fn staff_login(
         return Err(ApiError::new(ErrorCode::AccountDisabled));
     }
     state.cache.delete(&account_key).await;
-    state.staff.record_login(staff.id, state.clock.now()).await?;
+    state
+        .staff
+        .record_login(staff.id, state.clock.now())
+        .await?;
     let tokens = session::issue(&state, Subject::Staff(staff.id), staff.role.role(), None).await?;
-    Ok(HttpResponse::Ok().json(token_response(tokens, SessionAccount::Staff((&staff).into()))))
+    Ok(HttpResponse::Ok().json(token_response(
+        tokens,
+        SessionAccount::Staff((&staff).into()),
+    )))
 }
 
 /// Exchange a refresh token for a new token pair
@@ -359,7 +392,10 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 pub async fn logout(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let hash = hash_refresh_token(body.0.refresh_token.trim());
     if let Some(family) = state.refresh_tokens.family_of(&hash).await? {
-        state.refresh_tokens.revoke_family(family, state.clock.now()).await?;
+        state
+            .refresh_tokens
+            .revoke_family(family, state.clock.now())
+            .await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -56,6 +56,12 @@ pub struct MeExport {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5d2-7c1e-7b6a-9f0e-2d4c1b8a9e01", "openid": "oAbc123", "unionid": null,
+    "nickname": "小林", "audience_group": "worker",
+    "created_at": "2026-11-01T08:00:00+08:00", "updated_at": "2026-11-20T21:12:00+08:00",
+    "last_login_at": "2026-11-22T09:29:00+08:00"
+}))]
 pub struct ExportedProfile {
     pub id: String,
     /// The WeChat identifier this account is bound to.
@@ -85,7 +91,11 @@ impl From<&User> for ExportedProfile {
 
 async fn load(state: &State, caller: UserCaller) -> ApiResult<User> {
     // A token can outlive its account by a few minutes after DELETE /me.
-    state.users.find_by_id(caller.id).await?.ok_or_else(ApiError::not_found)
+    state
+        .users
+        .find_by_id(caller.id)
+        .await?
+        .ok_or_else(ApiError::not_found)
 }
 
 /// My profile
@@ -125,7 +135,9 @@ pub async fn patch_me(
     let patch = body.0;
     let mut c = Collector::new();
     let nickname = match patch.nickname {
-        Some(Some(raw)) => c.check(account::parse_nickname(&raw)).map(|n| Some(Some(n))),
+        Some(Some(raw)) => c
+            .check(account::parse_nickname(&raw))
+            .map(|n| Some(Some(n))),
         Some(None) => Some(Some(None)),
         None => Some(None),
     };

@@ -12,10 +12,12 @@ pub mod me;
 
 /// Registers every route of the service.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz).service(
-        scope::scope("/api/v1")
-            .configure(auth::configure)
-            .configure(me::configure)
-            .configure(admin_staff::configure),
-    );
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope::scope("/api/v1")
+                .configure(auth::configure)
+                .configure(me::configure)
+                .configure(admin_staff::configure),
+        );
 }

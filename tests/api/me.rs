@@ -1,0 +1,136 @@
+//! The user's own profile, export and deletion.
+
+use serde_json::{Value, json};
+use xinli_tests::{TestApp, assert_error};
+
+#[tokio::test]
+async fn profile_can_be_read_changed_and_cleared() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("profile-user").await;
+    let me: Value = app
+        .get("/api/v1/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["nickname"], Value::Null);
+    assert!(me["created_at"].as_str().unwrap().ends_with("+08:00"));
+
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&token),
+            json!({"nickname": "  小林  ", "audience_group": "worker"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["nickname"], "小林");
+    assert_eq!(me["audience_group"], "worker");
+
+    // Absent fields stay; null clears.
+    let me: Value = app
+        .patch("/api/v1/me", Some(&token), json!({"nickname": null}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["nickname"], Value::Null);
+    assert_eq!(me["audience_group"], "worker");
+}
+
+#[tokio::test]
+async fn bad_profile_values_are_rejected_per_field() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("picky-user").await;
+    let body = assert_error(
+        app.patch(
+            "/api/v1/me",
+            Some(&token),
+            json!({"audience_group": "aliens"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "audience_group");
+    let body = assert_error(
+        app.patch(
+            "/api/v1/me",
+            Some(&token),
+            json!({"nickname": "长".repeat(33)}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "nickname");
+    assert_error(
+        app.patch("/api/v1/me", Some(&token), json!({"nickname": "   "}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let me: Value = app
+        .get("/api/v1/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["nickname"], Value::Null, "nothing half-written");
+}
+
+#[tokio::test]
+async fn export_contains_the_profile_and_is_not_cached() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("exporting-user").await;
+    app.patch("/api/v1/me", Some(&token), json!({"nickname": "阿珍"}))
+        .await;
+    let res = app.get("/api/v1/me/export", Some(&token)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let export: Value = res.json().await.unwrap();
+    assert_eq!(export["profile"]["openid"], "exporting-user");
+    assert_eq!(export["profile"]["nickname"], "阿珍");
+    assert!(export["exported_at"].is_string());
+}
+
+#[tokio::test]
+async fn delete_removes_the_account_and_its_sessions() {
+    let app = TestApp::spawn().await;
+    let login = app.dev_login("deleting-user").await;
+    let token = login["access_token"].as_str().unwrap();
+    let other = app.user_token("bystander").await;
+
+    assert_eq!(app.delete("/api/v1/me", Some(token)).await.status(), 204);
+    assert_error(app.get("/api/v1/me", Some(token)).await, 404, "not_found").await;
+    assert_error(
+        app.delete("/api/v1/me", Some(token)).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": login["refresh_token"]}),
+        )
+        .await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+
+    // Logging in again starts a new, empty account.
+    let again = app.dev_login("deleting-user").await;
+    assert_ne!(again["user"]["id"], login["user"]["id"]);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&other)).await.status(),
+        200,
+        "other users untouched"
+    );
+}
