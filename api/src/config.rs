@@ -46,6 +46,8 @@ pub struct Limits {
     pub login_failures_per_account: Limit,
     /// Login attempts (all kinds) per client address.
     pub logins_per_ip: Limit,
+    /// Counted taps on "call" per client (user, or address when anonymous).
+    pub dials_per_client: Limit,
 }
 
 impl Default for Limits {
@@ -53,6 +55,7 @@ impl Default for Limits {
         Self {
             login_failures_per_account: Limit::new(5, Duration::from_secs(15 * 60)),
             logins_per_ip: Limit::new(30, Duration::from_secs(5 * 60)),
+            dials_per_client: Limit::new(10, Duration::from_secs(10 * 60)),
         }
     }
 }

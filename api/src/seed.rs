@@ -53,6 +53,45 @@ async fn ensure_staff(
     Ok(true)
 }
 
+/// The seed file: an `about` text, and per line the admin request plus its `source`.
+#[derive(serde::Deserialize)]
+struct HotlineSeedFile {
+    hotlines: Vec<serde_json::Value>,
+}
+
+/// The real hotlines of `infra/seeds/hotlines.json`, when the directory is empty.
+async fn seed_hotlines(state: &AppState) -> Result<(), StartupError> {
+    let existing = state
+        .hotlines
+        .list_all(xinli_domain::page::PageRequest::default())
+        .await
+        .map_err(|e| StartupError::Seed(e.to_string()))?;
+    if existing.total > 0 {
+        return Ok(());
+    }
+    let file: HotlineSeedFile =
+        crate::extract::parse_json(include_bytes!("../../infra/seeds/hotlines.json"))
+            .map_err(|e| StartupError::Seed(format!("hotlines.json: {e}")))?;
+    for mut entry in file.hotlines {
+        if let Some(fields) = entry.as_object_mut() {
+            fields.remove("source");
+        }
+        let line: crate::routes::hotlines::HotlineRequest =
+            crate::extract::parse_json(entry.to_string().as_bytes())
+                .map_err(|e| StartupError::Seed(format!("hotlines.json: {e}")))?;
+        let input = line
+            .parse()
+            .map_err(|e| StartupError::Seed(format!("hotline {}: {e}", line.name)))?;
+        state
+            .hotlines
+            .create(input, state.clock.now())
+            .await
+            .map_err(|e| StartupError::Seed(e.to_string()))?;
+    }
+    tracing::info!("dev mode: hotline directory seeded");
+    Ok(())
+}
+
 pub async fn run(state: &AppState) -> Result<(), StartupError> {
     if let Some((username, password)) = &state.config.bootstrap_admin
         && ensure_staff(
@@ -76,6 +115,7 @@ pub async fn run(state: &AppState) -> Result<(), StartupError> {
                 );
             }
         }
+        seed_hotlines(state).await?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use xinli_domain::cache::Cache;
 use xinli_domain::clock::{Clock, SystemClock};
 use xinli_infra::accounts::AccountStore;
 use xinli_infra::cache::{MemoryCache, RedisCache};
+use xinli_infra::hotlines::{CachedHotlines, HotlineStore};
 use xinli_infra::wechat::WechatClient;
 
 use crate::auth::token::TokenService;
@@ -160,6 +161,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let wechat = WechatClient::new(&config.wechat_api_base, config.wechat.clone())
         .map_err(|e| StartupError::Http(e.to_string()))?;
     let accounts = Arc::new(AccountStore::new(db.clone()));
+    let hotlines = Arc::new(CachedHotlines::new(
+        HotlineStore::new(db.clone()),
+        cache.clone(),
+    ));
     let tokens = TokenService::new(config.jwt_secret_bytes(), config.access_token_ttl);
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
@@ -168,6 +173,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         users: accounts.clone(),
         staff: accounts.clone(),
         refresh_tokens: accounts,
+        hotlines,
         cache,
         wechat: Arc::new(wechat),
         clock,

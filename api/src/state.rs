@@ -5,6 +5,7 @@ use std::sync::Arc;
 use xinli_domain::account::{RefreshTokenRepository, StaffRepository, UserRepository};
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::Clock;
+use xinli_domain::hotline::HotlineRepository;
 use xinli_domain::wechat::WechatGateway;
 use xinli_infra::db::Connection;
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub staff: Arc<dyn StaffRepository>,
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
     pub cache: Arc<dyn Cache>,
+    /// Cached directory; writes through it invalidate the cache.
+    pub hotlines: Arc<dyn HotlineRepository>,
     pub wechat: Arc<dyn WechatGateway>,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenService,

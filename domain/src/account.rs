@@ -66,7 +66,8 @@ impl StaffRole {
 }
 
 /// The population a person belongs to, used to target articles and hotlines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AudienceGroup {
     /// 全人群
     General,

@@ -13,6 +13,7 @@ pub mod account;
 pub mod cache;
 pub mod clock;
 pub mod error;
+pub mod hotline;
 pub mod page;
 pub mod throttle;
 pub mod validation;

@@ -6,5 +6,6 @@ pub mod accounts;
 pub mod cache;
 pub mod db;
 pub mod entities;
+pub mod hotlines;
 pub mod password;
 pub mod wechat;

@@ -8,6 +8,7 @@ mod auth_wechat;
 mod cache_outage;
 mod errors;
 mod health;
+mod hotlines;
 mod me;
 mod openapi;
 mod tokens;

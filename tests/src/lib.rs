@@ -14,12 +14,14 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::{Method, Response};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use wiremock::MockServer;
 use xinli_api::startup::RouteLog;
 use xinli_api::{Application, Config, Overrides};
+use xinli_domain::clock::ManualClock;
 
 pub const ADMIN_USERNAME: &str = "root-admin";
 pub const ADMIN_PASSWORD: &str = "root-admin-password";
@@ -31,6 +33,8 @@ pub struct TestOptions {
     pub dev_mode: bool,
     pub wechat_configured: bool,
     pub configure: fn(&mut Config),
+    /// Run on a [`ManualClock`] starting at this instant (see [`TestApp::clock`]).
+    pub clock_at: Option<DateTime<Utc>>,
 }
 
 impl Default for TestOptions {
@@ -39,6 +43,7 @@ impl Default for TestOptions {
             dev_mode: true,
             wechat_configured: true,
             configure: |_| {},
+            clock_at: None,
         }
     }
 }
@@ -116,6 +121,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub wechat: Arc<MockServer>,
     pub config: Config,
+    /// Set when the test asked for a manual clock; move it to test time-dependent rules.
+    pub clock: Option<Arc<ManualClock>>,
     route_log: RouteLog,
     handle: actix_web::dev::ServerHandle,
     // Dropped after the server stops (field order): database, then Redis keys.
@@ -237,10 +244,17 @@ impl TestApp {
         let mut config = self.config.clone();
         config.bind = "127.0.0.1:0".into();
         let redis = None; // cleaned up by the first instance
-        let app = Application::build_with(config.clone(), overrides())
+        let app = Application::build_with(config.clone(), overrides(self.clock.clone()))
             .await
             .expect("sibling starts");
-        Self::finish(app, config, TestDb::Borrowed, redis, self.wechat.clone())
+        Self::finish(
+            app,
+            config,
+            TestDb::Borrowed,
+            redis,
+            self.wechat.clone(),
+            self.clock.clone(),
+        )
     }
 
     async fn start(
@@ -264,10 +278,11 @@ impl TestApp {
             config.redis_prefix = r.prefix.clone();
         }
         (opts.configure)(&mut config);
-        let app = Application::build_with(config.clone(), overrides())
+        let clock = opts.clock_at.map(|t| Arc::new(ManualClock::new(t)));
+        let app = Application::build_with(config.clone(), overrides(clock.clone()))
             .await
             .expect("application starts");
-        Self::finish(app, config, db, redis, wechat)
+        Self::finish(app, config, db, redis, wechat, clock)
     }
 
     fn finish(
@@ -276,6 +291,7 @@ impl TestApp {
         db: TestDb,
         redis: Option<RedisNamespace>,
         wechat: Arc<MockServer>,
+        clock: Option<Arc<ManualClock>>,
     ) -> Self {
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
@@ -290,6 +306,7 @@ impl TestApp {
                 .expect("client"),
             wechat,
             config,
+            clock,
             route_log,
             handle,
             _db: db,
@@ -388,11 +405,15 @@ impl TestApp {
     }
 }
 
-fn overrides() -> Overrides {
-    Overrides {
+fn overrides(clock: Option<Arc<ManualClock>>) -> Overrides {
+    let mut o = Overrides {
         route_log: Some(RouteLog::default()),
         ..Overrides::default()
+    };
+    if let Some(c) = clock {
+        o.clock = c;
     }
+    o
 }
 
 fn app_route_log(app: &Application) -> RouteLog {

@@ -48,11 +48,25 @@ pub struct ProfilePatch {
         "nickname": "小林", "audience_group": "worker",
         "created_at": "2026-11-01T08:00:00+08:00", "updated_at": "2026-11-20T21:12:00+08:00",
         "last_login_at": "2026-11-22T09:29:00+08:00"
-    }
+    },
+    "hotline_dials": [{"hotline_id": "0193a5d2-9e3f-7d8c-9b2a-4f6e3d0c1a23", "hotline_name": "上海市心理援助热线",
+                       "number": "962525", "dialed_at": "2026-11-22T23:10:00+08:00"}]
 }))]
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
     pub profile: ExportedProfile,
+    /// Taps on "call" in the hotline directory.
+    pub hotline_dials: Vec<ExportedDial>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"hotline_id": "0193a5d2-9e3f-7d8c-9b2a-4f6e3d0c1a23", "hotline_name": "上海市心理援助热线",
+                          "number": "962525", "dialed_at": "2026-11-22T23:10:00+08:00"}))]
+pub struct ExportedDial {
+    pub hotline_id: String,
+    pub hotline_name: String,
+    pub number: String,
+    pub dialed_at: DateTime<FixedOffset>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -163,17 +177,28 @@ pub async fn patch_me(
 #[get("/me/export")]
 pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse> {
     let user = load(&state, caller).await?;
+    let dials = state.hotlines.dials_of_user(user.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(MeExport {
             exported_at: cst(state.clock.now()),
             profile: (&user).into(),
+            hotline_dials: dials
+                .into_iter()
+                .map(|d| ExportedDial {
+                    hotline_id: d.hotline_id.to_string(),
+                    hotline_name: d.hotline_name,
+                    number: d.number,
+                    dialed_at: cst(d.at),
+                })
+                .collect(),
         }))
 }
 
 /// Delete my account and all my personal data
 ///
 /// Irreversible. Logging in with WeChat again afterwards creates a new, empty account.
+/// Hotline dial taps stay in the statistics without any link to the person.
 #[utoipa::path(
     tag = "账号 auth",
     security(("bearer" = [])),

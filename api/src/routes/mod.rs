@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub mod admin_staff;
 pub mod auth;
 pub mod health;
+pub mod hotlines;
 pub mod me;
 
 /// Registers every route of the service.
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             scope::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(me::configure)
+                .configure(hotlines::configure)
                 .configure(admin_staff::configure),
         );
 }

@@ -1,6 +1,8 @@
 //! SeaORM entities, hand-written (no `sea-orm-cli generate` output to be overwritten).
 //! They mirror the migrations; behaviour lives in the repository modules, not here.
 
+pub mod hotline_dials;
+pub mod hotlines;
 pub mod refresh_tokens;
 pub mod staff;
 pub mod users;
