@@ -26,6 +26,7 @@ Every error answer has the body `ErrorBody` and every answer an `x-request-id` h
         (name = "运维 ops", description = "Liveness and readiness"),
         (name = "账号 auth", description = "Login, tokens and the user's own account"),
         (name = "热线 hotlines", description = "热线一键拨打: the hotline directory and dial taps"),
+        (name = "测评 assessments", description = "心理测评: screening scales, results, history and trends"),
         (name = "管理 admin", description = "Operator and admin functions"),
     )
 )]

@@ -92,7 +92,54 @@ async fn seed_hotlines(state: &AppState) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// The standard scales, one file each (`infra/seeds/scales/`). They are content the service
+/// needs in every mode, so they are loaded whenever a code is missing; admin edits of an
+/// existing scale are kept.
+const SCALE_FILES: &[(&str, &str)] = &[
+    ("phq9", include_str!("../../infra/seeds/scales/phq9.json")),
+    ("gad7", include_str!("../../infra/seeds/scales/gad7.json")),
+    ("pss10", include_str!("../../infra/seeds/scales/pss10.json")),
+    ("epds", include_str!("../../infra/seeds/scales/epds.json")),
+    ("who5", include_str!("../../infra/seeds/scales/who5.json")),
+    ("k10", include_str!("../../infra/seeds/scales/k10.json")),
+];
+
+/// Parses and checks every scale file (also used by tests).
+pub fn standard_scales() -> Result<Vec<xinli_domain::assessment::Scale>, StartupError> {
+    SCALE_FILES
+        .iter()
+        .map(|(code, text)| {
+            let scale: xinli_domain::assessment::Scale = serde_json::from_str(text)
+                .map_err(|e| StartupError::Seed(format!("scale {code}: {e}")))?;
+            scale.check().map_err(|e| {
+                StartupError::Seed(format!("scale {code}: {} {}", e.0[0].field, e.0[0].message))
+            })?;
+            Ok(scale)
+        })
+        .collect()
+}
+
+async fn seed_scales(state: &AppState) -> Result<(), StartupError> {
+    for scale in standard_scales()? {
+        if state
+            .scales
+            .find(&scale.code)
+            .await
+            .map_err(|e| StartupError::Seed(e.to_string()))?
+            .is_none()
+        {
+            state
+                .scales
+                .save(&scale, state.clock.now())
+                .await
+                .map_err(|e| StartupError::Seed(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(state: &AppState) -> Result<(), StartupError> {
+    seed_scales(state).await?;
     if let Some((username, password)) = &state.config.bootstrap_admin
         && ensure_staff(
             state,

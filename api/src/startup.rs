@@ -13,6 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::{Clock, SystemClock};
 use xinli_infra::accounts::AccountStore;
+use xinli_infra::assessments::AssessmentStore;
 use xinli_infra::cache::{MemoryCache, RedisCache};
 use xinli_infra::hotlines::{CachedHotlines, HotlineStore};
 use xinli_infra::wechat::WechatClient;
@@ -161,6 +162,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let wechat = WechatClient::new(&config.wechat_api_base, config.wechat.clone())
         .map_err(|e| StartupError::Http(e.to_string()))?;
     let accounts = Arc::new(AccountStore::new(db.clone()));
+    let assessments = Arc::new(AssessmentStore::new(db.clone()));
     let hotlines = Arc::new(CachedHotlines::new(
         HotlineStore::new(db.clone()),
         cache.clone(),
@@ -174,6 +176,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         staff: accounts.clone(),
         refresh_tokens: accounts,
         hotlines,
+        scales: assessments.clone(),
+        assessments,
         cache,
         wechat: Arc::new(wechat),
         clock,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use xinli_domain::account::{RefreshTokenRepository, StaffRepository, UserRepository};
+use xinli_domain::assessment::{AssessmentRepository, ScaleRepository};
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::Clock;
 use xinli_domain::hotline::HotlineRepository;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub cache: Arc<dyn Cache>,
     /// Cached directory; writes through it invalidate the cache.
     pub hotlines: Arc<dyn HotlineRepository>,
+    pub scales: Arc<dyn ScaleRepository>,
+    pub assessments: Arc<dyn AssessmentRepository>,
     pub wechat: Arc<dyn WechatGateway>,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenService,

@@ -4,8 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 use xinli_domain::RepoError;
@@ -16,7 +15,7 @@ use xinli_domain::account::{
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::wechat::WechatIdentity;
 
-use crate::db::{begin_write, parse_id, repo_err, storage};
+use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
 use crate::entities::{refresh_tokens, staff, users};
 
 /// Users, staff and refresh tokens in one SeaORM connection.
@@ -202,19 +201,8 @@ impl StaffRepository for AccountStore {
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<Staff>, RepoError> {
-        let paginator = staff::Entity::find()
-            .order_by_asc(staff::Column::Username)
-            .paginate(&self.db, page.page_size);
-        let total = paginator.num_items().await.map_err(storage)?;
-        let rows = paginator.fetch_page(page.page - 1).await.map_err(storage)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(staff_from_row)
-                .collect::<Result<_, _>>()?,
-            total,
-            request: page,
-        })
+        let query = staff::Entity::find().order_by_asc(staff::Column::Username);
+        fetch_page(&self.db, query, page, staff_from_row).await
     }
 
     async fn update(

@@ -81,3 +81,25 @@ pub fn parse_id(raw: &str) -> Result<uuid::Uuid, RepoError> {
     uuid::Uuid::parse_str(raw)
         .map_err(|_| RepoError::Storage(format!("corrupt id in row: {raw:?}")))
 }
+
+/// One page of a query plus the total count, rows mapped to domain values.
+pub async fn fetch_page<E, T>(
+    db: &DatabaseConnection,
+    select: sea_orm::Select<E>,
+    page: xinli_domain::page::PageRequest,
+    map: impl Fn(E::Model) -> Result<T, RepoError>,
+) -> Result<xinli_domain::page::Page<T>, RepoError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+{
+    use sea_orm::PaginatorTrait;
+    let paginator = select.paginate(db, page.page_size);
+    let total = paginator.num_items().await.map_err(storage)?;
+    let rows = paginator.fetch_page(page.page - 1).await.map_err(storage)?;
+    Ok(xinli_domain::page::Page {
+        items: rows.into_iter().map(map).collect::<Result<_, _>>()?,
+        total,
+        request: page,
+    })
+}

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 use xinli_domain::RepoError;
@@ -21,7 +21,7 @@ use xinli_domain::hotline::{
 use xinli_domain::page::{Page, PageRequest};
 
 use crate::cache::Namespace;
-use crate::db::{parse_id, storage};
+use crate::db::{fetch_page, parse_id, storage};
 use crate::entities::{hotline_dials, hotlines};
 
 #[derive(Clone)]
@@ -116,18 +116,11 @@ impl HotlineRepository for HotlineStore {
     }
 
     async fn list_all(&self, page: PageRequest) -> Result<Page<Hotline>, RepoError> {
-        let paginator = hotlines::Entity::find()
+        let query = hotlines::Entity::find()
             .filter(not_deleted())
             .order_by_asc(hotlines::Column::SortOrder)
-            .order_by_asc(hotlines::Column::Id)
-            .paginate(&self.db, page.page_size);
-        let total = paginator.num_items().await.map_err(storage)?;
-        let rows = paginator.fetch_page(page.page - 1).await.map_err(storage)?;
-        Ok(Page {
-            items: rows.into_iter().map(from_row).collect::<Result<_, _>>()?,
-            total,
-            request: page,
-        })
+            .order_by_asc(hotlines::Column::Id);
+        fetch_page(&self.db, query, page, from_row).await
     }
 
     async fn find(&self, id: Uuid) -> Result<Option<Hotline>, RepoError> {

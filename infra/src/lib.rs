@@ -3,6 +3,7 @@
 //! and argon2 password hashing.
 
 pub mod accounts;
+pub mod assessments;
 pub mod cache;
 pub mod db;
 pub mod entities;

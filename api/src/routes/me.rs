@@ -50,13 +50,36 @@ pub struct ProfilePatch {
         "last_login_at": "2026-11-22T09:29:00+08:00"
     },
     "hotline_dials": [{"hotline_id": "0193a5d2-9e3f-7d8c-9b2a-4f6e3d0c1a23", "hotline_name": "上海市心理援助热线",
-                       "number": "962525", "dialed_at": "2026-11-22T23:10:00+08:00"}]
+                       "number": "962525", "dialed_at": "2026-11-22T23:10:00+08:00"}],
+    "assessments": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
+        "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "……",
+        "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}]
 }))]
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
     pub profile: ExportedProfile,
     /// Taps on "call" in the hotline directory.
     pub hotline_dials: Vec<ExportedDial>,
+    /// Every self-assessment with the answers given, oldest first.
+    pub assessments: Vec<ExportedAssessment>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
+    "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "筛查结果提示你可能有轻度的抑郁情绪。……",
+    "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}))]
+pub struct ExportedAssessment {
+    pub id: String,
+    pub scale: String,
+    /// Chosen option indices, one per item.
+    pub answers: Vec<usize>,
+    pub raw_score: i32,
+    pub score: i32,
+    pub level: u8,
+    pub band_label: String,
+    pub interpretation: String,
+    pub critical_items: Vec<usize>,
+    pub created_at: DateTime<FixedOffset>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -178,6 +201,7 @@ pub async fn patch_me(
 pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse> {
     let user = load(&state, caller).await?;
     let dials = state.hotlines.dials_of_user(user.id).await?;
+    let assessments = state.assessments.all_of(user.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(MeExport {
@@ -192,13 +216,29 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
                     dialed_at: cst(d.at),
                 })
                 .collect(),
+            assessments: assessments
+                .into_iter()
+                .map(|a| ExportedAssessment {
+                    id: a.id.to_string(),
+                    scale: a.scale_code,
+                    answers: a.answers,
+                    raw_score: a.raw_score,
+                    score: a.score,
+                    level: a.level,
+                    band_label: a.band_label,
+                    interpretation: a.interpretation,
+                    critical_items: a.critical_items,
+                    created_at: cst(a.created_at),
+                })
+                .collect(),
         }))
 }
 
 /// Delete my account and all my personal data
 ///
 /// Irreversible. Logging in with WeChat again afterwards creates a new, empty account.
-/// Hotline dial taps stay in the statistics without any link to the person.
+/// Hotline dial taps stay in the statistics without any link to the person; assessment
+/// results are deleted.
 #[utoipa::path(
     tag = "账号 auth",
     security(("bearer" = [])),

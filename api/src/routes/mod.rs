@@ -6,6 +6,7 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod admin_staff;
+pub mod assessments;
 pub mod auth;
 pub mod health;
 pub mod hotlines;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(auth::configure)
                 .configure(me::configure)
                 .configure(hotlines::configure)
+                .configure(assessments::configure)
                 .configure(admin_staff::configure),
         );
 }

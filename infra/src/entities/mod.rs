@@ -1,8 +1,10 @@
 //! SeaORM entities, hand-written (no `sea-orm-cli generate` output to be overwritten).
 //! They mirror the migrations; behaviour lives in the repository modules, not here.
 
+pub mod assessments;
 pub mod hotline_dials;
 pub mod hotlines;
 pub mod refresh_tokens;
+pub mod scales;
 pub mod staff;
 pub mod users;
