@@ -37,6 +37,21 @@ pub struct Config {
     pub limits: Limits,
     /// HTTP worker threads (`XINLI_WORKERS`; default: one per core).
     pub workers: Option<usize>,
+    pub queue: QueueSettings,
+}
+
+/// Timings of the consultation queue.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSettings {
+    /// A waiting request older than this expires (`XINLI_QUEUE_MAX_WAIT_MINUTES`, 120).
+    pub max_wait: Duration,
+    /// A counselor who has not written this long after claiming loses the person back to the
+    /// head of the queue (`XINLI_QUEUE_NO_REPLY_MINUTES`, 5).
+    pub no_reply: Duration,
+    /// How often the background task looks for both (`XINLI_QUEUE_SWEEP_SECONDS`, 30).
+    pub sweep_every: Duration,
+    /// Longest long poll on messages.
+    pub max_poll: Duration,
 }
 
 /// Attempt limits, shared across instances through the cache.
@@ -133,6 +148,27 @@ impl Config {
             (None, None) => None,
             _ => return Err(ConfigError::HalfAdmin),
         };
+        let minutes = |k: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match var(k) {
+                Some(v) => v
+                    .parse::<u64>()
+                    .map(|m| Duration::from_secs(m * 60))
+                    .map_err(|_| ConfigError::BadNumber(k)),
+                None => Ok(Duration::from_secs(default * 60)),
+            }
+        };
+        let queue = QueueSettings {
+            max_wait: minutes("XINLI_QUEUE_MAX_WAIT_MINUTES", 120)?,
+            no_reply: minutes("XINLI_QUEUE_NO_REPLY_MINUTES", 5)?,
+            sweep_every: match var("XINLI_QUEUE_SWEEP_SECONDS") {
+                Some(v) => Duration::from_secs(
+                    v.parse()
+                        .map_err(|_| ConfigError::BadNumber("XINLI_QUEUE_SWEEP_SECONDS"))?,
+                ),
+                None => Duration::from_secs(30),
+            },
+            max_poll: Duration::from_secs(25),
+        };
         let workers = match var("XINLI_WORKERS") {
             Some(w) => Some(
                 w.parse()
@@ -158,6 +194,7 @@ impl Config {
             trust_proxy: bool_var("XINLI_TRUST_PROXY", false)?,
             limits: Limits::default(),
             workers,
+            queue,
         })
     }
 

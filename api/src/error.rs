@@ -79,6 +79,18 @@ error_codes! {
     UsernameTaken => (StatusCode::CONFLICT, "username_taken", "该用户名已被使用"),
     /// An admin tried to disable or demote their own account.
     CannotModifySelf => (StatusCode::CONFLICT, "cannot_modify_self", "不能停用自己的账号或取消自己的管理员权限"),
+    /// The user already has a waiting or active consultation.
+    ConsultationOpen => (StatusCode::CONFLICT, "consultation_open", "你已有一个正在进行的咨询请求，请在原对话中继续"),
+    /// The consultation is not in a state that allows this (see `message`).
+    InvalidTransition => (StatusCode::CONFLICT, "invalid_transition", "该咨询当前的状态不允许此操作"),
+    /// The counselor must be online to claim.
+    CounselorOffline => (StatusCode::CONFLICT, "counselor_offline", "请先将状态设为在线再接待"),
+    /// The counselor already serves as many people as their capacity.
+    AtCapacity => (StatusCode::CONFLICT, "at_capacity", "已达到同时接待的人数上限"),
+    /// The target counselor of a transfer is not an online counselor.
+    TransferTargetUnavailable => (StatusCode::CONFLICT, "transfer_target_unavailable", "对方咨询师不在线，无法转接"),
+    /// The consultation has been rated already.
+    AlreadyRated => (StatusCode::CONFLICT, "already_rated", "你已经评价过这次咨询"),
     /// The body is larger than 1 MiB.
     PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过大"),
     /// The body is not `application/json`.

@@ -27,6 +27,8 @@ Every error answer has the body `ErrorBody` and every answer an `x-request-id` h
         (name = "账号 auth", description = "Login, tokens and the user's own account"),
         (name = "热线 hotlines", description = "热线一键拨打: the hotline directory and dial taps"),
         (name = "测评 assessments", description = "心理测评: screening scales, results, history and trends"),
+        (name = "咨询 consultations", description = "在线咨询: requests, chat and rating, for the person asking for help"),
+        (name = "咨询师 counselor", description = "The counselors' queue, claims, close and transfer"),
         (name = "管理 admin", description = "Operator and admin functions"),
     )
 )]

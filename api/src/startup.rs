@@ -15,7 +15,9 @@ use xinli_domain::clock::{Clock, SystemClock};
 use xinli_infra::accounts::AccountStore;
 use xinli_infra::assessments::AssessmentStore;
 use xinli_infra::cache::{MemoryCache, RedisCache};
+use xinli_infra::consultations::ConsultationStore;
 use xinli_infra::hotlines::{CachedHotlines, HotlineStore};
+use xinli_infra::signal::ChatSignal;
 use xinli_infra::wechat::WechatClient;
 
 use crate::auth::token::TokenService;
@@ -73,6 +75,7 @@ impl Application {
     pub async fn build_with(config: Config, overrides: Overrides) -> Result<Self, StartupError> {
         let state = web::Data::new(build_state(config, overrides.clock).await?);
         seed::run(&state).await?;
+        routes::consultations::spawn_sweeper(state.clone());
 
         let addr = state.config.bind.clone();
         let listener = TcpListener::bind(&addr).map_err(|cause| StartupError::Bind {
@@ -163,6 +166,15 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         .map_err(|e| StartupError::Http(e.to_string()))?;
     let accounts = Arc::new(AccountStore::new(db.clone()));
     let assessments = Arc::new(AssessmentStore::new(db.clone()));
+    let consultations = Arc::new(ConsultationStore::new(db.clone()));
+    let chat_signal = match &config.redis_url {
+        Some(url) => ChatSignal::redis(url, &config.redis_prefix)
+            .await
+            .map_err(|e| {
+                StartupError::Redis(format!("cannot connect to Redis for chat signals: {e}"))
+            })?,
+        None => ChatSignal::local(),
+    };
     let hotlines = Arc::new(CachedHotlines::new(
         HotlineStore::new(db.clone()),
         cache.clone(),
@@ -178,6 +190,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         hotlines,
         scales: assessments.clone(),
         assessments,
+        consultations,
+        chat_signal,
         cache,
         wechat: Arc::new(wechat),
         clock,

@@ -6,9 +6,11 @@ use xinli_domain::account::{RefreshTokenRepository, StaffRepository, UserReposit
 use xinli_domain::assessment::{AssessmentRepository, ScaleRepository};
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::Clock;
+use xinli_domain::consultation::ConsultationRepository;
 use xinli_domain::hotline::HotlineRepository;
 use xinli_domain::wechat::WechatGateway;
 use xinli_infra::db::Connection;
+use xinli_infra::signal::ChatSignal;
 
 use crate::auth::token::TokenService;
 use crate::config::Config;
@@ -24,6 +26,9 @@ pub struct AppState {
     pub hotlines: Arc<dyn HotlineRepository>,
     pub scales: Arc<dyn ScaleRepository>,
     pub assessments: Arc<dyn AssessmentRepository>,
+    pub consultations: Arc<dyn ConsultationRepository>,
+    /// Wakes long polls, across instances with Redis.
+    pub chat_signal: ChatSignal,
     pub wechat: Arc<dyn WechatGateway>,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenService,

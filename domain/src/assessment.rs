@@ -461,6 +461,12 @@ pub trait AssessmentRepository: Send + Sync {
     ) -> Result<Vec<Assessment>, RepoError>;
     /// Every result of the user, oldest first (export).
     async fn all_of(&self, user_id: Uuid) -> Result<Vec<Assessment>, RepoError>;
+    /// Per scale: results submitted in `[from, to)` and how many carried the crisis answer.
+    async fn counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, u64, u64)>, RepoError>;
 }
 
 #[cfg(test)]

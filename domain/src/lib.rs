@@ -13,6 +13,7 @@ pub mod account;
 pub mod assessment;
 pub mod cache;
 pub mod clock;
+pub mod consultation;
 pub mod error;
 pub mod hotline;
 pub mod page;

@@ -184,6 +184,33 @@ impl AssessmentRepository for AssessmentStore {
             .collect()
     }
 
+    async fn counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, u64, u64)>, RepoError> {
+        let rows: Vec<(String, i16, bool)> = assessments::Entity::find()
+            .select_only()
+            .column(assessments::Column::ScaleCode)
+            .column(assessments::Column::Level)
+            .column(assessments::Column::Critical)
+            .filter(assessments::Column::CreatedAt.gte(from))
+            .filter(assessments::Column::CreatedAt.lt(to))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let mut by_scale: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        for (scale, level, critical) in rows {
+            let entry = by_scale.entry(scale).or_default();
+            entry.0 += 1;
+            if critical || level >= i16::from(xinli_domain::assessment::TOP_LEVEL) {
+                entry.1 += 1;
+            }
+        }
+        Ok(by_scale.into_iter().map(|(s, (n, c))| (s, n, c)).collect())
+    }
+
     async fn all_of(&self, user_id: Uuid) -> Result<Vec<Assessment>, RepoError> {
         assessments::Entity::find()
             .filter(assessments::Column::UserId.eq(user_id.to_string()))

@@ -5,8 +5,10 @@
 pub mod accounts;
 pub mod assessments;
 pub mod cache;
+pub mod consultations;
 pub mod db;
 pub mod entities;
 pub mod hotlines;
 pub mod password;
+pub mod signal;
 pub mod wechat;

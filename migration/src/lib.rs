@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_accounts;
 mod m20261122_000002_hotlines;
 mod m20261122_000003_assessments;
+mod m20261123_000004_consultations;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261122_000002_hotlines::Migration),
             Box::new(m20261122_000003_assessments::Migration),
+            Box::new(m20261123_000004_consultations::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod assessments;
 mod auth_staff;
 mod auth_wechat;
 mod cache_outage;
+mod consultations;
 mod errors;
 mod health;
 mod hotlines;

@@ -53,7 +53,8 @@ pub struct ProfilePatch {
                        "number": "962525", "dialed_at": "2026-11-22T23:10:00+08:00"}],
     "assessments": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
         "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "……",
-        "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}]
+        "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}],
+    "consultations": []
 }))]
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
@@ -62,6 +63,25 @@ pub struct MeExport {
     pub hotline_dials: Vec<ExportedDial>,
     /// Every self-assessment with the answers given, oldest first.
     pub assessments: Vec<ExportedAssessment>,
+    /// Consultations with their messages (counselors' private notes are not the person's
+    /// data and are not included).
+    pub consultations: Vec<ExportedConsultation>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d5-2222-7abc-8def-0123456789ab", "topic": "压力", "description": "……",
+    "status": "closed", "created_at": "2026-11-22T21:40:00+08:00", "ended_at": "2026-11-22T22:30:00+08:00",
+    "rating": 5, "rating_comment": "谢谢", "messages": [{"seq": 1, "sender": "user", "text": "你好", "created_at": "2026-11-22T21:41:00+08:00"}]}))]
+pub struct ExportedConsultation {
+    pub id: String,
+    pub topic: String,
+    pub description: String,
+    pub status: String,
+    pub created_at: DateTime<FixedOffset>,
+    pub ended_at: Option<DateTime<FixedOffset>>,
+    pub rating: Option<u8>,
+    pub rating_comment: Option<String>,
+    pub messages: Vec<crate::routes::consultations::MessageView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -202,6 +222,7 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     let user = load(&state, caller).await?;
     let dials = state.hotlines.dials_of_user(user.id).await?;
     let assessments = state.assessments.all_of(user.id).await?;
+    let consultations = state.consultations.messages_of_user(user.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(MeExport {
@@ -231,6 +252,20 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
                     created_at: cst(a.created_at),
                 })
                 .collect(),
+            consultations: consultations
+                .into_iter()
+                .map(|(c, messages)| ExportedConsultation {
+                    id: c.id.to_string(),
+                    topic: c.topic,
+                    description: c.description,
+                    status: c.status.as_str().into(),
+                    created_at: cst(c.created_at),
+                    ended_at: c.ended_at.map(cst),
+                    rating: c.rating,
+                    rating_comment: c.rating_comment,
+                    messages: messages.iter().map(Into::into).collect(),
+                })
+                .collect(),
         }))
 }
 
@@ -238,7 +273,9 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
 ///
 /// Irreversible. Logging in with WeChat again afterwards creates a new, empty account.
 /// Hotline dial taps stay in the statistics without any link to the person; assessment
-/// results are deleted.
+/// results, messages and open consultation requests are deleted; closed consultations stay
+/// for the counselor's record and the statistics, without the person's link, description,
+/// messages or rating comment.
 #[utoipa::path(
     tag = "账号 auth",
     security(("bearer" = [])),
@@ -251,6 +288,10 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
 )]
 #[delete("/me")]
 pub async fn delete_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse> {
+    if state.users.find_by_id(caller.id).await?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    state.consultations.forget_user(caller.id).await?;
     if !state.users.delete(caller.id).await? {
         return Err(ApiError::not_found());
     }

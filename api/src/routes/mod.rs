@@ -6,8 +6,10 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod admin_staff;
+pub mod admin_stats;
 pub mod assessments;
 pub mod auth;
+pub mod consultations;
 pub mod health;
 pub mod hotlines;
 pub mod me;
@@ -22,6 +24,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(me::configure)
                 .configure(hotlines::configure)
                 .configure(assessments::configure)
-                .configure(admin_staff::configure),
+                .configure(consultations::configure)
+                .configure(admin_staff::configure)
+                .configure(admin_stats::configure),
         );
 }

@@ -1,7 +1,11 @@
 //! SeaORM entities, hand-written (no `sea-orm-cli generate` output to be overwritten).
 //! They mirror the migrations; behaviour lives in the repository modules, not here.
 
+pub mod assessment_access_log;
 pub mod assessments;
+pub mod consultation_messages;
+pub mod consultations;
+pub mod counselor_status;
 pub mod hotline_dials;
 pub mod hotlines;
 pub mod refresh_tokens;

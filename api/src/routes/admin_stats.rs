@@ -1,0 +1,178 @@
+//! Aggregate figures for operators (服务人次, 等待时长, 满意度, 热线拨打): counts and
+//! durations only — never a person, a chat text or an answer.
+
+use actix_web::{HttpResponse, get};
+use chrono::{Duration, NaiveDate, TimeZone};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use xinli_domain::hotline::{CHINA, china_date};
+
+use crate::auth::AdminCaller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Query;
+use crate::state::State;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(stats);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// First day (China time), default 29 days before `to`.
+    #[param(example = "2026-11-01")]
+    pub from: Option<NaiveDate>,
+    /// Last day (China time), default today.
+    #[param(example = "2026-11-30")]
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "closed", "count": 120}))]
+pub struct Count {
+    /// A status, priority or scale code.
+    pub status: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"scale": "phq9", "submitted": 230, "with_crisis_answer": 7}))]
+pub struct ScaleCount {
+    pub scale: String,
+    pub submitted: u64,
+    pub with_crisis_answer: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "from": "2026-11-01", "to": "2026-11-30",
+    "consultations": {"total": 130, "by_status": [{"status": "closed", "count": 120}],
+        "by_priority": [{"status": "urgent", "count": 4}], "wait_median_seconds": 420, "wait_p90_seconds": 1800,
+        "handling_median_seconds": 2400},
+    "satisfaction": {"ratings": 92, "satisfaction_rate": 0.978, "flagged_for_review": 1},
+    "hotline_dials": 310,
+    "assessments": [{"scale": "phq9", "submitted": 230, "with_crisis_answer": 7}]
+}))]
+pub struct Stats {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub consultations: ConsultationFigures,
+    pub satisfaction: Satisfaction,
+    /// Taps on "call" in the hotline directory.
+    pub hotline_dials: u64,
+    pub assessments: Vec<ScaleCount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"total": 130, "by_status": [{"status": "closed", "count": 120}], "by_priority": [],
+    "wait_median_seconds": 420, "wait_p90_seconds": 1800, "handling_median_seconds": 2400}))]
+pub struct ConsultationFigures {
+    /// Requests made in the period.
+    pub total: u64,
+    pub by_status: Vec<Count>,
+    pub by_priority: Vec<Count>,
+    /// From request to first claim.
+    pub wait_median_seconds: Option<i64>,
+    pub wait_p90_seconds: Option<i64>,
+    /// From claim to close.
+    pub handling_median_seconds: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"ratings": 92, "satisfaction_rate": 0.978, "flagged_for_review": 1}))]
+pub struct Satisfaction {
+    pub ratings: u64,
+    /// Share of ratings that are 4 or 5 (满意度); `null` without ratings.
+    pub satisfaction_rate: Option<f64>,
+    /// Ratings of 1–2, to be reviewed.
+    pub flagged_for_review: u64,
+}
+
+/// Service figures for a period
+///
+/// Counts and durations only; no personal content. At most 366 days.
+#[utoipa::path(
+    tag = "管理 admin",
+    security(("bearer" = [])),
+    params(StatsQuery),
+    responses(
+        (status = 200, body = Stats),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[get("/admin/stats")]
+pub async fn stats(
+    state: State,
+    _admin: AdminCaller,
+    query: Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    let to = query.0.to.unwrap_or_else(|| china_date(state.clock.now()));
+    let from = query.0.from.unwrap_or(to - Duration::days(29));
+    if from > to {
+        return Err(ApiError::field("from", "开始日期不能晚于结束日期"));
+    }
+    if (to - from).num_days() > 365 {
+        return Err(ApiError::field("from", "统计区间不能超过 366 天"));
+    }
+    let start = |d: NaiveDate| {
+        CHINA
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default()
+    };
+    let (begin, end) = (start(from), start(to + Duration::days(1)));
+    let c = state.consultations.stats(begin, end).await?;
+    let dials = state
+        .hotlines
+        .dial_counts(from, to)
+        .await?
+        .iter()
+        .map(|d| d.count)
+        .sum();
+    let assessments = state.assessments.counts(begin, end).await?;
+    Ok(HttpResponse::Ok().json(Stats {
+        from,
+        to,
+        consultations: ConsultationFigures {
+            total: c.by_status.iter().map(|(_, n)| n).sum(),
+            by_status: c
+                .by_status
+                .iter()
+                .map(|(s, n)| Count {
+                    status: s.as_str().into(),
+                    count: *n,
+                })
+                .collect(),
+            by_priority: c
+                .by_priority
+                .iter()
+                .map(|(p, n)| Count {
+                    status: p.as_str().into(),
+                    count: *n,
+                })
+                .collect(),
+            wait_median_seconds: c.wait_median,
+            wait_p90_seconds: c.wait_p90,
+            handling_median_seconds: c.handling_median,
+        },
+        satisfaction: Satisfaction {
+            ratings: c.ratings,
+            satisfaction_rate: c.satisfaction_rate,
+            flagged_for_review: c.flagged_ratings,
+        },
+        hotline_dials: dials,
+        assessments: assessments
+            .into_iter()
+            .map(|(scale, submitted, with_crisis_answer)| ScaleCount {
+                scale,
+                submitted,
+                with_crisis_answer,
+            })
+            .collect(),
+    }))
+}

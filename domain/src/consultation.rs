@@ -1,0 +1,672 @@
+//! 在线咨询: the consultation queue. Every rule of the queue is here: the state machine, the
+//! priority from risk, the order in which counselors receive people, a waiting person's
+//! position and an honest estimate of their wait.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::assessment::{Risk, TOP_LEVEL};
+use crate::error::RepoError;
+use crate::page::{Page, PageRequest};
+use crate::validation::{self, Collector, ValidationError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Waiting,
+    Active,
+    Closed,
+    Cancelled,
+    Expired,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Waiting => "waiting",
+            Status::Active => "active",
+            Status::Closed => "closed",
+            Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Status::Waiting,
+            Status::Active,
+            Status::Closed,
+            Status::Cancelled,
+            Status::Expired,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Waiting => "排队中",
+            Status::Active => "咨询中",
+            Status::Closed => "已结束",
+            Status::Cancelled => "已取消",
+            Status::Expired => "已过期",
+        }
+    }
+
+    /// Still asking for or receiving help.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Waiting | Status::Active)
+    }
+}
+
+/// What can happen to a consultation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A counselor takes the person from the queue.
+    Claim,
+    /// The person withdraws while waiting.
+    Cancel,
+    /// Waited longer than the service allows.
+    Expire,
+    /// The counselor ends the session.
+    Close,
+    /// Back to the queue: to the pool (keeping the place by arrival) or assigned to a named
+    /// counselor, or because the counselor did not reply in time.
+    Requeue,
+}
+
+/// The one table of legal transitions. Anything else is refused, never ignored.
+pub fn transition(from: Status, event: Event) -> Result<Status, IllegalTransition> {
+    use Event::*;
+    use Status::*;
+    match (from, event) {
+        (Waiting, Claim) => Ok(Active),
+        (Waiting, Cancel) => Ok(Cancelled),
+        (Waiting, Expire) => Ok(Expired),
+        (Active, Close) => Ok(Closed),
+        (Active, Requeue) => Ok(Waiting),
+        _ => Err(IllegalTransition { from, event }),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {event:?} a consultation that is {from:?}")]
+pub struct IllegalTransition {
+    pub from: Status,
+    pub event: Event,
+}
+
+impl IllegalTransition {
+    /// A Chinese sentence for the person who tried.
+    pub fn message(&self) -> String {
+        format!("该咨询当前{}，无法执行此操作", self.from.label())
+    }
+}
+
+/// Queue priority, from the person's recent assessments. Counselors see it and its reason;
+/// the person only sees their position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Normal = 0,
+    Elevated = 1,
+    High = 2,
+    Urgent = 3,
+}
+
+impl Priority {
+    pub fn rank(self) -> i16 {
+        self as i16
+    }
+
+    pub fn from_rank(r: i16) -> Option<Self> {
+        [
+            Priority::Normal,
+            Priority::Elevated,
+            Priority::High,
+            Priority::Urgent,
+        ]
+        .into_iter()
+        .find(|p| p.rank() == r)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Normal => "normal",
+            Priority::Elevated => "elevated",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    /// From the current risk: a critical item → urgent; the top band → high; a moderate band →
+    /// elevated; otherwise normal.
+    pub fn from_risk(risk: Risk) -> (Self, &'static str) {
+        if risk.critical {
+            (Priority::Urgent, "近 14 天的测评中，自伤相关题目作答为阳性")
+        } else if risk.max_level.is_some_and(|l| l >= TOP_LEVEL) {
+            (Priority::High, "近 14 天的测评结果达到最高严重等级")
+        } else if risk.max_level.is_some_and(|l| l >= 2) {
+            (Priority::Elevated, "近 14 天的测评结果为中度")
+        } else {
+            (Priority::Normal, "近 14 天无中度及以上的测评结果")
+        }
+    }
+}
+
+pub const TOPICS: [&str; 8] = [
+    "情绪困扰",
+    "压力",
+    "睡眠",
+    "人际关系",
+    "亲子家庭",
+    "职业发展",
+    "孕产期",
+    "其他",
+];
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+pub const MAX_COMMENT_CHARS: usize = 500;
+
+/// A validated request for help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    pub topic: String,
+    pub description: String,
+}
+
+impl NewRequest {
+    pub fn parse(topic: &str, description: &str, channel: &str) -> Result<Self, ValidationError> {
+        let mut c = Collector::new();
+        if !TOPICS.contains(&topic.trim()) {
+            c.push("topic", format!("请选择咨询主题：{}", TOPICS.join("、")));
+        }
+        let description = c.check(validation::text(
+            "description",
+            "问题描述",
+            description,
+            0,
+            MAX_DESCRIPTION_CHARS,
+        ));
+        if channel != "text" {
+            c.push("channel", "目前仅支持文字咨询（text）");
+        }
+        c.finish()?;
+        Ok(Self {
+            topic: topic.trim().to_owned(),
+            description: description.unwrap_or_default(),
+        })
+    }
+}
+
+pub fn parse_message(text: &str) -> Result<String, ValidationError> {
+    validation::text("text", "消息", text, 1, MAX_MESSAGE_CHARS)
+}
+
+pub fn parse_rating(
+    score: i64,
+    comment: Option<&str>,
+) -> Result<(u8, Option<String>), ValidationError> {
+    let mut c = Collector::new();
+    if !(1..=5).contains(&score) {
+        c.push("score", "评分须为 1 到 5 的整数");
+    }
+    let comment = match comment {
+        Some(t) if !t.trim().is_empty() => {
+            c.check(validation::text("comment", "评价", t, 1, MAX_COMMENT_CHARS))
+        }
+        _ => None,
+    };
+    c.finish()?;
+    Ok((u8::try_from(score).unwrap_or(1), comment))
+}
+
+/// A rating of 1 or 2 is flagged for an admin to review.
+pub fn rating_needs_review(score: u8) -> bool {
+    score <= 2
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consultation {
+    pub id: Uuid,
+    /// `None` once the person deleted their account (closed consultations are kept anonymised).
+    pub user_id: Option<Uuid>,
+    pub topic: String,
+    pub description: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub priority_reason: String,
+    /// The counselor serving it (active) or who served it (closed).
+    pub counselor_id: Option<Uuid>,
+    /// Waiting for this counselor specifically (after a transfer to them).
+    pub assigned_to: Option<Uuid>,
+    /// Placed at the head of its priority (returned after a counselor did not reply).
+    pub front: bool,
+    pub created_at: DateTime<Utc>,
+    /// Arrival time in the queue: kept when transferred back to the pool.
+    pub queued_at: DateTime<Utc>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub first_claimed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub rating: Option<u8>,
+    pub rating_comment: Option<String>,
+    pub rating_flagged: bool,
+}
+
+/// The order in which waiting entries are given to counselors: higher priority first, within a
+/// priority those returned to the head first, then by arrival.
+pub fn queue_cmp(a: &Consultation, b: &Consultation) -> std::cmp::Ordering {
+    b.priority
+        .cmp(&a.priority)
+        .then(b.front.cmp(&a.front))
+        .then(a.queued_at.cmp(&b.queued_at))
+        .then(a.id.cmp(&b.id))
+}
+
+/// How many people will be served before `target`: those ahead of it in queue order among
+/// the entries that compete for the same counselors (the pool, or one counselor's own list).
+pub fn position_of(waiting: &[Consultation], target: &Consultation) -> u64 {
+    waiting
+        .iter()
+        .filter(|w| w.id != target.id && w.assigned_to == target.assigned_to)
+        .filter(|w| queue_cmp(w, target) == std::cmp::Ordering::Less)
+        .count() as u64
+}
+
+/// A counselor's availability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounselorState {
+    pub staff_id: Uuid,
+    pub online: bool,
+    /// Concurrent active consultations, 1–10.
+    pub capacity: u8,
+    pub active: u32,
+}
+
+pub fn parse_capacity(capacity: i64) -> Result<u8, ValidationError> {
+    u8::try_from(capacity)
+        .ok()
+        .filter(|c| (1..=10).contains(c))
+        .ok_or_else(|| ValidationError::single("capacity", "同时接待人数须为 1 到 10"))
+}
+
+/// What a waiting person is told about their wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitEstimate {
+    /// People who will be served before this one.
+    pub position: u64,
+    /// `None` when no honest number can be given.
+    pub seconds: Option<u64>,
+    /// Why there is no number, or what it is based on.
+    pub basis: String,
+    pub counselors_online: u32,
+}
+
+/// Handling time assumed before enough sessions have been closed to measure it.
+pub const DEFAULT_HANDLING: Duration = Duration::minutes(30);
+/// How many recent closed sessions the handling time is measured over.
+pub const HANDLING_SAMPLE: u64 = 50;
+
+/// Estimates the wait of the person at `position` (0 = next).
+///
+/// Each online counselor frees a place about every `handling / capacity` on average when
+/// full; free places now serve the first people at once. So with `free` places free now and
+/// `capacity` places in all, the person at `position` waits about
+/// `(position - free + 1) × handling / capacity` — and about a minute (until a counselor
+/// claims) when `position < free`. No counselor online: no number.
+pub fn estimate_wait(
+    position: u64,
+    counselors: &[CounselorState],
+    handling: Option<(Duration, u64)>,
+) -> WaitEstimate {
+    let online: Vec<&CounselorState> = counselors.iter().filter(|c| c.online).collect();
+    let counselors_online = u32::try_from(online.len()).unwrap_or(u32::MAX);
+    if online.is_empty() {
+        return WaitEstimate {
+            position,
+            seconds: None,
+            basis:
+                "当前没有咨询师在线，暂时无法估计等待时间。如需立即倾诉，请拨打下方正在服务的热线。"
+                    .into(),
+            counselors_online,
+        };
+    }
+    let capacity: u64 = online.iter().map(|c| u64::from(c.capacity)).sum();
+    let free: u64 = online
+        .iter()
+        .map(|c| u64::from(c.capacity).saturating_sub(u64::from(c.active)))
+        .sum();
+    let (handling_time, sample) = handling.unwrap_or((DEFAULT_HANDLING, 0));
+    let per_place = handling_time.num_seconds().max(60) as u64;
+    let seconds = if position < free {
+        60
+    } else {
+        ((position - free + 1) * per_place)
+            .div_ceil(capacity.max(1))
+            .max(60)
+    };
+    let basis = if sample > 0 {
+        format!("根据最近 {sample} 次咨询的平均时长和当前 {counselors_online} 位在线咨询师估算")
+    } else {
+        format!("根据当前 {counselors_online} 位在线咨询师和每次约 30 分钟的咨询时长估算")
+    };
+    WaitEstimate {
+        position,
+        seconds: Some(seconds),
+        basis,
+        counselors_online,
+    }
+}
+
+/// Median and 90th percentile of durations (nearest-rank).
+pub fn percentiles(mut values: Vec<i64>) -> (Option<i64>, Option<i64>) {
+    if values.is_empty() {
+        return (None, None);
+    }
+    values.sort_unstable();
+    let at = |p: f64| {
+        let rank = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
+        values[rank - 1]
+    };
+    (Some(at(0.5)), Some(at(0.9)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sender {
+    User,
+    Counselor,
+    System,
+}
+
+impl Sender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sender::User => "user",
+            Sender::Counselor => "counselor",
+            Sender::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Sender::User, Sender::Counselor, Sender::System]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: Uuid,
+    pub consultation_id: Uuid,
+    /// 1, 2, 3, … per consultation, in commit order: the cursor.
+    pub seq: i64,
+    pub sender: Sender,
+    pub sender_id: Option<Uuid>,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why a claim could not give anyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRefusal {
+    Offline,
+    AtCapacity,
+}
+
+/// Who may do what with a consultation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The person who asked for help.
+    Owner,
+    /// The counselor serving it now.
+    Serving,
+    None,
+}
+
+impl Consultation {
+    pub fn access(&self, user: Option<Uuid>, counselor: Option<Uuid>) -> Access {
+        if user.is_some() && user == self.user_id {
+            Access::Owner
+        } else if counselor.is_some()
+            && self.status == Status::Active
+            && counselor == self.counselor_id
+        {
+            Access::Serving
+        } else {
+            Access::None
+        }
+    }
+
+    /// Messages can be written by the owner while waiting or active, and by the serving
+    /// counselor while active; after the end nobody writes.
+    pub fn can_write(&self, access: Access) -> bool {
+        match access {
+            Access::Owner => self.status.is_open(),
+            Access::Serving => self.status == Status::Active,
+            Access::None => false,
+        }
+    }
+}
+
+/// Figures for admins: counts and durations only, never content.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConsultationStats {
+    pub by_status: Vec<(Status, u64)>,
+    pub by_priority: Vec<(Priority, u64)>,
+    /// Seconds from request to first claim.
+    pub wait_median: Option<i64>,
+    pub wait_p90: Option<i64>,
+    /// Seconds from (last) claim to close.
+    pub handling_median: Option<i64>,
+    pub ratings: u64,
+    /// Share of ratings that are 4 or 5.
+    pub satisfaction_rate: Option<f64>,
+    pub flagged_ratings: u64,
+}
+
+#[async_trait]
+pub trait ConsultationRepository: Send + Sync {
+    /// Creates a waiting request unless the user already has an open one (`Conflict("open")`).
+    async fn create(&self, c: &Consultation) -> Result<(), RepoError>;
+    async fn find(&self, id: Uuid) -> Result<Option<Consultation>, RepoError>;
+    async fn list_of_user(
+        &self,
+        user_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Consultation>, RepoError>;
+    async fn active_of_counselor(&self, counselor_id: Uuid)
+    -> Result<Vec<Consultation>, RepoError>;
+    /// Applies a transition if the consultation is still in `from` (compare-and-set);
+    /// returns the updated consultation, or `None` when it changed meanwhile.
+    async fn apply(
+        &self,
+        id: Uuid,
+        from: Status,
+        change: Change,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Consultation>, RepoError>;
+    /// Atomically gives the first waiting entry this counselor may take: never the same
+    /// entry to two counselors, never beyond capacity.
+    async fn claim_next(
+        &self,
+        counselor_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Option<Consultation>, ClaimRefusal>, RepoError>;
+    /// Waiting entries this counselor may take, in the order `claim_next` follows.
+    async fn queue_for(&self, counselor_id: Uuid) -> Result<Vec<Consultation>, RepoError>;
+    /// All waiting entries in queue order (for positions).
+    async fn waiting(&self) -> Result<Vec<Consultation>, RepoError>;
+    async fn set_counselor_state(
+        &self,
+        staff_id: Uuid,
+        online: bool,
+        capacity: u8,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
+    async fn counselor_states(&self) -> Result<Vec<CounselorState>, RepoError>;
+    /// Mean handling time over the latest closed sessions and how many were measured.
+    async fn recent_handling(&self, sample: u64) -> Result<Option<(Duration, u64)>, RepoError>;
+    /// Appends a message with the next sequence number.
+    async fn add_message(
+        &self,
+        consultation_id: Uuid,
+        sender: Sender,
+        sender_id: Option<Uuid>,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Message, RepoError>;
+    async fn messages_after(
+        &self,
+        consultation_id: Uuid,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<Message>, RepoError>;
+    /// Whether the counselor wrote since the claim.
+    async fn counselor_wrote_since(
+        &self,
+        consultation_id: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
+    async fn rate(
+        &self,
+        id: Uuid,
+        score: u8,
+        comment: Option<String>,
+        flagged: bool,
+    ) -> Result<bool, RepoError>;
+    async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError>;
+    async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError>;
+    async fn record_assessment_read(
+        &self,
+        consultation_id: Uuid,
+        counselor_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
+    /// Waiting entries queued before `cutoff` (expiry candidates).
+    async fn waiting_since_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Consultation>, RepoError>;
+    /// Active entries claimed before `cutoff` (no-reply candidates).
+    async fn active_claimed_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Consultation>, RepoError>;
+    async fn stats(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<ConsultationStats, RepoError>;
+    async fn messages_of_user(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<(Consultation, Vec<Message>)>, RepoError>;
+    /// Deletes what belongs to the person: open requests and every message; closed
+    /// consultations stay for the counselor's record with the person's link and words removed.
+    async fn forget_user(&self, user_id: Uuid) -> Result<(), RepoError>;
+}
+
+/// How a transition changes the row besides its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Cancel,
+    Expire,
+    Close,
+    /// Back to the queue: `assigned_to` a named counselor or the pool; `front` puts it at the
+    /// head of its priority (no reply).
+    Requeue {
+        assigned_to: Option<Uuid>,
+        front: bool,
+    },
+}
+
+impl Change {
+    pub fn event(self) -> Event {
+        match self {
+            Change::Cancel => Event::Cancel,
+            Change::Expire => Event::Expire,
+            Change::Close => Event::Close,
+            Change::Requeue { .. } => Event::Requeue,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_transition_is_legal_or_refused() {
+        use Event::*;
+        use Status::*;
+        let all_status = [Waiting, Active, Closed, Cancelled, Expired];
+        let all_events = [Claim, Cancel, Expire, Close, Requeue];
+        let legal = [
+            (Waiting, Claim, Active),
+            (Waiting, Cancel, Cancelled),
+            (Waiting, Expire, Expired),
+            (Active, Close, Closed),
+            (Active, Requeue, Waiting),
+        ];
+        for from in all_status {
+            for event in all_events {
+                let expected = legal
+                    .iter()
+                    .find(|(f, e, _)| *f == from && *e == event)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(
+                    transition(from, event).ok(),
+                    expected,
+                    "{from:?} + {event:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn priority_from_each_risk_level() {
+        let r = |max_level, critical| Risk {
+            max_level,
+            critical,
+        };
+        assert_eq!(Priority::from_risk(r(Some(0), true)).0, Priority::Urgent);
+        assert_eq!(Priority::from_risk(r(Some(3), false)).0, Priority::High);
+        assert_eq!(Priority::from_risk(r(Some(2), false)).0, Priority::Elevated);
+        assert_eq!(Priority::from_risk(r(Some(1), false)).0, Priority::Normal);
+        assert_eq!(Priority::from_risk(r(None, false)).0, Priority::Normal);
+    }
+
+    #[test]
+    fn waits() {
+        let c = |online, capacity, active| CounselorState {
+            staff_id: Uuid::nil(),
+            online,
+            capacity,
+            active,
+        };
+        assert_eq!(estimate_wait(0, &[], None).seconds, None);
+        assert_eq!(estimate_wait(0, &[c(false, 3, 0)], None).seconds, None);
+        // One free place: the first waits about a minute.
+        assert_eq!(estimate_wait(0, &[c(true, 1, 0)], None).seconds, Some(60));
+        // Full single place, 30 min sessions: the first waits 30 min, the second 60.
+        let h = Some((Duration::minutes(30), 10));
+        assert_eq!(estimate_wait(0, &[c(true, 1, 1)], h).seconds, Some(1800));
+        assert_eq!(estimate_wait(1, &[c(true, 1, 1)], h).seconds, Some(3600));
+        // Three counselors of two places, all full: six places turn over every 30 min.
+        let three = [c(true, 2, 2), c(true, 2, 2), c(true, 2, 2)];
+        assert_eq!(estimate_wait(5, &three, h).seconds, Some(1800));
+        assert_eq!(estimate_wait(6, &three, h).seconds, Some(2100));
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(percentiles(vec![]), (None, None));
+        assert_eq!(percentiles(vec![5]), (Some(5), Some(5)));
+        assert_eq!(percentiles((1..=10).collect()), (Some(5), Some(9)));
+    }
+}

@@ -1,0 +1,666 @@
+//! The consultation queue on SeaORM.
+//!
+//! Claims are atomic on both databases. PostgreSQL: the counselor's status row is locked
+//! (`FOR UPDATE`), so one counselor's concurrent claims cannot exceed their capacity, and the
+//! next entry is taken with `FOR UPDATE SKIP LOCKED`, so concurrent counselors take different
+//! people. SQLite: the whole claim runs in a `BEGIN IMMEDIATE` transaction, which serialises
+//! writers (SQLite drops the row-lock clauses). On both, the final update only succeeds if the
+//! entry is still waiting.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+use xinli_domain::RepoError;
+use xinli_domain::consultation::{
+    Change, ClaimRefusal, Consultation, ConsultationRepository, ConsultationStats, CounselorState,
+    Message, Priority, Sender, Status, percentiles,
+};
+use xinli_domain::page::{Page, PageRequest};
+
+use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
+use crate::entities::{
+    assessment_access_log, consultation_messages as messages, consultations as c, counselor_status,
+};
+
+#[derive(Clone)]
+pub struct ConsultationStore {
+    db: DatabaseConnection,
+}
+
+impl ConsultationStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    fn postgres(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+}
+
+fn opt_id(s: &Option<String>) -> Result<Option<Uuid>, RepoError> {
+    s.as_deref().map(parse_id).transpose()
+}
+
+fn from_row(m: c::Model) -> Result<Consultation, RepoError> {
+    Ok(Consultation {
+        id: parse_id(&m.id)?,
+        user_id: opt_id(&m.user_id)?,
+        status: Status::parse(&m.status)
+            .ok_or_else(|| RepoError::Storage(format!("corrupt status {:?}", m.status)))?,
+        priority: Priority::from_rank(m.priority)
+            .ok_or_else(|| RepoError::Storage(format!("corrupt priority {}", m.priority)))?,
+        counselor_id: opt_id(&m.counselor_id)?,
+        assigned_to: opt_id(&m.assigned_to)?,
+        topic: m.topic,
+        description: m.description,
+        priority_reason: m.priority_reason,
+        front: m.front,
+        created_at: m.created_at,
+        queued_at: m.queued_at,
+        claimed_at: m.claimed_at,
+        first_claimed_at: m.first_claimed_at,
+        closed_at: m.closed_at,
+        ended_at: m.ended_at,
+        rating: m.rating.and_then(|r| u8::try_from(r).ok()),
+        rating_comment: m.rating_comment,
+        rating_flagged: m.rating_flagged,
+    })
+}
+
+fn message_from_row(m: messages::Model) -> Result<Message, RepoError> {
+    Ok(Message {
+        id: parse_id(&m.id)?,
+        consultation_id: parse_id(&m.consultation_id)?,
+        seq: m.seq,
+        sender: Sender::parse(&m.sender)
+            .ok_or_else(|| RepoError::Storage(format!("corrupt sender {:?}", m.sender)))?,
+        sender_id: opt_id(&m.sender_id)?,
+        text: m.text,
+        created_at: m.created_at,
+    })
+}
+
+/// Waiting entries a counselor may take: assigned to them, or in the shared pool.
+fn takeable_by(counselor: Uuid) -> Condition {
+    Condition::all()
+        .add(c::Column::Status.eq(Status::Waiting.as_str()))
+        .add(
+            Condition::any()
+                .add(c::Column::AssignedTo.eq(counselor.to_string()))
+                .add(c::Column::AssignedTo.is_null()),
+        )
+}
+
+/// Queue order in SQL, the same as `domain::consultation::queue_cmp` with "assigned to me"
+/// first: assigned entries sort before pool entries (`assigned_to IS NULL` false < true).
+fn in_queue_order(q: sea_orm::Select<c::Entity>) -> sea_orm::Select<c::Entity> {
+    q.order_by(Expr::col(c::Column::AssignedTo).is_null(), Order::Asc)
+        .order_by_desc(c::Column::Priority)
+        .order_by_desc(c::Column::Front)
+        .order_by_asc(c::Column::QueuedAt)
+        .order_by_asc(c::Column::Id)
+}
+
+#[async_trait]
+impl ConsultationRepository for ConsultationStore {
+    async fn create(&self, x: &Consultation) -> Result<(), RepoError> {
+        let user = x.user_id.map(|u| u.to_string());
+        c::ActiveModel {
+            id: Set(x.id.to_string()),
+            user_id: Set(user.clone()),
+            open_key: Set(user),
+            topic: Set(x.topic.clone()),
+            description: Set(x.description.clone()),
+            status: Set(x.status.as_str().to_owned()),
+            priority: Set(x.priority.rank()),
+            priority_reason: Set(x.priority_reason.clone()),
+            counselor_id: Set(None),
+            assigned_to: Set(None),
+            front: Set(false),
+            created_at: Set(x.created_at),
+            queued_at: Set(x.queued_at),
+            claimed_at: Set(None),
+            first_claimed_at: Set(None),
+            closed_at: Set(None),
+            ended_at: Set(None),
+            counselor_note: Set(None),
+            rating: Set(None),
+            rating_comment: Set(None),
+            rating_flagged: Set(false),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(repo_err("open_consultation"))?;
+        Ok(())
+    }
+
+    async fn find(&self, id: Uuid) -> Result<Option<Consultation>, RepoError> {
+        c::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(storage)?
+            .map(from_row)
+            .transpose()
+    }
+
+    async fn list_of_user(
+        &self,
+        user_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Consultation>, RepoError> {
+        let query = c::Entity::find()
+            .filter(c::Column::UserId.eq(user_id.to_string()))
+            .order_by_desc(c::Column::CreatedAt)
+            .order_by_desc(c::Column::Id);
+        fetch_page(&self.db, query, page, from_row).await
+    }
+
+    async fn active_of_counselor(
+        &self,
+        counselor_id: Uuid,
+    ) -> Result<Vec<Consultation>, RepoError> {
+        c::Entity::find()
+            .filter(c::Column::CounselorId.eq(counselor_id.to_string()))
+            .filter(c::Column::Status.eq(Status::Active.as_str()))
+            .order_by_asc(c::Column::ClaimedAt)
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    async fn apply(
+        &self,
+        id: Uuid,
+        from: Status,
+        change: Change,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Consultation>, RepoError> {
+        let mut update = c::Entity::update_many()
+            .filter(c::Column::Id.eq(id.to_string()))
+            .filter(c::Column::Status.eq(from.as_str()));
+        let null_str = || Expr::value(Option::<String>::None);
+        let null_time = || Expr::value(Option::<DateTime<Utc>>::None);
+        update = match change {
+            Change::Cancel | Change::Expire => update
+                .col_expr(
+                    c::Column::Status,
+                    Expr::value(if change == Change::Cancel {
+                        "cancelled"
+                    } else {
+                        "expired"
+                    }),
+                )
+                .col_expr(c::Column::OpenKey, null_str())
+                .col_expr(c::Column::AssignedTo, null_str())
+                .col_expr(c::Column::EndedAt, Expr::value(now)),
+            Change::Close => update
+                .col_expr(c::Column::Status, Expr::value(Status::Closed.as_str()))
+                .col_expr(c::Column::OpenKey, null_str())
+                .col_expr(c::Column::ClosedAt, Expr::value(now))
+                .col_expr(c::Column::EndedAt, Expr::value(now)),
+            Change::Requeue { assigned_to, front } => update
+                .col_expr(c::Column::Status, Expr::value(Status::Waiting.as_str()))
+                .col_expr(c::Column::CounselorId, null_str())
+                .col_expr(c::Column::ClaimedAt, null_time())
+                .col_expr(
+                    c::Column::AssignedTo,
+                    Expr::value(assigned_to.map(|u| u.to_string())),
+                )
+                .col_expr(c::Column::Front, Expr::value(front)),
+        };
+        let res = update.exec(&self.db).await.map_err(storage)?;
+        if res.rows_affected == 0 {
+            return Ok(None);
+        }
+        self.find(id).await
+    }
+
+    async fn claim_next(
+        &self,
+        counselor_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Option<Consultation>, ClaimRefusal>, RepoError> {
+        let me = counselor_id.to_string();
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        let mut status_q = counselor_status::Entity::find_by_id(me.clone());
+        if self.postgres() {
+            status_q = status_q.lock(LockType::Update);
+        }
+        let Some(status) = status_q.one(&txn).await.map_err(storage)? else {
+            return Ok(Err(ClaimRefusal::Offline));
+        };
+        if !status.online {
+            return Ok(Err(ClaimRefusal::Offline));
+        }
+        let active = c::Entity::find()
+            .filter(c::Column::CounselorId.eq(me.clone()))
+            .filter(c::Column::Status.eq(Status::Active.as_str()))
+            .count(&txn)
+            .await
+            .map_err(storage)?;
+        if active >= u64::try_from(status.capacity).unwrap_or(0) {
+            return Ok(Err(ClaimRefusal::AtCapacity));
+        }
+        let mut next_q =
+            in_queue_order(c::Entity::find().filter(takeable_by(counselor_id))).limit(1);
+        if self.postgres() {
+            next_q = next_q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let Some(next) = next_q.one(&txn).await.map_err(storage)? else {
+            txn.commit().await.map_err(storage)?;
+            return Ok(Ok(None));
+        };
+        let first = next.first_claimed_at.unwrap_or(now);
+        let res = c::Entity::update_many()
+            .col_expr(c::Column::Status, Expr::value(Status::Active.as_str()))
+            .col_expr(c::Column::CounselorId, Expr::value(me))
+            .col_expr(c::Column::AssignedTo, Expr::value(Option::<String>::None))
+            .col_expr(c::Column::Front, Expr::value(false))
+            .col_expr(c::Column::ClaimedAt, Expr::value(now))
+            .col_expr(c::Column::FirstClaimedAt, Expr::value(first))
+            .filter(c::Column::Id.eq(next.id.clone()))
+            .filter(c::Column::Status.eq(Status::Waiting.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(storage)?;
+        if res.rows_affected != 1 {
+            // Cannot happen under the locks above; refuse rather than hand out twice.
+            return Err(RepoError::Storage(
+                "claimed entry changed under its lock".into(),
+            ));
+        }
+        let claimed = c::Entity::find_by_id(next.id)
+            .one(&txn)
+            .await
+            .map_err(storage)?;
+        txn.commit().await.map_err(storage)?;
+        claimed.map(from_row).transpose().map(Ok)
+    }
+
+    async fn queue_for(&self, counselor_id: Uuid) -> Result<Vec<Consultation>, RepoError> {
+        in_queue_order(c::Entity::find().filter(takeable_by(counselor_id)))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    async fn waiting(&self) -> Result<Vec<Consultation>, RepoError> {
+        in_queue_order(c::Entity::find().filter(c::Column::Status.eq(Status::Waiting.as_str())))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    async fn set_counselor_state(
+        &self,
+        staff_id: Uuid,
+        online: bool,
+        capacity: u8,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        counselor_status::Entity::insert(counselor_status::ActiveModel {
+            staff_id: Set(staff_id.to_string()),
+            online: Set(online),
+            capacity: Set(i16::from(capacity)),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(counselor_status::Column::StaffId)
+                .update_columns([
+                    counselor_status::Column::Online,
+                    counselor_status::Column::Capacity,
+                    counselor_status::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&self.db)
+        .await
+        .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn counselor_states(&self) -> Result<Vec<CounselorState>, RepoError> {
+        let rows = counselor_status::Entity::find()
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let active: Vec<(Option<String>, i64)> = c::Entity::find()
+            .select_only()
+            .column(c::Column::CounselorId)
+            .column_as(c::Column::Id.count(), "n")
+            .filter(c::Column::Status.eq(Status::Active.as_str()))
+            .group_by(c::Column::CounselorId)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let active: HashMap<String, i64> = active
+            .into_iter()
+            .filter_map(|(k, n)| k.map(|k| (k, n)))
+            .collect();
+        rows.into_iter()
+            .map(|r| {
+                Ok(CounselorState {
+                    staff_id: parse_id(&r.staff_id)?,
+                    online: r.online,
+                    capacity: u8::try_from(r.capacity).unwrap_or(1),
+                    active: u32::try_from(active.get(&r.staff_id).copied().unwrap_or(0))
+                        .unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    async fn recent_handling(&self, sample: u64) -> Result<Option<(Duration, u64)>, RepoError> {
+        let rows = c::Entity::find()
+            .filter(c::Column::Status.eq(Status::Closed.as_str()))
+            .filter(c::Column::ClaimedAt.is_not_null())
+            .order_by_desc(c::Column::ClosedAt)
+            .limit(sample)
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let durations: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| Some((r.closed_at? - r.claimed_at?).num_seconds()))
+            .filter(|s| *s >= 0)
+            .collect();
+        if durations.is_empty() {
+            return Ok(None);
+        }
+        let n = durations.len() as i64;
+        Ok(Some((
+            Duration::seconds(durations.iter().sum::<i64>() / n),
+            n as u64,
+        )))
+    }
+
+    async fn add_message(
+        &self,
+        consultation_id: Uuid,
+        sender: Sender,
+        sender_id: Option<Uuid>,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Message, RepoError> {
+        let cid = consultation_id.to_string();
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        if self.postgres() {
+            // Serialises sequence numbers per consultation.
+            c::Entity::find_by_id(cid.clone())
+                .lock(LockType::Update)
+                .one(&txn)
+                .await
+                .map_err(storage)?;
+        }
+        let last: Option<i64> = messages::Entity::find()
+            .select_only()
+            .column_as(messages::Column::Seq.max(), "seq")
+            .filter(messages::Column::ConsultationId.eq(cid.clone()))
+            .into_tuple::<Option<i64>>()
+            .one(&txn)
+            .await
+            .map_err(storage)?
+            .flatten();
+        let row = messages::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            consultation_id: Set(cid),
+            seq: Set(last.unwrap_or(0) + 1),
+            sender: Set(sender.as_str().to_owned()),
+            sender_id: Set(sender_id.map(|s| s.to_string())),
+            text: Set(text.to_owned()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(storage)?;
+        txn.commit().await.map_err(storage)?;
+        message_from_row(row)
+    }
+
+    async fn messages_after(
+        &self,
+        consultation_id: Uuid,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<Message>, RepoError> {
+        messages::Entity::find()
+            .filter(messages::Column::ConsultationId.eq(consultation_id.to_string()))
+            .filter(messages::Column::Seq.gt(after))
+            .order_by_asc(messages::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(message_from_row)
+            .collect()
+    }
+
+    async fn counselor_wrote_since(
+        &self,
+        consultation_id: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let n = messages::Entity::find()
+            .filter(messages::Column::ConsultationId.eq(consultation_id.to_string()))
+            .filter(messages::Column::Sender.eq(Sender::Counselor.as_str()))
+            .filter(messages::Column::CreatedAt.gte(since))
+            .count(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(n > 0)
+    }
+
+    async fn rate(
+        &self,
+        id: Uuid,
+        score: u8,
+        comment: Option<String>,
+        flagged: bool,
+    ) -> Result<bool, RepoError> {
+        let res = c::Entity::update_many()
+            .col_expr(c::Column::Rating, Expr::value(i16::from(score)))
+            .col_expr(c::Column::RatingComment, Expr::value(comment))
+            .col_expr(c::Column::RatingFlagged, Expr::value(flagged))
+            .filter(c::Column::Id.eq(id.to_string()))
+            .filter(c::Column::Status.eq(Status::Closed.as_str()))
+            .filter(c::Column::Rating.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(res.rows_affected == 1)
+    }
+
+    async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError> {
+        c::Entity::update_many()
+            .col_expr(c::Column::CounselorNote, Expr::value(note))
+            .filter(c::Column::Id.eq(id.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError> {
+        Ok(c::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(storage)?
+            .and_then(|r| r.counselor_note))
+    }
+
+    async fn record_assessment_read(
+        &self,
+        consultation_id: Uuid,
+        counselor_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        assessment_access_log::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            consultation_id: Set(consultation_id.to_string()),
+            counselor_id: Set(counselor_id.to_string()),
+            user_id: Set(user_id.to_string()),
+            read_at: Set(now),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn waiting_since_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Consultation>, RepoError> {
+        c::Entity::find()
+            .filter(c::Column::Status.eq(Status::Waiting.as_str()))
+            .filter(c::Column::CreatedAt.lt(cutoff))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    async fn active_claimed_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Consultation>, RepoError> {
+        c::Entity::find()
+            .filter(c::Column::Status.eq(Status::Active.as_str()))
+            .filter(c::Column::ClaimedAt.lt(cutoff))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    async fn stats(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<ConsultationStats, RepoError> {
+        let rows: Vec<Consultation> = c::Entity::find()
+            .filter(c::Column::CreatedAt.gte(from))
+            .filter(c::Column::CreatedAt.lt(to))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(from_row)
+            .collect::<Result<_, _>>()?;
+        let mut by_status: HashMap<Status, u64> = HashMap::new();
+        let mut by_priority: HashMap<Priority, u64> = HashMap::new();
+        for r in &rows {
+            *by_status.entry(r.status).or_default() += 1;
+            *by_priority.entry(r.priority).or_default() += 1;
+        }
+        let waits = rows
+            .iter()
+            .filter_map(|r| Some((r.first_claimed_at? - r.created_at).num_seconds()))
+            .collect();
+        let handling = rows
+            .iter()
+            .filter_map(|r| Some((r.closed_at? - r.claimed_at?).num_seconds()))
+            .collect();
+        let ratings: Vec<u8> = rows.iter().filter_map(|r| r.rating).collect();
+        let (wait_median, wait_p90) = percentiles(waits);
+        let (handling_median, _) = percentiles(handling);
+        let satisfied = ratings.iter().filter(|r| **r >= 4).count();
+        let mut by_status: Vec<(Status, u64)> = by_status.into_iter().collect();
+        by_status.sort_by_key(|(s, _)| s.as_str());
+        let mut by_priority: Vec<(Priority, u64)> = by_priority.into_iter().collect();
+        by_priority.sort_by_key(|(p, _)| std::cmp::Reverse(*p));
+        Ok(ConsultationStats {
+            by_status,
+            by_priority,
+            wait_median,
+            wait_p90,
+            handling_median,
+            ratings: ratings.len() as u64,
+            satisfaction_rate: (!ratings.is_empty())
+                .then(|| satisfied as f64 / ratings.len() as f64),
+            flagged_ratings: rows.iter().filter(|r| r.rating_flagged).count() as u64,
+        })
+    }
+
+    async fn messages_of_user(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<(Consultation, Vec<Message>)>, RepoError> {
+        let rows = c::Entity::find()
+            .filter(c::Column::UserId.eq(user_id.to_string()))
+            .order_by_asc(c::Column::CreatedAt)
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = parse_id(&row.id)?;
+            out.push((
+                from_row(row)?,
+                self.messages_after(id, 0, u64::MAX / 2).await?,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn forget_user(&self, user_id: Uuid) -> Result<(), RepoError> {
+        let user = user_id.to_string();
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        let ids: Vec<String> = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .filter(c::Column::UserId.eq(user.clone()))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(storage)?;
+        messages::Entity::delete_many()
+            .filter(messages::Column::ConsultationId.is_in(ids))
+            .exec(&txn)
+            .await
+            .map_err(storage)?;
+        // Open and never-served requests go entirely.
+        c::Entity::delete_many()
+            .filter(c::Column::UserId.eq(user.clone()))
+            .filter(c::Column::Status.ne(Status::Closed.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(storage)?;
+        // Closed ones stay for the counselor's record and the statistics, without the person.
+        c::Entity::update_many()
+            .col_expr(c::Column::UserId, Expr::value(Option::<String>::None))
+            .col_expr(c::Column::Description, Expr::value(""))
+            .col_expr(
+                c::Column::RatingComment,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(c::Column::UserId.eq(user))
+            .exec(&txn)
+            .await
+            .map_err(storage)?;
+        txn.commit().await.map_err(storage)
+    }
+}
