@@ -1,0 +1,243 @@
+//! Queue benchmark: claim throughput under concurrent counselors (one and two instances) and
+//! the accuracy of the waiting-time estimate in a simulated day with a manual clock.
+//!
+//! `cargo run -p xinli-tests --bin bench_queue` (SQLite + in-process cache), or with
+//! `XINLI_TEST_DATABASE_URL` / `XINLI_TEST_REDIS_URL` for PostgreSQL + Redis. Add `--release`
+//! for production-like figures. Prints a report; asserts nothing.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use xinli_tests::{TestApp, TestOptions, access_token};
+
+fn roomy(c: &mut xinli_api::Config) {
+    c.limits.logins_per_ip = xinli_domain::throttle::Limit::new(1_000_000, Duration::from_secs(60));
+    c.queue.max_wait = Duration::from_secs(100 * 24 * 3600);
+    c.queue.no_reply = Duration::from_secs(100 * 24 * 3600);
+    c.queue.sweep_every = Duration::from_secs(3600);
+    c.workers = Some(4);
+}
+
+async fn counselor(app: &TestApp, admin: &str, name: &str, capacity: u8) -> String {
+    app.create_staff(admin, name, "counselor").await;
+    let login: Value = app
+        .staff_login(name, &format!("{name}-password"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = access_token(&login);
+    app.put(
+        "/api/v1/counselor/status",
+        Some(&token),
+        json!({"online": true, "capacity": capacity}),
+    )
+    .await;
+    token
+}
+
+async fn ask(app: &TestApp, token: &str) -> Value {
+    app.post(
+        "/api/v1/consultations",
+        Some(token),
+        json!({"topic": "压力", "channel": "text"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
+async fn throughput(two_instances: bool) {
+    let a = TestApp::spawn_with(TestOptions {
+        configure: roomy,
+        ..TestOptions::default()
+    })
+    .await;
+    let b = if two_instances {
+        Some(a.sibling().await)
+    } else {
+        None
+    };
+    let admin = a.admin_token().await;
+    let (people, counselors, capacity) = (120, 12, 10u8);
+    for i in 0..people {
+        let t = a.user_token(&format!("bench-{i}")).await;
+        ask(&a, &t).await;
+    }
+    let mut tokens = vec![];
+    for i in 0..counselors {
+        tokens.push(counselor(&a, &admin, &format!("bench.c{i}"), capacity).await);
+    }
+    let started = Instant::now();
+    let tasks = tokens.iter().enumerate().map(|(i, token)| {
+        let app = match (&b, i % 2) {
+            (Some(b), 1) => b,
+            _ => &a,
+        };
+        async move {
+            let mut n = 0u32;
+            loop {
+                let res = app
+                    .post("/api/v1/counselor/queue/claim", Some(token), json!({}))
+                    .await;
+                match res.status().as_u16() {
+                    200 => n += 1,
+                    _ => return n,
+                }
+            }
+        }
+    });
+    let claimed: u32 = futures::future::join_all(tasks).await.into_iter().sum();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "claim throughput, {} instance(s): {claimed} claims by {counselors} concurrent counselors in {secs:.2} s = {:.0} claims/s",
+        if two_instances { 2 } else { 1 },
+        f64::from(claimed) / secs
+    );
+}
+
+/// A deterministic pseudo-random sequence (no extra dependency for a benchmark).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, lo: i64, hi: i64) -> i64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        lo + ((self.0 >> 33) as i64).rem_euclid(hi - lo + 1)
+    }
+}
+
+async fn wait_accuracy() {
+    let start = Utc::now() + chrono::Duration::days(1);
+    let app = TestApp::spawn_with(TestOptions {
+        configure: roomy,
+        clock_at: Some(start),
+        ..TestOptions::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
+    let admin = app.admin_token().await;
+    let mut counselors = vec![];
+    for i in 0..3 {
+        counselors.push(counselor(&app, &admin, &format!("sim.c{i}"), 2).await);
+    }
+    let mut rng = Lcg(42);
+    // 70 arrivals, on average one every 5 minutes; sessions 20–40 minutes (mean 30).
+    let mut arrivals = vec![];
+    let mut t = 0;
+    for _ in 0..70 {
+        t += rng.next(1, 9);
+        arrivals.push(t);
+    }
+    let mut estimates: HashMap<String, (i64, Option<i64>)> = HashMap::new(); // id -> (arrival minute, estimate s)
+    let mut actual: HashMap<String, i64> = HashMap::new();
+    let mut ends: Vec<(i64, String, usize)> = vec![]; // (end minute, id, counselor)
+    let mut users: HashMap<i64, usize> = HashMap::new();
+    let mut next_arrival = 0;
+    for minute in 0..2000 {
+        // Sessions that are over.
+        let (done, running): (Vec<_>, Vec<_>) =
+            ends.into_iter().partition(|(end, _, _)| *end <= minute);
+        ends = running;
+        for (_, id, c) in done {
+            app.post(
+                &format!("/api/v1/consultations/{id}/close"),
+                Some(&counselors[c]),
+                json!({"note": ""}),
+            )
+            .await;
+        }
+        // New arrivals.
+        while next_arrival < arrivals.len() && arrivals[next_arrival] <= minute {
+            let i = *users.entry(next_arrival as i64).or_insert(next_arrival);
+            let token = app.user_token(&format!("sim-user-{i}")).await;
+            let v = ask(&app, &token).await;
+            estimates.insert(
+                v["id"].as_str().unwrap().to_owned(),
+                (minute, v["estimated_wait_seconds"].as_i64()),
+            );
+            next_arrival += 1;
+        }
+        // Counselors take people while they have room.
+        for (c, token) in counselors.iter().enumerate() {
+            loop {
+                let res = app
+                    .post("/api/v1/counselor/queue/claim", Some(token), json!({}))
+                    .await;
+                if res.status() != 200 {
+                    break;
+                }
+                let id = res.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                app.post(
+                    &format!("/api/v1/consultations/{id}/messages"),
+                    Some(token),
+                    json!({"text": "你好"}),
+                )
+                .await;
+                actual.insert(id.clone(), (minute - estimates[&id].0) * 60);
+                ends.push((minute + rng.next(20, 40), id, c));
+            }
+        }
+        if next_arrival == arrivals.len() && ends.is_empty() && actual.len() == estimates.len() {
+            break;
+        }
+        clock.advance(chrono::Duration::minutes(1));
+    }
+    let mut errors: Vec<f64> = vec![];
+    let mut within = 0;
+    let mut waited = 0;
+    for (id, (_, est)) in &estimates {
+        let (Some(est), Some(act)) = (est, actual.get(id)) else {
+            continue;
+        };
+        if *act >= 300 {
+            waited += 1;
+            let err = (*est - *act).abs() as f64;
+            errors.push(err / 60.0);
+            if err <= 0.5 * (*act as f64) {
+                within += 1;
+            }
+        }
+    }
+    errors.sort_by(|a, b| a.total_cmp(b));
+    let median = errors.get(errors.len() / 2).copied().unwrap_or(0.0);
+    let p90 = errors.get(errors.len() * 9 / 10).copied().unwrap_or(0.0);
+    println!(
+        "wait accuracy (3 counselors × 2 places, {} arrivals, sessions 20–40 min): of {waited} people who waited 5 min or more, \
+         median |estimate − actual| = {median:.1} min, p90 = {p90:.1} min, {within} within ±50 % of the actual wait",
+        estimates.len()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let backend = if xinli_tests::test_database_url().is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let cache = if xinli_tests::test_redis_url().is_some() {
+        "Redis"
+    } else {
+        "in-process cache"
+    };
+    println!(
+        "backend: {backend} + {cache} ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    throughput(false).await;
+    throughput(true).await;
+    wait_accuracy().await;
+}
