@@ -26,6 +26,7 @@ Every error answer has the body `ErrorBody` and every answer an `x-request-id` h
         (name = "运维 ops", description = "Liveness and readiness"),
         (name = "账号 auth", description = "Login, tokens and the user's own account"),
         (name = "热线 hotlines", description = "热线一键拨打: the hotline directory and dial taps"),
+        (name = "科普 articles", description = "科普: science articles, search, likes and favourites"),
         (name = "测评 assessments", description = "心理测评: screening scales, results, history and trends"),
         (name = "咨询 consultations", description = "在线咨询: requests, chat and rating, for the person asking for help"),
         (name = "咨询师 counselor", description = "The counselors' queue, claims, close and transfer"),

@@ -138,6 +138,59 @@ async fn seed_scales(state: &AppState) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// The articles of `infra/seeds/articles.json` (with a `slug` each), published a day apart,
+/// when there are none yet.
+async fn seed_articles(state: &AppState) -> Result<(), StartupError> {
+    let err = |e: xinli_domain::RepoError| StartupError::Seed(e.to_string());
+    let existing = state
+        .articles
+        .list_admin(None, xinli_domain::page::PageRequest::default())
+        .await
+        .map_err(err)?;
+    if existing.total > 0 {
+        return Ok(());
+    }
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("../../infra/seeds/articles.json"))
+            .map_err(|e| StartupError::Seed(format!("articles.json: {e}")))?;
+    let entries = file
+        .get("articles")
+        .and_then(|a| a.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let now = state.clock.now();
+    for (i, mut entry) in entries.into_iter().enumerate() {
+        if let Some(fields) = entry.as_object_mut() {
+            fields.remove("slug");
+        }
+        let req: crate::routes::articles::ArticleRequest =
+            crate::extract::parse_json(entry.to_string().as_bytes())
+                .map_err(|e| StartupError::Seed(format!("articles.json #{i}: {e}")))?;
+        let input = req
+            .parse()
+            .map_err(|e| StartupError::Seed(format!("article {}: {e}", req.title)))?;
+        let html = xinli_infra::markdown::to_safe_html(&input.body);
+        let a = state
+            .articles
+            .create(&input, &html, now)
+            .await
+            .map_err(err)?;
+        let at = now - chrono::Duration::days(i64::try_from(i).unwrap_or(0) + 1);
+        state
+            .articles
+            .set_status(
+                a.id,
+                xinli_domain::article::ArticleStatus::Published,
+                Some(at),
+                now,
+            )
+            .await
+            .map_err(err)?;
+    }
+    tracing::info!("dev mode: articles seeded");
+    Ok(())
+}
+
 pub async fn run(state: &AppState) -> Result<(), StartupError> {
     seed_scales(state).await?;
     if let Some((username, password)) = &state.config.bootstrap_admin
@@ -163,6 +216,7 @@ pub async fn run(state: &AppState) -> Result<(), StartupError> {
             }
         }
         seed_hotlines(state).await?;
+        seed_articles(state).await?;
     }
     Ok(())
 }

@@ -13,11 +13,13 @@ use utoipa_swagger_ui::SwaggerUi;
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::{Clock, SystemClock};
 use xinli_infra::accounts::AccountStore;
+use xinli_infra::articles::ArticleStore;
 use xinli_infra::assessments::AssessmentStore;
 use xinli_infra::cache::{MemoryCache, RedisCache};
 use xinli_infra::consultations::ConsultationStore;
 use xinli_infra::hotlines::{CachedHotlines, HotlineStore};
 use xinli_infra::signal::ChatSignal;
+use xinli_infra::views::ViewBuffer;
 use xinli_infra::wechat::WechatClient;
 
 use crate::auth::token::TokenService;
@@ -76,6 +78,7 @@ impl Application {
         let state = web::Data::new(build_state(config, overrides.clock).await?);
         seed::run(&state).await?;
         routes::consultations::spawn_sweeper(state.clone());
+        spawn_view_flusher(state.clone());
 
         let addr = state.config.bind.clone();
         let listener = TcpListener::bind(&addr).map_err(|cause| StartupError::Bind {
@@ -144,9 +147,28 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until stopped, then writes the article views still held in memory, so that a
+    /// clean shutdown loses none.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Err(e) = self.state.views.flush(self.state.articles.as_ref()).await {
+            tracing::error!(error = %e, "could not write pending article views at shutdown");
+        }
+        result
     }
+}
+
+/// Writes counted article views every 5 seconds.
+fn spawn_view_flusher(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.views.flush(state.articles.as_ref()).await {
+                tracing::warn!(error = %e, "could not write article views; keeping them for the next try");
+            }
+        }
+    });
 }
 
 /// Connects the database (running migrations), the cache and the WeChat client.
@@ -167,6 +189,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let accounts = Arc::new(AccountStore::new(db.clone()));
     let assessments = Arc::new(AssessmentStore::new(db.clone()));
     let consultations = Arc::new(ConsultationStore::new(db.clone()));
+    let articles = Arc::new(ArticleStore::new(db.clone()));
     let chat_signal = match &config.redis_url {
         Some(url) => ChatSignal::redis(url, &config.redis_prefix)
             .await
@@ -192,6 +215,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         assessments,
         consultations,
         chat_signal,
+        articles,
+        views: Arc::new(ViewBuffer::default()),
         cache,
         wechat: Arc::new(wechat),
         clock,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use xinli_domain::account::{RefreshTokenRepository, StaffRepository, UserRepository};
+use xinli_domain::article::ArticleRepository;
 use xinli_domain::assessment::{AssessmentRepository, ScaleRepository};
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::Clock;
@@ -11,6 +12,7 @@ use xinli_domain::hotline::HotlineRepository;
 use xinli_domain::wechat::WechatGateway;
 use xinli_infra::db::Connection;
 use xinli_infra::signal::ChatSignal;
+use xinli_infra::views::ViewBuffer;
 
 use crate::auth::token::TokenService;
 use crate::config::Config;
@@ -27,6 +29,9 @@ pub struct AppState {
     pub scales: Arc<dyn ScaleRepository>,
     pub assessments: Arc<dyn AssessmentRepository>,
     pub consultations: Arc<dyn ConsultationRepository>,
+    pub articles: Arc<dyn ArticleRepository>,
+    /// Article views counted in memory, flushed every few seconds and at shutdown.
+    pub views: Arc<ViewBuffer>,
     /// Wakes long polls, across instances with Redis.
     pub chat_signal: ChatSignal,
     pub wechat: Arc<dyn WechatGateway>,

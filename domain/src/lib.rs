@@ -10,6 +10,7 @@
 //! `api` routes, copying the shape of `account`.
 
 pub mod account;
+pub mod article;
 pub mod assessment;
 pub mod cache;
 pub mod clock;

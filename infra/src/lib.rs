@@ -3,12 +3,15 @@
 //! and argon2 password hashing.
 
 pub mod accounts;
+pub mod articles;
 pub mod assessments;
 pub mod cache;
 pub mod consultations;
 pub mod db;
 pub mod entities;
 pub mod hotlines;
+pub mod markdown;
 pub mod password;
 pub mod signal;
+pub mod views;
 pub mod wechat;

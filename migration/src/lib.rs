@@ -12,6 +12,7 @@ mod m20261122_000001_accounts;
 mod m20261122_000002_hotlines;
 mod m20261122_000003_assessments;
 mod m20261123_000004_consultations;
+mod m20261123_000005_articles;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_hotlines::Migration),
             Box::new(m20261122_000003_assessments::Migration),
             Box::new(m20261123_000004_consultations::Migration),
+            Box::new(m20261123_000005_articles::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! PostgreSQL + Redis with `XINLI_TEST_DATABASE_URL` / `XINLI_TEST_REDIS_URL`.
 
 mod admin_staff;
+mod articles;
 mod assessments;
 mod auth_staff;
 mod auth_wechat;

@@ -125,6 +125,7 @@ pub struct TestApp {
     pub clock: Option<Arc<ManualClock>>,
     route_log: RouteLog,
     handle: actix_web::dev::ServerHandle,
+    run: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     // Dropped after the server stops (field order): database, then Redis keys.
     _db: TestDb,
     _redis: Option<RedisNamespace>,
@@ -296,7 +297,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let route_log = app_route_log(&app);
-        tokio::spawn(app.run_until_stopped());
+        let run = Some(tokio::spawn(app.run_until_stopped()));
         Self {
             address,
             client: reqwest::Client::builder()
@@ -309,8 +310,18 @@ impl TestApp {
             clock,
             route_log,
             handle,
+            run,
             _db: db,
             _redis: redis,
+        }
+    }
+
+    /// Stops the server the way an operator's SIGTERM does (graceful) and waits until it has
+    /// finished, including its shutdown work. The database stays for a [`TestApp::sibling`].
+    pub async fn shutdown(&mut self) {
+        self.handle.stop(true).await;
+        if let Some(run) = self.run.take() {
+            let _ = run.await;
         }
     }
 

@@ -251,7 +251,7 @@ pub struct AssessmentResult {
     pub interpretation: String,
     /// `null`, or why to reach out now and whom to call.
     pub crisis: Option<CrisisView>,
-    /// Published articles for this result (empty until the article module is available).
+    /// Up to three published articles for this result.
     pub recommendations: Vec<RecommendationView>,
     /// The chosen option indices; included when reading one stored result.
     pub answers: Option<Vec<usize>>,
@@ -301,18 +301,27 @@ async fn result_view(
         interpretation: a.interpretation.clone(),
         crisis,
         recommendations: recommendations(
+            state,
             band.map(|b| b.recommendation_tags.as_slice())
                 .unwrap_or_default(),
-        ),
+        )
+        .await?,
         answers: with_answers.then(|| a.answers.clone()),
         created_at: cst(a.created_at),
     })
 }
 
-/// Published articles whose tags match; the article module (issue 4) is not there yet, so
-/// there is nothing to recommend and the list is empty, as the API contract allows.
-fn recommendations(_tags: &[String]) -> Vec<RecommendationView> {
-    Vec::new()
+/// Up to three published articles carrying one of the band's tags, newest first.
+async fn recommendations(state: &AppState, tags: &[String]) -> ApiResult<Vec<RecommendationView>> {
+    let articles = state.articles.with_tags(tags, 3, state.clock.now()).await?;
+    Ok(articles
+        .into_iter()
+        .map(|a| RecommendationView {
+            id: a.id.to_string(),
+            title: a.input.title,
+            summary: a.input.summary,
+        })
+        .collect())
 }
 
 async fn scale_or_404(state: &AppState, code: &str) -> ApiResult<Scale> {

@@ -54,7 +54,7 @@ pub struct ProfilePatch {
     "assessments": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
         "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "……",
         "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}],
-    "consultations": []
+    "consultations": [], "article_likes": [], "article_favorites": []
 }))]
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
@@ -66,6 +66,16 @@ pub struct MeExport {
     /// Consultations with their messages (counselors' private notes are not the person's
     /// data and are not included).
     pub consultations: Vec<ExportedConsultation>,
+    /// Articles liked and favourited.
+    pub article_likes: Vec<ExportedReaction>,
+    pub article_favorites: Vec<ExportedReaction>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"article_id": "0193a5d6-3333-7abc-8def-0123456789ab", "at": "2026-11-22T21:40:00+08:00"}))]
+pub struct ExportedReaction {
+    pub article_id: String,
+    pub at: DateTime<FixedOffset>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -223,6 +233,16 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     let dials = state.hotlines.dials_of_user(user.id).await?;
     let assessments = state.assessments.all_of(user.id).await?;
     let consultations = state.consultations.messages_of_user(user.id).await?;
+    let (likes, favorites) = state.articles.reactions_of_user(user.id).await?;
+    let reactions =
+        |rows: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)>| -> Vec<ExportedReaction> {
+            rows.into_iter()
+                .map(|(id, at)| ExportedReaction {
+                    article_id: id.to_string(),
+                    at: cst(at),
+                })
+                .collect()
+        };
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(MeExport {
@@ -266,6 +286,8 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
                     messages: messages.iter().map(Into::into).collect(),
                 })
                 .collect(),
+            article_likes: reactions(likes),
+            article_favorites: reactions(favorites),
         }))
 }
 
@@ -292,6 +314,7 @@ pub async fn delete_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
         return Err(ApiError::not_found());
     }
     state.consultations.forget_user(caller.id).await?;
+    state.articles.forget_user(caller.id).await?;
     if !state.users.delete(caller.id).await? {
         return Err(ApiError::not_found());
     }

@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod admin_staff;
 pub mod admin_stats;
+pub mod articles;
 pub mod assessments;
 pub mod auth;
 pub mod consultations;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(auth::configure)
                 .configure(me::configure)
                 .configure(hotlines::configure)
+                .configure(articles::configure)
                 .configure(assessments::configure)
                 .configure(consultations::configure)
                 .configure(admin_staff::configure)

@@ -1,6 +1,9 @@
 //! SeaORM entities, hand-written (no `sea-orm-cli generate` output to be overwritten).
 //! They mirror the migrations; behaviour lives in the repository modules, not here.
 
+pub mod article_favorites;
+pub mod article_likes;
+pub mod articles;
 pub mod assessment_access_log;
 pub mod assessments;
 pub mod consultation_messages;

@@ -1,0 +1,627 @@
+//! 科普: the public article list (filters, Chinese search, paging), details, categories,
+//! likes and favourites, and the admin side (create, edit, publish/schedule, archive, delete).
+//!
+//! Public answers are cached (Redis or in-process) and every admin write invalidates the whole
+//! article namespace at once, so readers see a change on their next request — on every
+//! instance sharing Redis. Views are counted in memory and flushed in batches.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use xinli_domain::account::Role;
+use xinli_domain::article::{Article, ArticleFilter, ArticleInput, ArticleStatus, Kind};
+use xinli_domain::page::PageRequest;
+use xinli_infra::cache::Namespace;
+
+use crate::auth::{AdminCaller, Caller, UserCaller};
+use crate::dto::{Audience, Paged, cst};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Query, parse_id};
+use crate::state::{AppState, State};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(categories)
+        .service(detail)
+        .service(like)
+        .service(unlike)
+        .service(favorite)
+        .service(unfavorite)
+        .service(my_favorites)
+        .service(admin_list)
+        .service(admin_create)
+        .service(admin_update)
+        .service(admin_delete)
+        .service(admin_publish)
+        .service(admin_archive);
+}
+
+const ARTICLES: Namespace = Namespace("articles");
+/// Short: besides invalidation on every admin write, it bounds how late a scheduled article
+/// appears in a cached list and how stale cached view/like counts get.
+const PUBLIC_TTL: Duration = Duration::from_secs(60);
+
+/// `article`, `video` (with `video_url`) or `handbook`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KindName {
+    Article,
+    Video,
+    Handbook,
+}
+
+impl From<KindName> for Kind {
+    fn from(k: KindName) -> Self {
+        match k {
+            KindName::Article => Kind::Article,
+            KindName::Video => Kind::Video,
+            KindName::Handbook => Kind::Handbook,
+        }
+    }
+}
+
+impl From<Kind> for KindName {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Article => KindName::Article,
+            Kind::Video => KindName::Video,
+            Kind::Handbook => KindName::Handbook,
+        }
+    }
+}
+
+/// An article in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d6-3333-7abc-8def-0123456789ab", "title": "识别压力的五个信号", "summary": "……",
+    "kind": "article", "cover_image_url": null, "category": "压力管理", "tags": ["压力", "职场"], "audience": "worker",
+    "author": "心嚟在线编辑部", "published_at": "2026-11-20T09:00:00+08:00", "view_count": 12, "like_count": 3, "favorite_count": 1}))]
+pub struct ArticleSummary {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub kind: KindName,
+    pub cover_image_url: Option<String>,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub audience: Audience,
+    pub author: String,
+    pub published_at: Option<DateTime<FixedOffset>>,
+    pub view_count: u64,
+    pub like_count: u64,
+    pub favorite_count: u64,
+}
+
+impl From<&Article> for ArticleSummary {
+    fn from(a: &Article) -> Self {
+        Self {
+            id: a.id.to_string(),
+            title: a.input.title.clone(),
+            summary: a.input.summary.clone(),
+            kind: a.input.kind.into(),
+            cover_image_url: a.input.cover_image_url.clone(),
+            category: a.input.category.clone(),
+            tags: a.input.tags.clone(),
+            audience: a.input.audience.into(),
+            author: a.input.author.clone(),
+            published_at: a.published_at.map(cst),
+            view_count: a.view_count,
+            like_count: a.like_count,
+            favorite_count: a.favorite_count,
+        }
+    }
+}
+
+/// A whole article.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d6-3333-7abc-8def-0123456789ab", "title": "识别压力的五个信号", "summary": "……",
+    "kind": "article", "cover_image_url": null, "category": "压力管理", "tags": ["压力"], "audience": "worker",
+    "author": "心嚟在线编辑部", "published_at": "2026-11-20T09:00:00+08:00", "view_count": 12, "like_count": 3, "favorite_count": 1,
+    "body_html": "<h2>信号一</h2><p>……</p>", "video_url": null, "liked": false, "favorited": false}))]
+pub struct ArticleDetail {
+    #[serde(flatten)]
+    pub summary: ArticleSummary,
+    /// Sanitised HTML for `rich-text`.
+    pub body_html: String,
+    pub video_url: Option<String>,
+    /// For a logged-in user: whether they liked / favourited it.
+    pub liked: Option<bool>,
+    pub favorited: Option<bool>,
+}
+
+/// An article as an admin sees it: with status and the Markdown as authored.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d6-3333-7abc-8def-0123456789ab", "title": "识别压力的五个信号", "summary": "……",
+    "kind": "article", "cover_image_url": null, "category": "压力管理", "tags": ["压力"], "audience": "worker",
+    "author": "心嚟在线编辑部", "published_at": null, "view_count": 0, "like_count": 0, "favorite_count": 0,
+    "status": "draft", "body": "## 信号一\n……", "body_html": "<h2>信号一</h2>", "video_url": null,
+    "created_at": "2026-11-20T09:00:00+08:00", "updated_at": "2026-11-20T09:00:00+08:00"}))]
+pub struct AdminArticle {
+    #[serde(flatten)]
+    pub summary: ArticleSummary,
+    /// `draft`, `published`, `archived`.
+    pub status: String,
+    pub body: String,
+    pub body_html: String,
+    pub video_url: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+impl From<&Article> for AdminArticle {
+    fn from(a: &Article) -> Self {
+        Self {
+            summary: a.into(),
+            status: a.status.as_str().into(),
+            body: a.input.body.clone(),
+            body_html: a.body_html.clone(),
+            video_url: a.input.video_url.clone(),
+            created_at: cst(a.created_at),
+            updated_at: cst(a.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Searches title, summary and body (any Chinese substring, e.g. 压力); title matches first.
+    #[param(example = "压力")]
+    pub q: Option<String>,
+    #[param(example = "压力管理")]
+    pub category: Option<String>,
+    #[param(example = "睡眠")]
+    pub tag: Option<String>,
+    pub audience: Option<Audience>,
+    pub kind: Option<KindName>,
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub page_size: Option<u64>,
+}
+
+async fn cached<T: Serialize>(
+    state: &AppState,
+    key: &str,
+    load: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<Vec<u8>> {
+    let key = ARTICLES.key(state.cache.as_ref(), key).await;
+    if let Some(bytes) = state.cache.get(&key).await {
+        return Ok(bytes);
+    }
+    let value = load.await?;
+    let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
+    state.cache.set(&key, &bytes, PUBLIC_TTL).await;
+    Ok(bytes)
+}
+
+fn json_bytes(bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(bytes)
+}
+
+/// Published articles, newest first
+#[utoipa::path(
+    tag = "科普 articles",
+    params(ListQuery),
+    responses((status = 200, body = Paged<ArticleSummary>), (status = 422, body = ErrorBody))
+)]
+#[get("/articles")]
+pub async fn list(state: State, query: Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let page = PageRequest::parse(q.page, q.page_size)?;
+    let filter = ArticleFilter {
+        q: q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        category: q.category.filter(|s| !s.is_empty()),
+        tag: q.tag.filter(|s| !s.is_empty()),
+        audience: q.audience.map(Into::into),
+        kind: q.kind.map(Into::into),
+    };
+    if filter.q.as_deref().is_some_and(|s| s.chars().count() > 50) {
+        return Err(ApiError::field("q", "搜索词不能超过 50 个字"));
+    }
+    let key = format!(
+        "list:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{}",
+        filter.q,
+        filter.category,
+        filter.tag,
+        filter.audience,
+        filter.kind,
+        page.page,
+        page.page_size
+    );
+    let bytes = cached(&state, &key, async {
+        let found = state
+            .articles
+            .list_public(&filter, page, state.clock.now())
+            .await?;
+        Ok(Paged::from_page(found, |a| ArticleSummary::from(&a)))
+    })
+    .await?;
+    Ok(json_bytes(bytes))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"category": "压力管理", "count": 6}))]
+pub struct CategoryCount {
+    pub category: String,
+    pub count: u64,
+}
+
+/// Categories with the number of published articles
+#[utoipa::path(tag = "科普 articles", responses((status = 200, body = Vec<CategoryCount>)))]
+#[get("/article-categories")]
+pub async fn categories(state: State) -> ApiResult<HttpResponse> {
+    let bytes = cached(&state, "categories", async {
+        let rows = state.articles.categories(state.clock.now()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(category, count)| CategoryCount { category, count })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(json_bytes(bytes))
+}
+
+async fn public_article(state: &AppState, id: &str) -> ApiResult<Article> {
+    let id = parse_id(id)?;
+    let a = state
+        .articles
+        .find(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if !a.is_public(state.clock.now()) {
+        return Err(ApiError::not_found());
+    }
+    Ok(a)
+}
+
+/// One article; counts a view
+///
+/// Drafts, archived and not-yet-published articles are 404.
+#[utoipa::path(
+    tag = "科普 articles",
+    params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ArticleDetail), (status = 404, body = ErrorBody))
+)]
+#[get("/articles/{id}")]
+pub async fn detail(
+    state: State,
+    caller: Option<Caller>,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let bytes = cached(&state, &format!("detail:{}", id.as_str()), async {
+        let a = public_article(&state, &id).await?;
+        Ok(ArticleDetail {
+            summary: (&a).into(),
+            body_html: a.body_html.clone(),
+            video_url: a.input.video_url.clone(),
+            liked: None,
+            favorited: None,
+        })
+    })
+    .await?;
+    let mut article: ArticleDetail = serde_json::from_slice(&bytes).map_err(ApiError::internal)?;
+    // A cached copy may outlive a scheduled time that has not come (never) or an archive
+    // (invalidated on write); the visibility rule is checked on the cached copy too.
+    if article
+        .summary
+        .published_at
+        .is_none_or(|t| t.with_timezone(&Utc) > state.clock.now())
+    {
+        return Err(ApiError::not_found());
+    }
+    let article_id = parse_id(&article.summary.id)?;
+    state.views.hit(article_id);
+    if let Some(user) = caller.filter(|c| c.role == Role::User) {
+        let (liked, favorited) = state.articles.reactions_of(article_id, user.id).await?;
+        article.liked = Some(liked);
+        article.favorited = Some(favorited);
+    }
+    Ok(HttpResponse::Ok().json(article))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"active": true, "count": 4}))]
+pub struct ReactionState {
+    /// Whether the caller now likes / favourites it.
+    pub active: bool,
+    /// The article's count now.
+    pub count: u64,
+}
+
+async fn react(
+    state: &AppState,
+    user: UserCaller,
+    id: &str,
+    is_like: bool,
+    on: bool,
+) -> ApiResult<HttpResponse> {
+    let a = public_article(state, id).await?;
+    let count = if is_like {
+        state.articles.set_like(a.id, user.id, on).await?
+    } else {
+        state.articles.set_favorite(a.id, user.id, on).await?
+    };
+    Ok(HttpResponse::Ok().json(ReactionState { active: on, count }))
+}
+
+/// Like (idempotent)
+#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[put("/articles/{id}/like")]
+pub async fn like(
+    state: State,
+    user: UserCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    react(&state, user, &id, true, true).await
+}
+
+/// Remove a like (idempotent)
+#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/articles/{id}/like")]
+pub async fn unlike(
+    state: State,
+    user: UserCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    react(&state, user, &id, true, false).await
+}
+
+/// Favourite (idempotent)
+#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[put("/articles/{id}/favorite")]
+pub async fn favorite(
+    state: State,
+    user: UserCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    react(&state, user, &id, false, true).await
+}
+
+/// Remove a favourite (idempotent)
+#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/articles/{id}/favorite")]
+pub async fn unfavorite(
+    state: State,
+    user: UserCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    react(&state, user, &id, false, false).await
+}
+
+/// My favourites
+#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(crate::extract::PageParams),
+    responses((status = 200, body = Paged<ArticleSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/me/favorites")]
+pub async fn my_favorites(
+    state: State,
+    user: UserCaller,
+    query: Query<crate::extract::PageParams>,
+) -> ApiResult<HttpResponse> {
+    // An archived favourite stays in the person's list.
+    let page = state
+        .articles
+        .favorites_of(user.id, query.0.parse()?)
+        .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_page(page, |a| ArticleSummary::from(&a))))
+}
+
+// ------------------------------------------------------------------ admin
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "识别压力的五个信号", "summary": "压力并不可怕，学会识别它是管理它的第一步。",
+    "body": "## 信号一：睡不好\n\n……", "kind": "article", "video_url": null, "cover_image_url": null,
+    "category": "压力管理", "tags": ["压力", "职场"], "audience": "worker", "author": "心嚟在线编辑部"}))]
+pub struct ArticleRequest {
+    /// 1–60 characters.
+    pub title: String,
+    /// Up to 200 characters.
+    #[serde(default)]
+    pub summary: String,
+    /// Markdown, up to 20000 characters; rendered to sanitised HTML.
+    pub body: String,
+    pub kind: KindName,
+    /// Required (https) for `video`, absent otherwise.
+    pub video_url: Option<String>,
+    /// https URL.
+    pub cover_image_url: Option<String>,
+    /// 压力管理, 情绪与睡眠, 人际与家庭, 特殊人群, 危机求助, 心理常识.
+    pub category: String,
+    /// Up to 8, each 1–16 characters.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub audience: Audience,
+    /// 1–32 characters.
+    pub author: String,
+}
+
+impl ArticleRequest {
+    pub fn parse(&self) -> ApiResult<ArticleInput> {
+        Ok(ArticleInput::parse(
+            &self.title,
+            &self.summary,
+            &self.body,
+            self.kind.into(),
+            self.video_url.as_deref(),
+            self.cover_image_url.as_deref(),
+            &self.category,
+            &self.tags,
+            self.audience.into(),
+            &self.author,
+        )?)
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AdminListQuery {
+    /// `draft`, `published`, `archived`.
+    pub status: Option<String>,
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub page_size: Option<u64>,
+}
+
+async fn invalidate(state: &AppState) {
+    ARTICLES.invalidate(state.cache.as_ref()).await;
+}
+
+/// All articles, any status
+#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(AdminListQuery),
+    responses((status = 200, body = Paged<AdminArticle>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[get("/admin/articles")]
+pub async fn admin_list(
+    state: State,
+    _admin: AdminCaller,
+    query: Query<AdminListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            ArticleStatus::parse(s)
+                .ok_or_else(|| ApiError::field("status", "状态须为 draft、published、archived"))?,
+        ),
+    };
+    let page = state
+        .articles
+        .list_admin(status, PageRequest::parse(q.page, q.page_size)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_page(page, |a| AdminArticle::from(&a))))
+}
+
+/// Write a new article (a draft)
+#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), request_body = ArticleRequest,
+    responses((status = 201, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/admin/articles")]
+pub async fn admin_create(
+    state: State,
+    _admin: AdminCaller,
+    body: Json<ArticleRequest>,
+) -> ApiResult<HttpResponse> {
+    let input = body.0.parse()?;
+    let html = xinli_infra::markdown::to_safe_html(&input.body);
+    let a = state
+        .articles
+        .create(&input, &html, state.clock.now())
+        .await?;
+    invalidate(&state).await;
+    Ok(HttpResponse::Created().json(AdminArticle::from(&a)))
+}
+
+/// Edit an article
+///
+/// A published article changes for readers on their next request.
+#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = ArticleRequest,
+    responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/admin/articles/{id}")]
+pub async fn admin_update(
+    state: State,
+    _admin: AdminCaller,
+    id: web::Path<String>,
+    body: Json<ArticleRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let input = body.0.parse()?;
+    let html = xinli_infra::markdown::to_safe_html(&input.body);
+    let a = state
+        .articles
+        .update(id, &input, &html, state.clock.now())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    invalidate(&state).await;
+    Ok(HttpResponse::Ok().json(AdminArticle::from(&a)))
+}
+
+/// Delete an article (with its likes and favourites)
+#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/admin/articles/{id}")]
+pub async fn admin_delete(
+    state: State,
+    _admin: AdminCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    if !state.articles.delete(id).await? {
+        return Err(ApiError::not_found());
+    }
+    invalidate(&state).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"published_at": "2026-12-01T08:00:00+08:00"}))]
+pub struct PublishRequest {
+    /// When readers may see it; in the future = scheduled. Default: now.
+    pub published_at: Option<DateTime<FixedOffset>>,
+}
+
+/// Publish now or at a set time
+#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = PublishRequest,
+    responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/admin/articles/{id}/publish")]
+pub async fn admin_publish(
+    state: State,
+    _admin: AdminCaller,
+    id: web::Path<String>,
+    body: Json<PublishRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let now = state.clock.now();
+    let at = body
+        .0
+        .published_at
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    let a = state
+        .articles
+        .set_status(id, ArticleStatus::Published, Some(at), now)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    invalidate(&state).await;
+    Ok(HttpResponse::Ok().json(AdminArticle::from(&a)))
+}
+
+/// Archive: readers no longer see it
+#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[post("/admin/articles/{id}/archive")]
+pub async fn admin_archive(
+    state: State,
+    _admin: AdminCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let current = state
+        .articles
+        .find(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let a = state
+        .articles
+        .set_status(
+            id,
+            ArticleStatus::Archived,
+            current.published_at,
+            state.clock.now(),
+        )
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    invalidate(&state).await;
+    Ok(HttpResponse::Ok().json(AdminArticle::from(&a)))
+}

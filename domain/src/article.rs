@@ -1,0 +1,336 @@
+//! 科普: science articles. Drafts, scheduled publishing, visibility, validation.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::account::AudienceGroup;
+use crate::error::RepoError;
+use crate::page::{Page, PageRequest};
+use crate::validation::{self, Collector, ValidationError};
+
+pub const CATEGORIES: [&str; 6] = [
+    "压力管理",
+    "情绪与睡眠",
+    "人际与家庭",
+    "特殊人群",
+    "危机求助",
+    "心理常识",
+];
+pub const MAX_TAGS: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Article,
+    Video,
+    Handbook,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Article => "article",
+            Kind::Video => "video",
+            Kind::Handbook => "handbook",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Kind::Article, Kind::Video, Kind::Handbook]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArticleStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+impl ArticleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleStatus::Draft => "draft",
+            ArticleStatus::Published => "published",
+            ArticleStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ArticleStatus::Draft,
+            ArticleStatus::Published,
+            ArticleStatus::Archived,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// What an admin writes; validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleInput {
+    pub title: String,
+    pub summary: String,
+    /// Markdown as authored.
+    pub body: String,
+    pub kind: Kind,
+    pub video_url: Option<String>,
+    pub cover_image_url: Option<String>,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub audience: AudienceGroup,
+    pub author: String,
+}
+
+fn https_url(field: &str, raw: &str) -> Result<String, ValidationError> {
+    let v = raw.trim();
+    let ok = v.len() <= 500
+        && v.starts_with("https://")
+        && v.len() > "https://".len() + 3
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(ValidationError::single(
+            field,
+            "须为 https:// 开头的有效网址",
+        ))
+    }
+}
+
+impl ArticleInput {
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse(
+        title: &str,
+        summary: &str,
+        body: &str,
+        kind: Kind,
+        video_url: Option<&str>,
+        cover_image_url: Option<&str>,
+        category: &str,
+        tags: &[String],
+        audience: AudienceGroup,
+        author: &str,
+    ) -> Result<Self, ValidationError> {
+        let mut c = Collector::new();
+        let title = c.check(validation::text("title", "标题", title, 1, 60));
+        let summary = c.check(validation::text("summary", "摘要", summary, 0, 200));
+        let body = if body.trim().is_empty() {
+            c.push("body", "正文不能为空");
+            None
+        } else if validation::char_len(body) > 20_000 {
+            c.push("body", "正文不能超过 20000 个字");
+            None
+        } else {
+            Some(body.to_owned())
+        };
+        let video_url = match (kind, video_url.filter(|u| !u.trim().is_empty())) {
+            (Kind::Video, Some(u)) => c.check(https_url("video_url", u)).map(Some),
+            (Kind::Video, None) => {
+                c.push("video_url", "视频类内容须填写视频地址");
+                None
+            }
+            (_, Some(_)) => {
+                c.push("video_url", "只有视频类内容才填写视频地址");
+                None
+            }
+            (_, None) => Some(None),
+        };
+        let cover = match cover_image_url.filter(|u| !u.trim().is_empty()) {
+            Some(u) => c.check(https_url("cover_image_url", u)).map(Some),
+            None => Some(None),
+        };
+        if !CATEGORIES.contains(&category.trim()) {
+            c.push("category", format!("分类须为：{}", CATEGORIES.join("、")));
+        }
+        if tags.len() > MAX_TAGS {
+            c.push("tags", format!("标签最多 {MAX_TAGS} 个"));
+        }
+        let mut clean_tags = Vec::new();
+        for (i, t) in tags.iter().enumerate() {
+            if let Some(t) = c.check(validation::text(&format!("tags[{i}]"), "标签", t, 1, 16)) {
+                if t.contains(',') {
+                    c.push(format!("tags[{i}]"), "标签不能包含逗号");
+                } else if !clean_tags.contains(&t) {
+                    clean_tags.push(t);
+                }
+            }
+        }
+        let author = c.check(validation::text("author", "作者", author, 1, 32));
+        c.finish()?;
+        match (title, summary, body, video_url, cover, author) {
+            (
+                Some(title),
+                Some(summary),
+                Some(body),
+                Some(video_url),
+                Some(cover_image_url),
+                Some(author),
+            ) => Ok(Self {
+                title,
+                summary,
+                body,
+                kind,
+                video_url,
+                cover_image_url,
+                category: category.trim().to_owned(),
+                tags: clean_tags,
+                audience,
+                author,
+            }),
+            _ => Err(ValidationError::single("body", "内容有误")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    pub id: Uuid,
+    pub input: ArticleInput,
+    /// Sanitised HTML for the mini-program's `rich-text`.
+    pub body_html: String,
+    pub status: ArticleStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub view_count: u64,
+    pub like_count: u64,
+    pub favorite_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Article {
+    /// Readers see published articles whose publication time has come.
+    pub fn is_public(&self, now: DateTime<Utc>) -> bool {
+        self.status == ArticleStatus::Published && self.published_at.is_some_and(|t| t <= now)
+    }
+}
+
+/// Public list filters; `q` searches title, summary and body as a substring (Chinese has no
+/// spaces between words), title matches first.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleFilter {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    pub audience: Option<AudienceGroup>,
+    pub kind: Option<Kind>,
+}
+
+#[async_trait]
+pub trait ArticleRepository: Send + Sync {
+    async fn list_public(
+        &self,
+        filter: &ArticleFilter,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<Article>, RepoError>;
+    async fn categories(&self, now: DateTime<Utc>) -> Result<Vec<(String, u64)>, RepoError>;
+    /// Published articles carrying any of `tags`, newest first.
+    async fn with_tags(
+        &self,
+        tags: &[String],
+        limit: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Article>, RepoError>;
+    async fn list_admin(
+        &self,
+        status: Option<ArticleStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Article>, RepoError>;
+    async fn find(&self, id: Uuid) -> Result<Option<Article>, RepoError>;
+    async fn create(
+        &self,
+        input: &ArticleInput,
+        body_html: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Article, RepoError>;
+    async fn update(
+        &self,
+        id: Uuid,
+        input: &ArticleInput,
+        body_html: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Article>, RepoError>;
+    async fn set_status(
+        &self,
+        id: Uuid,
+        status: ArticleStatus,
+        published_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Article>, RepoError>;
+    async fn delete(&self, id: Uuid) -> Result<bool, RepoError>;
+    /// Adds counted views (flushed in batches, not per request).
+    async fn add_views(&self, views: &[(Uuid, u64)]) -> Result<(), RepoError>;
+    /// Idempotent: returns the article's new count.
+    async fn set_like(&self, id: Uuid, user: Uuid, on: bool) -> Result<u64, RepoError>;
+    async fn set_favorite(&self, id: Uuid, user: Uuid, on: bool) -> Result<u64, RepoError>;
+    async fn reactions_of(&self, id: Uuid, user: Uuid) -> Result<(bool, bool), RepoError>;
+    async fn favorites_of(&self, user: Uuid, page: PageRequest)
+    -> Result<Page<Article>, RepoError>;
+    /// Article ids the user liked and favourited (export).
+    async fn reactions_of_user(
+        &self,
+        user: Uuid,
+    ) -> Result<(Vec<(Uuid, DateTime<Utc>)>, Vec<(Uuid, DateTime<Utc>)>), RepoError>;
+    /// Removes the user's likes and favourites and corrects the counts.
+    async fn forget_user(&self, user: Uuid) -> Result<(), RepoError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(
+        kind: Kind,
+        video: Option<&str>,
+        category: &str,
+    ) -> Result<ArticleInput, ValidationError> {
+        ArticleInput::parse(
+            "标题",
+            "摘要",
+            "正文",
+            kind,
+            video,
+            None,
+            category,
+            &["压力".into()],
+            AudienceGroup::Worker,
+            "编辑部",
+        )
+    }
+
+    #[test]
+    fn videos_need_an_https_url_and_others_none() {
+        assert!(parse(Kind::Video, Some("https://example.com/v.mp4"), "压力管理").is_ok());
+        assert_eq!(
+            parse(Kind::Video, None, "压力管理").unwrap_err().0[0].field,
+            "video_url"
+        );
+        assert_eq!(
+            parse(Kind::Video, Some("javascript:alert(1)"), "压力管理")
+                .unwrap_err()
+                .0[0]
+                .field,
+            "video_url"
+        );
+        assert_eq!(
+            parse(Kind::Article, Some("https://example.com/v.mp4"), "压力管理")
+                .unwrap_err()
+                .0[0]
+                .field,
+            "video_url"
+        );
+        assert_eq!(
+            parse(Kind::Article, None, "美食").unwrap_err().0[0].field,
+            "category"
+        );
+    }
+}

@@ -1,0 +1,460 @@
+//! 科普: seeded content, filters and paging, Chinese search with title matches first,
+//! visibility of drafts/scheduled/archived, cache invalidation on every admin write (also
+//! across instances sharing Redis), views kept across a clean restart, likes and favourites,
+//! sanitised HTML, recommendations in assessment results, roles.
+
+use serde_json::{Value, json};
+use xinli_tests::{TestApp, assert_error};
+
+async fn list(app: &TestApp, query: &str) -> Value {
+    let res = app.get(&format!("/api/v1/articles{query}"), None).await;
+    assert_eq!(res.status(), 200, "{query}");
+    res.json().await.unwrap()
+}
+
+fn titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn draft(title: &str, body: &str) -> Value {
+    json!({"title": title, "summary": "测试摘要", "body": body, "kind": "article", "category": "心理常识",
+           "tags": ["心理健康"], "audience": "general", "author": "测试编辑"})
+}
+
+async fn create(app: &TestApp, admin: &str, body: Value) -> String {
+    let res = app.post("/api/v1/admin/articles", Some(admin), body).await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn seeded_articles_list_filter_and_page() {
+    let app = TestApp::spawn().await;
+    let all = list(&app, "?page_size=100").await;
+    assert_eq!(all["total"], 24);
+    let dates: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["published_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "newest first");
+    let p1 = list(&app, "?page=1&page_size=5").await;
+    let p2 = list(&app, "?page=2&page_size=5").await;
+    assert_eq!(p1["items"].as_array().unwrap().len(), 5);
+    assert_ne!(p1["items"][0]["id"], p2["items"][0]["id"]);
+    for a in list(&app, "?audience=perinatal").await["items"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(a["audience"], "perinatal");
+    }
+    let videos = list(&app, "?kind=video").await;
+    assert!(videos["total"].as_u64().unwrap() >= 3);
+    let crisis = list(&app, "?category=危机求助").await;
+    assert_eq!(crisis["total"], 1);
+    let tagged = list(&app, "?tag=睡眠").await;
+    assert!(
+        tagged["items"].as_array().unwrap().iter().all(|a| a["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "睡眠"))
+    );
+    let cats: Value = app
+        .get("/api/v1/article-categories", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sum: u64 = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, 24);
+    assert_error(
+        app.get("/api/v1/articles?kind=podcast", None).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn chinese_search_finds_two_characters_anywhere_and_ranks_titles_first() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // A rare two-character term: once only in a body, once in a title.
+    let body_only = create(
+        &app,
+        &admin,
+        draft("一篇普通的文章", "正文里提到了蝴蝶，别处没有。"),
+    )
+    .await;
+    let in_title = create(&app, &admin, draft("蝴蝶效应与情绪", "正文。")).await;
+    for id in [&body_only, &in_title] {
+        app.post(
+            &format!("/api/v1/admin/articles/{id}/publish"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    }
+    let found = list(&app, "?q=蝴蝶").await;
+    assert_eq!(
+        titles(&found),
+        ["蝴蝶效应与情绪", "一篇普通的文章"],
+        "title match first, body match found"
+    );
+
+    let sleep = list(&app, "?q=睡眠&page_size=100").await;
+    let t = titles(&sleep);
+    assert!(t.len() >= 5, "睡眠 appears in many seeded articles: {t:?}");
+    let first_non_title = t
+        .iter()
+        .position(|x| !x.contains("睡眠"))
+        .unwrap_or(t.len());
+    assert!(
+        t[first_non_title..].iter().all(|x| !x.contains("睡眠")),
+        "every title match before body-only matches: {t:?}"
+    );
+    assert!(first_non_title >= 2);
+    assert!(list(&app, "?q=情绪管理").await["total"].as_u64().unwrap() >= 4);
+    assert_eq!(
+        list(&app, "?q=100%25").await["total"],
+        0,
+        "LIKE wildcards are literal"
+    );
+}
+
+#[tokio::test]
+async fn drafts_scheduled_and_archived_articles_are_invisible_and_every_write_shows_at_once() {
+    let a = TestApp::spawn().await;
+    let b = a.sibling().await;
+    let shared = xinli_tests::test_redis_url().is_some();
+    let admin = a.admin_token().await;
+    let before = list(&a, "?q=可见性").await; // cached on A
+    list(&b, "?q=可见性").await; // cached on B
+    assert_eq!(before["total"], 0);
+    let id = create(
+        &a,
+        &admin,
+        draft(
+            "可见性测试",
+            "<script>alert(1)</script>\n\n## 小标题\n\n正文",
+        ),
+    )
+    .await;
+    let detail = format!("/api/v1/articles/{id}");
+    assert_error(a.get(&detail, None).await, 404, "not_found").await;
+    assert_eq!(list(&a, "?q=可见性").await["total"], 0, "draft invisible");
+
+    // Scheduled for tomorrow: still invisible.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    a.post(
+        &format!("/api/v1/admin/articles/{id}/publish"),
+        Some(&admin),
+        json!({"published_at": tomorrow}),
+    )
+    .await;
+    assert_error(a.get(&detail, None).await, 404, "not_found").await;
+    assert_eq!(list(&a, "?q=可见性").await["total"], 0);
+
+    // Published now: visible on the next request, on both instances when they share Redis.
+    a.post(
+        &format!("/api/v1/admin/articles/{id}/publish"),
+        Some(&admin),
+        json!({}),
+    )
+    .await;
+    assert_eq!(list(&a, "?q=可见性").await["total"], 1);
+    if shared {
+        assert_eq!(
+            list(&b, "?q=可见性").await["total"],
+            1,
+            "other instance sees it at once"
+        );
+    }
+    let shown: Value = a.get(&detail, None).await.json().await.unwrap();
+    let html = shown["body_html"].as_str().unwrap();
+    assert!(
+        html.contains("<h2>小标题</h2>") && !html.contains("<script"),
+        "{html}"
+    );
+
+    // Edited: the new title at once (detail was cached).
+    let mut edited = draft("可见性测试（修订）", "正文");
+    edited["tags"] = json!(["心理健康", "求助"]);
+    assert_eq!(
+        a.put(
+            &format!("/api/v1/admin/articles/{id}"),
+            Some(&admin),
+            edited
+        )
+        .await
+        .status(),
+        200
+    );
+    let shown: Value = a.get(&detail, None).await.json().await.unwrap();
+    assert_eq!(shown["title"], "可见性测试（修订）");
+    if shared {
+        let other: Value = b.get(&detail, None).await.json().await.unwrap();
+        assert_eq!(other["title"], "可见性测试（修订）");
+    }
+
+    // Archived, then deleted.
+    a.post(
+        &format!("/api/v1/admin/articles/{id}/archive"),
+        Some(&admin),
+        json!({}),
+    )
+    .await;
+    assert_error(a.get(&detail, None).await, 404, "not_found").await;
+    assert_eq!(list(&a, "?q=可见性").await["total"], 0);
+    assert_eq!(
+        a.delete(&format!("/api/v1/admin/articles/{id}"), Some(&admin))
+            .await
+            .status(),
+        204
+    );
+    assert_error(
+        a.delete(&format!("/api/v1/admin/articles/{id}"), Some(&admin))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn views_are_counted_and_survive_a_clean_restart() {
+    let mut a = TestApp::spawn().await;
+    let first = list(&a, "?page_size=1").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..3 {
+        assert_eq!(
+            a.get(&format!("/api/v1/articles/{first}"), None)
+                .await
+                .status(),
+            200
+        );
+    }
+    a.shutdown().await;
+    let b = a.sibling().await;
+    let admin = b.admin_token().await;
+    let all: Value = b
+        .get("/api/v1/admin/articles?page_size=100", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == first)
+        .unwrap();
+    assert_eq!(row["view_count"], 3, "views written at shutdown");
+}
+
+#[tokio::test]
+async fn likes_and_favourites_are_idempotent_exported_and_removed_with_the_account() {
+    let app = TestApp::spawn().await;
+    let id = list(&app, "?page_size=1").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = app.user_token("reader").await;
+    let other = app.user_token("other-reader").await;
+    for _ in 0..2 {
+        let r: Value = app
+            .put(
+                &format!("/api/v1/articles/{id}/like"),
+                Some(&user),
+                json!({}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r, json!({"active": true, "count": 1}));
+    }
+    app.put(
+        &format!("/api/v1/articles/{id}/like"),
+        Some(&other),
+        json!({}),
+    )
+    .await;
+    let r: Value = app
+        .put(
+            &format!("/api/v1/articles/{id}/favorite"),
+            Some(&user),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["count"], 1);
+    let mine: Value = app
+        .get(&format!("/api/v1/articles/{id}"), Some(&user))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (mine["liked"].as_bool(), mine["favorited"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let favs: Value = app
+        .get("/api/v1/me/favorites", Some(&user))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(favs["items"][0]["id"], id.as_str());
+    let export: Value = app
+        .get("/api/v1/me/export", Some(&user))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["article_likes"][0]["article_id"], id.as_str());
+    assert_eq!(export["article_favorites"][0]["article_id"], id.as_str());
+
+    let r: Value = app
+        .delete(&format!("/api/v1/articles/{id}/like"), Some(&other))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, json!({"active": false, "count": 1}));
+    let r: Value = app
+        .delete(&format!("/api/v1/articles/{id}/like"), Some(&other))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["count"], 1, "unliking twice changes nothing");
+
+    assert_eq!(app.delete("/api/v1/me", Some(&user)).await.status(), 204);
+    let admin = app.admin_token().await;
+    let all: Value = app
+        .get("/api/v1/admin/articles?page_size=100", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(
+        (row["like_count"].as_u64(), row["favorite_count"].as_u64()),
+        (Some(0), Some(0)),
+        "counts follow the deletion"
+    );
+    assert_error(
+        app.put(&format!("/api/v1/articles/{id}/like"), None, json!({}))
+            .await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    assert_error(
+        app.put(
+            &format!("/api/v1/articles/{id}/like"),
+            Some(&admin),
+            json!({}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn admin_writes_are_validated_per_field_and_for_admins_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let user = app.user_token("not-an-editor").await;
+    let bad = json!({"title": "", "body": " ", "kind": "video", "video_url": "javascript:alert(1)", "category": "美食",
+        "tags": ["a,b"], "audience": "general", "author": "x", "cover_image_url": "ftp://x"});
+    let body = assert_error(
+        app.post("/api/v1/admin/articles", Some(&admin), bad).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "title",
+        "body",
+        "video_url",
+        "cover_image_url",
+        "category",
+        "tags[0]",
+    ] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+    assert_error(
+        app.post("/api/v1/admin/articles", Some(&user), draft("x", "y"))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/admin/articles", Some(&user)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/admin/articles?status=gone", Some(&admin))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn assessment_results_recommend_matching_published_articles() {
+    let app = TestApp::spawn().await;
+    let user = app.user_token("recommended").await;
+    let r: Value = app
+        .post(
+            "/api/v1/scales/phq9/submissions",
+            Some(&user),
+            json!({"answers": [2, 2, 1, 1, 1, 1, 1, 1, 0]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let recs = r["recommendations"].as_array().unwrap();
+    assert!(!recs.is_empty() && recs.len() <= 3, "{r}");
+}
