@@ -51,7 +51,7 @@ fn article(i: usize) -> ArticleInput {
             body.push_str("\n\n## 小贴士\n\n");
         }
     }
-    if i % 500 == 0 {
+    if i.is_multiple_of(500) {
         body.push_str(RARE[pick(RARE.len())]);
     }
     let topic = [
