@@ -265,6 +265,18 @@ async fn counselor_view(
     })
 }
 
+async fn counselor_views(
+    state: &AppState,
+    list: &[Consultation],
+    me: Uuid,
+) -> ApiResult<Vec<CounselorConsultation>> {
+    let mut out = Vec::with_capacity(list.len());
+    for c in list {
+        out.push(counselor_view(state, c, me).await?);
+    }
+    Ok(out)
+}
+
 async fn load(state: &AppState, id: &str) -> ApiResult<Consultation> {
     let id = parse_id(id)?;
     state
@@ -773,10 +785,7 @@ pub async fn get_status(state: State, me: CounselorCaller) -> ApiResult<HttpResp
 #[get("/counselor/queue")]
 pub async fn queue(state: State, me: CounselorCaller) -> ApiResult<HttpResponse> {
     let entries = state.consultations.queue_for(me.0.id).await?;
-    let mut out = Vec::with_capacity(entries.len());
-    for c in &entries {
-        out.push(counselor_view(&state, c, me.0.id).await?);
-    }
+    let out = counselor_views(&state, &entries, me.0.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(out))
@@ -824,10 +833,7 @@ pub async fn claim(state: State, me: CounselorCaller) -> ApiResult<HttpResponse>
 #[get("/counselor/consultations")]
 pub async fn my_active(state: State, me: CounselorCaller) -> ApiResult<HttpResponse> {
     let active = state.consultations.active_of_counselor(me.0.id).await?;
-    let mut out = Vec::with_capacity(active.len());
-    for c in &active {
-        out.push(counselor_view(&state, c, me.0.id).await?);
-    }
+    let out = counselor_views(&state, &active, me.0.id).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
