@@ -547,7 +547,8 @@ pub trait ConsultationRepository: Send + Sync {
         user_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), RepoError>;
-    /// Waiting entries queued before `cutoff` (expiry candidates).
+    /// Never-served waiting entries requested before `cutoff` (expiry candidates). Entries
+    /// handed back after being served do not expire: the person is mid-conversation.
     async fn waiting_since_before(
         &self,
         cutoff: DateTime<Utc>,

@@ -533,6 +533,9 @@ impl ConsultationRepository for ConsultationStore {
         c::Entity::find()
             .filter(c::Column::Status.eq(Status::Waiting.as_str()))
             .filter(c::Column::CreatedAt.lt(cutoff))
+            // Someone already served and handed back (transfer, silent counselor) is mid-help:
+            // they wait for the next counselor instead of expiring.
+            .filter(c::Column::FirstClaimedAt.is_null())
             .all(&self.db)
             .await
             .map_err(storage)?

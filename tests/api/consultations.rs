@@ -827,6 +827,46 @@ async fn waiting_too_long_expires_and_silent_counselors_lose_the_person() {
 }
 
 #[tokio::test]
+async fn someone_handed_back_after_a_long_session_does_not_expire() {
+    let start = chrono::Utc::now() + chrono::Duration::days(1);
+    let app = TestApp::spawn_with(TestOptions {
+        clock_at: Some(start),
+        configure: fast_sweep,
+        ..TestOptions::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
+    let admin = app.admin_token().await;
+    let (c1, _) = counselor(&app, &admin, "long.session", 1).await;
+    let user = app.user_token("long-talker").await;
+    let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
+    claim(&app, &c1).await;
+    app.post(
+        &format!("/api/v1/consultations/{id}/messages"),
+        Some(&c1),
+        json!({"text": "我在听。"}),
+    )
+    .await;
+    clock.advance(chrono::Duration::minutes(150));
+    let t = app
+        .post(
+            &format!("/api/v1/consultations/{id}/transfer"),
+            Some(&c1),
+            json!({"counselor_id": null}),
+        )
+        .await;
+    assert_eq!(t.status(), 200);
+    tokio::time::sleep(Duration::from_millis(400)).await; // several sweeps
+    let v: Value = app
+        .get(&format!("/api/v1/consultations/{id}"), Some(&user))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "waiting", "not expired mid-help");
+}
+
+#[tokio::test]
 async fn rating_once_after_close_and_admin_figures_without_content() {
     let app = TestApp::spawn_with(TestOptions {
         configure: many_logins,
