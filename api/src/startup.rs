@@ -18,6 +18,7 @@ use xinli_infra::assessments::AssessmentStore;
 use xinli_infra::cache::{MemoryCache, RedisCache};
 use xinli_infra::consultations::ConsultationStore;
 use xinli_infra::hotlines::{CachedHotlines, HotlineStore};
+use xinli_infra::search::ArticleSearch;
 use xinli_infra::signal::ChatSignal;
 use xinli_infra::views::ViewBuffer;
 use xinli_infra::wechat::WechatClient;
@@ -41,6 +42,8 @@ pub enum StartupError {
     Http(String),
     #[error("cannot create start-up accounts: {0}")]
     Seed(String),
+    #[error("cannot build the article search index: {0}")]
+    Search(String),
 }
 
 /// (method, route pattern) pairs the app has answered; tests compare them with the spec.
@@ -77,8 +80,10 @@ impl Application {
     pub async fn build_with(config: Config, overrides: Overrides) -> Result<Self, StartupError> {
         let state = web::Data::new(build_state(config, overrides.clock).await?);
         seed::run(&state).await?;
+        build_search_index(&state).await?;
         routes::consultations::spawn_sweeper(state.clone());
         spawn_view_flusher(state.clone());
+        spawn_search_refresher(state.clone());
 
         let addr = state.config.bind.clone();
         let listener = TcpListener::bind(&addr).map_err(|cause| StartupError::Bind {
@@ -171,6 +176,36 @@ fn spawn_view_flusher(state: web::Data<AppState>) {
     });
 }
 
+async fn build_search_index(state: &AppState) -> Result<(), StartupError> {
+    let started = std::time::Instant::now();
+    state
+        .search
+        .refresh(None)
+        .await
+        .map_err(|e| StartupError::Search(e.to_string()))?;
+    tracing::info!(
+        articles = state.search.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "article search index built"
+    );
+    Ok(())
+}
+
+/// A safety net for the search index: every instance re-checks the database every 30 seconds,
+/// in case a cache outage hid another instance's write (normally seen on the next request).
+fn spawn_search_refresher(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.search.refresh(None).await {
+                tracing::warn!(error = %e, "could not refresh the article search index");
+            }
+        }
+    });
+}
+
 /// Connects the database (running migrations), the cache and the WeChat client.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
     let db = xinli_infra::db::connect(&config.database_url)
@@ -190,6 +225,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let assessments = Arc::new(AssessmentStore::new(db.clone()));
     let consultations = Arc::new(ConsultationStore::new(db.clone()));
     let articles = Arc::new(ArticleStore::new(db.clone()));
+    let search = Arc::new(
+        ArticleSearch::new(articles.clone()).map_err(|e| StartupError::Search(e.to_string()))?,
+    );
     let chat_signal = match &config.redis_url {
         Some(url) => ChatSignal::redis(url, &config.redis_prefix)
             .await
@@ -216,6 +254,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         consultations,
         chat_signal,
         articles,
+        search,
         views: Arc::new(ViewBuffer::default()),
         cache,
         wechat: Arc::new(wechat),

@@ -11,6 +11,7 @@ use xinli_domain::consultation::ConsultationRepository;
 use xinli_domain::hotline::HotlineRepository;
 use xinli_domain::wechat::WechatGateway;
 use xinli_infra::db::Connection;
+use xinli_infra::search::ArticleSearch;
 use xinli_infra::signal::ChatSignal;
 use xinli_infra::views::ViewBuffer;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub assessments: Arc<dyn AssessmentRepository>,
     pub consultations: Arc<dyn ConsultationRepository>,
     pub articles: Arc<dyn ArticleRepository>,
+    /// Chinese full-text search over published articles, derived from `articles`.
+    pub search: Arc<ArticleSearch>,
     /// Article views counted in memory, flushed every few seconds and at shutdown.
     pub views: Arc<ViewBuffer>,
     /// Wakes long polls, across instances with Redis.

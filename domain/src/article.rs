@@ -204,6 +204,8 @@ pub struct Article {
     pub favorite_count: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every edit and status change (not by views, likes or favourites).
+    pub revision: i64,
 }
 
 impl Article {
@@ -246,6 +248,10 @@ pub trait ArticleRepository: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Article>, RepoError>;
     async fn find(&self, id: Uuid) -> Result<Option<Article>, RepoError>;
+    /// The articles among `ids` that exist, in no particular order.
+    async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<Article>, RepoError>;
+    /// Every article's id and revision: what a derived index compares to find what changed.
+    async fn revisions(&self) -> Result<Vec<(Uuid, i64)>, RepoError>;
     async fn create(
         &self,
         input: &ArticleInput,

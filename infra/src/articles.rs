@@ -30,6 +30,22 @@ impl ArticleStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
+
+    /// Writes the columns set in `row` and raises the revision, in one statement so that two
+    /// concurrent writes raise it twice. `None` if there is no such article.
+    async fn revise(&self, id: Uuid, row: a::ActiveModel) -> Result<Option<Article>, RepoError> {
+        let res = a::Entity::update_many()
+            .set(row)
+            .col_expr(a::Column::Revision, Expr::col(a::Column::Revision).add(1))
+            .filter(a::Column::Id.eq(id.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        if res.rows_affected == 0 {
+            return Ok(None);
+        }
+        self.find(id).await
+    }
 }
 
 fn corrupt(what: &str) -> RepoError {
@@ -64,6 +80,7 @@ fn from_row(m: a::Model) -> Result<Article, RepoError> {
         favorite_count: u64::try_from(m.favorite_count).unwrap_or(0),
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: m.revision,
     })
 }
 
@@ -237,6 +254,36 @@ impl ArticleRepository for ArticleStore {
             .transpose()
     }
 
+    async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<Article>, RepoError> {
+        let mut out = Vec::with_capacity(ids.len());
+        // Bounded IN lists: SQLite allows a limited number of bound parameters.
+        for chunk in ids.chunks(500) {
+            let rows = a::Entity::find()
+                .filter(a::Column::Id.is_in(chunk.iter().map(Uuid::to_string)))
+                .all(&self.db)
+                .await
+                .map_err(storage)?;
+            for row in rows {
+                out.push(from_row(row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn revisions(&self) -> Result<Vec<(Uuid, i64)>, RepoError> {
+        let rows: Vec<(String, i64)> = a::Entity::find()
+            .select_only()
+            .column(a::Column::Id)
+            .column(a::Column::Revision)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        rows.into_iter()
+            .map(|(id, rev)| Ok((parse_id(&id)?, rev)))
+            .collect()
+    }
+
     async fn create(
         &self,
         input: &ArticleInput,
@@ -252,6 +299,7 @@ impl ArticleRepository for ArticleStore {
             favorite_count: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
+            revision: Set(0),
             ..Default::default()
         };
         apply(&mut row, input, body_html);
@@ -265,17 +313,12 @@ impl ArticleRepository for ArticleStore {
         body_html: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Article>, RepoError> {
-        let Some(row) = a::Entity::find_by_id(id.to_string())
-            .one(&self.db)
-            .await
-            .map_err(storage)?
-        else {
-            return Ok(None);
+        let mut row = a::ActiveModel {
+            updated_at: Set(now),
+            ..Default::default()
         };
-        let mut row: a::ActiveModel = row.into();
         apply(&mut row, input, body_html);
-        row.updated_at = Set(now);
-        from_row(row.update(&self.db).await.map_err(storage)?).map(Some)
+        self.revise(id, row).await
     }
 
     async fn set_status(
@@ -285,18 +328,13 @@ impl ArticleRepository for ArticleStore {
         published_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Option<Article>, RepoError> {
-        let res = a::Entity::update_many()
-            .col_expr(a::Column::Status, Expr::value(status.as_str()))
-            .col_expr(a::Column::PublishedAt, Expr::value(published_at))
-            .col_expr(a::Column::UpdatedAt, Expr::value(now))
-            .filter(a::Column::Id.eq(id.to_string()))
-            .exec(&self.db)
-            .await
-            .map_err(storage)?;
-        if res.rows_affected == 0 {
-            return Ok(None);
-        }
-        self.find(id).await
+        let row = a::ActiveModel {
+            status: Set(status.as_str().to_owned()),
+            published_at: Set(published_at),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        self.revise(id, row).await
     }
 
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {

@@ -13,6 +13,7 @@ mod m20261122_000002_hotlines;
 mod m20261122_000003_assessments;
 mod m20261123_000004_consultations;
 mod m20261123_000005_articles;
+mod m20261123_000006_article_revision;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_assessments::Migration),
             Box::new(m20261123_000004_consultations::Migration),
             Box::new(m20261123_000005_articles::Migration),
+            Box::new(m20261123_000006_article_revision::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 //! sanitised HTML, recommendations in assessment results, roles.
 
 use serde_json::{Value, json};
-use xinli_tests::{TestApp, assert_error};
+use xinli_tests::{TestApp, TestOptions, assert_error};
 
 async fn list(app: &TestApp, query: &str) -> Value {
     let res = app.get(&format!("/api/v1/articles{query}"), None).await;
@@ -132,11 +132,102 @@ async fn chinese_search_finds_two_characters_anywhere_and_ranks_titles_first() {
     );
     assert!(first_non_title >= 2);
     assert!(list(&app, "?q=情绪管理").await["total"].as_u64().unwrap() >= 4);
+    assert_eq!(list(&app, "?q=100%25").await["total"], 0);
     assert_eq!(
-        list(&app, "?q=100%25").await["total"],
+        list(&app, "?q=%25").await["total"],
         0,
-        "LIKE wildcards are literal"
+        "the substring fallback takes LIKE wildcards literally"
     );
+}
+
+async fn publish(app: &TestApp, admin: &str, id: &str, body: Value) {
+    let res = app
+        .post(
+            &format!("/api/v1/admin/articles/{id}/publish"),
+            Some(admin),
+            body,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn search_matches_phrases_all_words_filters_pages_across_tiers_and_single_characters() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let mut in_title = draft("萤火虫观察笔记", "夏夜的草地上，Firefly 一闪一闪。");
+    in_title["category"] = json!("压力管理");
+    let in_body = draft("普通的一天", "傍晚看见萤火虫在飞。");
+    // Has 萤火 but never the phrase 萤火虫: the bigrams must be adjacent and in order.
+    let mut split = draft("另一篇", "提到了虫萤火，还有萤火 虫。");
+    split["summary"] = json!("与主题无关");
+    for body in [in_title, in_body, split] {
+        let id = create(&app, &admin, body).await;
+        publish(&app, &admin, &id, json!({})).await;
+    }
+
+    let found = list(&app, "?q=萤火虫").await;
+    assert_eq!(titles(&found), ["萤火虫观察笔记", "普通的一天"]);
+    assert_eq!(found["total"], 2);
+    let two = list(&app, "?q=萤火").await;
+    assert_eq!(two["total"], 3, "a 2-character query matches anywhere");
+    assert_eq!(titles(&two)[0], "萤火虫观察笔记");
+
+    // Paging runs across the title tier into the body tier.
+    let p2 = list(&app, "?q=萤火虫&page=2&page_size=1").await;
+    assert_eq!(
+        (titles(&p2), &p2["total"]),
+        (vec!["普通的一天".into()], &json!(2))
+    );
+    let p3 = list(&app, "?q=萤火虫&page=3&page_size=1").await;
+    assert_eq!((titles(&p3).len(), &p3["total"]), (0, &json!(2)));
+
+    // Every whitespace-separated word must occur; filters narrow; Latin words ignore case.
+    assert_eq!(
+        titles(&list(&app, "?q=萤火虫  草地").await),
+        ["萤火虫观察笔记"]
+    );
+    assert_eq!(
+        titles(&list(&app, "?q=萤火虫&category=心理常识").await),
+        ["普通的一天"]
+    );
+    assert_eq!(titles(&list(&app, "?q=FIREFLY").await), ["萤火虫观察笔记"]);
+
+    // One Chinese character is not in a bigram index: the database answers, title first.
+    let one = list(&app, "?q=萤").await;
+    assert_eq!(one["total"], 3);
+    assert_eq!(titles(&one)[0], "萤火虫观察笔记");
+}
+
+#[tokio::test]
+async fn a_scheduled_article_appears_on_time_in_cached_lists_and_search() {
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    let app = TestApp::spawn_with(TestOptions {
+        clock_at: Some(start),
+        ..TestOptions::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
+    let admin = app.admin_token().await;
+    let id = create(&app, &admin, draft("定时发布的文章", "到点才出现。")).await;
+    let at = (start + chrono::Duration::minutes(10)).to_rfc3339();
+    publish(&app, &admin, &id, json!({"published_at": at})).await;
+
+    let all_before = list(&app, "?page_size=1").await["total"].as_u64().unwrap();
+    assert_eq!(list(&app, "?q=定时发布").await["total"], 0);
+    assert_eq!(list(&app, "?q=定时发布").await["total"], 0, "now cached");
+    clock.advance(chrono::Duration::minutes(9));
+    assert_eq!(list(&app, "?q=定时发布").await["total"], 0);
+
+    // No write happens; only time passes.
+    clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(list(&app, "?q=定时发布").await["total"], 1);
+    assert_eq!(
+        list(&app, "?page_size=1").await["total"].as_u64().unwrap(),
+        all_before + 1
+    );
+    let shown = app.get(&format!("/api/v1/articles/{id}"), None).await;
+    assert_eq!(shown.status(), 200);
 }
 
 #[tokio::test]
@@ -209,9 +300,19 @@ async fn drafts_scheduled_and_archived_articles_are_invisible_and_every_write_sh
     );
     let shown: Value = a.get(&detail, None).await.json().await.unwrap();
     assert_eq!(shown["title"], "可见性测试（修订）");
+    assert_eq!(
+        list(&a, "?q=修订").await["total"],
+        1,
+        "search index updated"
+    );
     if shared {
         let other: Value = b.get(&detail, None).await.json().await.unwrap();
         assert_eq!(other["title"], "可见性测试（修订）");
+        assert_eq!(
+            list(&b, "?q=修订").await["total"],
+            1,
+            "the other instance's index caught up"
+        );
     }
 
     // Archived, then deleted.
@@ -223,6 +324,9 @@ async fn drafts_scheduled_and_archived_articles_are_invisible_and_every_write_sh
     .await;
     assert_error(a.get(&detail, None).await, 404, "not_found").await;
     assert_eq!(list(&a, "?q=可见性").await["total"], 0);
+    if shared {
+        assert_eq!(list(&b, "?q=修订").await["total"], 0, "archived everywhere");
+    }
     assert_eq!(
         a.delete(&format!("/api/v1/admin/articles/{id}"), Some(&admin))
             .await

@@ -3,7 +3,9 @@
 //!
 //! Public answers are cached (Redis or in-process) and every admin write invalidates the whole
 //! article namespace at once, so readers see a change on their next request — on every
-//! instance sharing Redis. Views are counted in memory and flushed in batches.
+//! instance sharing Redis. Searches are answered by an in-process index
+//! ([`xinli_infra::search`]) that catches up whenever that namespace version moves. Views are
+//! counted in memory and flushed in batches.
 
 use std::time::Duration;
 
@@ -41,8 +43,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 const ARTICLES: Namespace = Namespace("articles");
-/// Short: besides invalidation on every admin write, it bounds how late a scheduled article
-/// appears in a cached list and how stale cached view/like counts get.
+/// Entries are also unreachable after every admin write (version) and once a scheduled
+/// article's moment passes (epoch in the key); the TTL only bounds how stale cached view and
+/// like counts get.
 const PUBLIC_TTL: Duration = Duration::from_secs(60);
 
 /// `article`, `video` (with `video_url`) or `handbook`.
@@ -169,7 +172,9 @@ impl From<&Article> for AdminArticle {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Searches title, summary and body (any Chinese substring, e.g. 压力); title matches first.
+    /// Searches title, summary and body: any Chinese text of two or more characters (e.g. 压力)
+    /// wherever it occurs; words separated by spaces must all occur. Articles whose title
+    /// holds the query come first, then by relevance. At most 50 characters.
     #[param(example = "压力")]
     pub q: Option<String>,
     #[param(example = "压力管理")]
@@ -184,16 +189,34 @@ pub struct ListQuery {
     pub page_size: Option<u64>,
 }
 
-async fn cached<T: Serialize>(
+/// The article namespace's cache version: read once per request, so that the cache key and
+/// the search index refer to the same moment.
+async fn version(state: &AppState) -> String {
+    ARTICLES.version(state.cache.as_ref()).await
+}
+
+/// Cache-aside for public answers. `load` gets the moment the key was computed for, so that
+/// what is stored matches its key exactly.
+async fn cached<T: Serialize, F: std::future::Future<Output = ApiResult<T>>>(
     state: &AppState,
+    version: &str,
     key: &str,
-    load: impl std::future::Future<Output = ApiResult<T>>,
+    load: impl FnOnce(DateTime<Utc>) -> F,
 ) -> ApiResult<Vec<u8>> {
-    let key = ARTICLES.key(state.cache.as_ref(), key).await;
+    let now = state.clock.now();
+    let epoch = match state.search.visible_as_of(now, version).await {
+        Ok(at) => at.map_or(0, |t| t.timestamp_micros()),
+        Err(e) => {
+            tracing::warn!(error = %e, "article visibility unknown; answering without the cache");
+            let value = load(now).await?;
+            return serde_json::to_vec(&value).map_err(ApiError::internal);
+        }
+    };
+    let key = ARTICLES.key_at(version, &format!("e{epoch}:{key}"));
     if let Some(bytes) = state.cache.get(&key).await {
         return Ok(bytes);
     }
-    let value = load.await?;
+    let value = load(now).await?;
     let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
     state.cache.set(&key, &bytes, PUBLIC_TTL).await;
     Ok(bytes)
@@ -205,7 +228,7 @@ fn json_bytes(bytes: Vec<u8>) -> HttpResponse {
         .body(bytes)
 }
 
-/// Published articles, newest first
+/// Published articles, newest first (with `q`: search results, best first)
 #[utoipa::path(
     tag = "科普 articles",
     params(ListQuery),
@@ -235,11 +258,10 @@ pub async fn list(state: State, query: Query<ListQuery>) -> ApiResult<HttpRespon
         page.page,
         page.page_size
     );
-    let bytes = cached(&state, &key, async {
-        let found = state
-            .articles
-            .list_public(&filter, page, state.clock.now())
-            .await?;
+    let version = version(&state).await;
+    let (st, v, filter) = (&state, &version, &filter);
+    let bytes = cached(&state, &version, &key, |now| async move {
+        let found = st.search.list(filter, page, now, v).await?;
         Ok(Paged::from_page(found, |a| ArticleSummary::from(&a)))
     })
     .await?;
@@ -257,25 +279,31 @@ pub struct CategoryCount {
 #[utoipa::path(tag = "科普 articles", responses((status = 200, body = Vec<CategoryCount>)))]
 #[get("/article-categories")]
 pub async fn categories(state: State) -> ApiResult<HttpResponse> {
-    let bytes = cached(&state, "categories", async {
-        let rows = state.articles.categories(state.clock.now()).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(category, count)| CategoryCount { category, count })
-            .collect::<Vec<_>>())
-    })
+    let st = &state;
+    let bytes = cached(
+        &state,
+        &version(&state).await,
+        "categories",
+        |now| async move {
+            let rows = st.articles.categories(now).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(category, count)| CategoryCount { category, count })
+                .collect::<Vec<_>>())
+        },
+    )
     .await?;
     Ok(json_bytes(bytes))
 }
 
-async fn public_article(state: &AppState, id: &str) -> ApiResult<Article> {
+async fn public_article(state: &AppState, id: &str, now: DateTime<Utc>) -> ApiResult<Article> {
     let id = parse_id(id)?;
     let a = state
         .articles
         .find(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    if !a.is_public(state.clock.now()) {
+    if !a.is_public(now) {
         return Err(ApiError::not_found());
     }
     Ok(a)
@@ -295,8 +323,10 @@ pub async fn detail(
     caller: Option<Caller>,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let bytes = cached(&state, &format!("detail:{}", id.as_str()), async {
-        let a = public_article(&state, &id).await?;
+    let key = format!("detail:{}", id.as_str());
+    let (st, raw_id) = (&state, id.as_str());
+    let bytes = cached(&state, &version(&state).await, &key, |now| async move {
+        let a = public_article(st, raw_id, now).await?;
         Ok(ArticleDetail {
             summary: (&a).into(),
             body_html: a.body_html.clone(),
@@ -342,7 +372,7 @@ async fn react(
     is_like: bool,
     on: bool,
 ) -> ApiResult<HttpResponse> {
-    let a = public_article(state, id).await?;
+    let a = public_article(state, id, state.clock.now()).await?;
     let count = if is_like {
         state.articles.set_like(a.id, user.id, on).await?
     } else {
@@ -475,8 +505,14 @@ pub struct AdminListQuery {
     pub page_size: Option<u64>,
 }
 
+/// After an admin write: readers on every instance see it on their next request (the cache
+/// version moves), and this instance's search index takes it in at once.
 async fn invalidate(state: &AppState) {
     ARTICLES.invalidate(state.cache.as_ref()).await;
+    if let Err(e) = state.search.refresh(None).await {
+        // The write itself succeeded; the next search or the periodic refresh retries.
+        tracing::warn!(error = %e, "search index not refreshed after an article write");
+    }
 }
 
 /// All articles, any status

@@ -27,14 +27,24 @@ impl Namespace {
         format!("{}:version", self.0)
     }
 
-    /// The key of `suffix` under the current version.
-    pub async fn key(self, cache: &dyn Cache, suffix: &str) -> String {
-        let version = cache
+    /// The current version; it changes with every [`Self::invalidate`].
+    pub async fn version(self, cache: &dyn Cache) -> String {
+        cache
             .get(&self.version_key())
             .await
             .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_else(|| "0".into());
-        format!("{}:v{}:{}", self.0, version.trim(), suffix)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| "0".into())
+    }
+
+    /// The key of `suffix` under `version`.
+    pub fn key_at(self, version: &str, suffix: &str) -> String {
+        format!("{}:v{}:{}", self.0, version, suffix)
+    }
+
+    /// The key of `suffix` under the current version.
+    pub async fn key(self, cache: &dyn Cache, suffix: &str) -> String {
+        self.key_at(&self.version(cache).await, suffix)
     }
 
     /// Makes every entry of the namespace unreachable at once.

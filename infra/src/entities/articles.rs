@@ -23,6 +23,7 @@ pub struct Model {
     pub favorite_count: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
