@@ -387,33 +387,30 @@ impl Inner {
     }
 }
 
-struct Synced {
-    /// The shared cache's article version the index was last brought up to date for.
-    version: Option<String>,
+/// What a refresh keeps to find changes; only a refresh (one at a time) touches it.
+#[derive(Default)]
+struct Known {
     /// The revision of every article indexed or deliberately left out (drafts, archived).
     revisions: HashMap<Uuid, i64>,
-    /// When each indexed (published) article becomes visible, by id and in time order.
+    /// When each indexed (published) article becomes visible.
     published: HashMap<Uuid, DateTime<Utc>>,
-    schedule: BTreeSet<(DateTime<Utc>, Uuid)>,
 }
 
-impl Synced {
-    fn set_published(&mut self, id: Uuid, at: Option<DateTime<Utc>>) {
-        if let Some(old) = self.published.remove(&id) {
-            self.schedule.remove(&(old, id));
-        }
-        if let Some(at) = at {
-            self.published.insert(id, at);
-            self.schedule.insert((at, id));
-        }
-    }
+/// What requests read, without waiting for a refresh that does not concern them.
+#[derive(Default)]
+struct View {
+    /// The shared cache's article version the index was last brought up to date for.
+    version: Option<String>,
+    /// Publication moments of the indexed articles, in time order.
+    schedule: BTreeSet<(DateTime<Utc>, Uuid)>,
 }
 
 /// The public article list, answered from the search index when there is a query.
 pub struct ArticleSearch {
     repo: Arc<dyn ArticleRepository>,
     inner: Arc<Inner>,
-    synced: tokio::sync::Mutex<Synced>,
+    known: tokio::sync::Mutex<Known>,
+    view: std::sync::RwLock<View>,
 }
 
 impl ArticleSearch {
@@ -422,12 +419,8 @@ impl ArticleSearch {
         Ok(Self {
             repo,
             inner: Arc::new(Inner::new()?),
-            synced: tokio::sync::Mutex::new(Synced {
-                version: None,
-                revisions: HashMap::new(),
-                published: HashMap::new(),
-                schedule: BTreeSet::new(),
-            }),
+            known: tokio::sync::Mutex::new(Known::default()),
+            view: std::sync::RwLock::new(View::default()),
         })
     }
 
@@ -440,61 +433,101 @@ impl ArticleSearch {
         self.len() == 0
     }
 
+    fn view(&self) -> std::sync::RwLockReadGuard<'_, View> {
+        self.view.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_current(&self, version: Option<&str>) -> bool {
+        version.is_some() && self.view().version.as_deref() == version
+    }
+
+    /// Indexes `articles` (re-read from the database) and drops `removed`, then records them.
+    async fn take_in(
+        &self,
+        known: &mut Known,
+        articles: Vec<Article>,
+        removed: Vec<Uuid>,
+    ) -> Result<(), RepoError> {
+        let inner = self.inner.clone();
+        let (articles, removed) = tokio::task::spawn_blocking(move || {
+            inner
+                .apply(&articles, &removed)
+                .map(|()| (articles, removed))
+        })
+        .await
+        .map_err(index_err)??;
+        let changes = articles
+            .iter()
+            .map(|a| {
+                let visible_from = a
+                    .published_at
+                    .filter(|_| a.status == ArticleStatus::Published);
+                (a.id, visible_from)
+            })
+            .chain(removed.iter().map(|id| (*id, None)));
+        let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
+        for (id, at) in changes {
+            if let Some(old) = known.published.remove(&id) {
+                view.schedule.remove(&(old, id));
+            }
+            if let Some(at) = at {
+                known.published.insert(id, at);
+                view.schedule.insert((at, id));
+            }
+        }
+        for a in &articles {
+            known.revisions.insert(a.id, a.revision);
+        }
+        for id in &removed {
+            known.revisions.remove(id);
+        }
+        Ok(())
+    }
+
     /// Brings the index up to date with the database. With `Some(version)` it does nothing
     /// when it was already brought up to date for that cache version; `None` always checks.
-    /// Returns how many articles were re-read.
+    /// Returns how many articles were re-read or dropped.
     pub async fn refresh(&self, version: Option<&str>) -> Result<usize, RepoError> {
-        let mut synced = self.synced.lock().await;
-        if let Some(v) = version
-            && synced.version.as_deref() == Some(v)
-        {
+        if self.is_current(version) {
             return Ok(0);
+        }
+        let mut known = self.known.lock().await;
+        if self.is_current(version) {
+            return Ok(0); // caught up while this request waited
         }
         let current = self.repo.revisions().await?;
         let present: HashSet<Uuid> = current.iter().map(|(id, _)| *id).collect();
         let changed: Vec<Uuid> = current
             .iter()
-            .filter(|(id, rev)| synced.revisions.get(id) != Some(rev))
+            .filter(|(id, rev)| known.revisions.get(id) != Some(rev))
             .map(|(id, _)| *id)
             .collect();
-        let mut removed: Vec<Uuid> = synced
+        let removed: Vec<Uuid> = known
             .revisions
             .keys()
             .filter(|id| !present.contains(id))
             .copied()
             .collect();
+        let mut count = removed.len();
         for chunk in changed.chunks(BATCH) {
             let articles = self.repo.find_many(chunk).await?;
             let found: HashSet<Uuid> = articles.iter().map(|a| a.id).collect();
             // Deleted between the two reads.
-            removed.extend(chunk.iter().filter(|id| !found.contains(id)));
-            for a in &articles {
-                synced.revisions.insert(a.id, a.revision);
-                let visible_from = a
-                    .published_at
-                    .filter(|_| a.status == ArticleStatus::Published);
-                synced.set_published(a.id, visible_from);
-            }
-            let inner = self.inner.clone();
-            tokio::task::spawn_blocking(move || inner.apply(&articles, &[]))
-                .await
-                .map_err(index_err)??;
+            let gone: Vec<Uuid> = chunk
+                .iter()
+                .filter(|id| !found.contains(id))
+                .copied()
+                .collect();
+            count += chunk.len();
+            self.take_in(&mut known, articles, gone).await?;
         }
         if !removed.is_empty() {
-            for id in &removed {
-                synced.revisions.remove(id);
-                synced.set_published(*id, None);
-            }
-            let inner = self.inner.clone();
-            let gone = removed.clone();
-            tokio::task::spawn_blocking(move || inner.apply(&[], &gone))
-                .await
-                .map_err(index_err)??;
+            self.take_in(&mut known, vec![], removed).await?;
         }
         if let Some(v) = version {
-            synced.version = Some(v.to_owned());
+            self.view.write().unwrap_or_else(|p| p.into_inner()).version = Some(v.to_owned());
         }
-        Ok(changed.len() + removed.len())
+        Ok(count)
     }
 
     /// The latest moment, up to `now`, at which an article became visible. What readers may
@@ -507,8 +540,8 @@ impl ArticleSearch {
         version: &str,
     ) -> Result<Option<DateTime<Utc>>, RepoError> {
         self.refresh(Some(version)).await?;
-        let synced = self.synced.lock().await;
-        Ok(synced
+        Ok(self
+            .view()
             .schedule
             .range(..=(now, Uuid::max()))
             .next_back()
