@@ -38,6 +38,9 @@ pub struct Config {
     /// HTTP worker threads (`XINLI_WORKERS`; default: one per core).
     pub workers: Option<usize>,
     pub queue: QueueSettings,
+    /// How often each instance re-checks its article search index against the database, a
+    /// safety net for a cache outage (`XINLI_SEARCH_REFRESH_SECONDS`, 30).
+    pub search_refresh_every: Duration,
 }
 
 /// Timings of the consultation queue.
@@ -195,6 +198,15 @@ impl Config {
             limits: Limits::default(),
             workers,
             queue,
+            search_refresh_every: match var("XINLI_SEARCH_REFRESH_SECONDS") {
+                Some(v) => Duration::from_secs(
+                    v.parse::<u64>()
+                        .ok()
+                        .filter(|s| *s > 0)
+                        .ok_or(ConfigError::BadNumber("XINLI_SEARCH_REFRESH_SECONDS"))?,
+                ),
+                None => Duration::from_secs(30),
+            },
         })
     }
 

@@ -135,7 +135,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 1-based page number (default 1).
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 10000, example = 1)]
     pub page: Option<u64>,
     /// Items per page, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100, example = 20)]

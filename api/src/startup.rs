@@ -191,11 +191,12 @@ async fn build_search_index(state: &AppState) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// A safety net for the search index: every instance re-checks the database every 30 seconds,
-/// in case a cache outage hid another instance's write (normally seen on the next request).
+/// A safety net for the search index: every instance re-checks the database every
+/// `XINLI_SEARCH_REFRESH_SECONDS`, in case a cache outage hid another instance's write
+/// (normally seen on the next request).
 fn spawn_search_refresher(state: web::Data<AppState>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        let mut tick = tokio::time::interval(state.config.search_refresh_every);
         tick.tick().await;
         loop {
             tick.tick().await;

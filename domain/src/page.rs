@@ -4,6 +4,8 @@ use crate::validation::{Collector, ValidationError};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
+/// Deeper than anyone pages by hand; keeps offsets far from overflow.
+pub const MAX_PAGE: u64 = 10_000;
 
 /// A validated page request (1-based page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +21,8 @@ impl PageRequest {
         let mut c = Collector::new();
         if page == 0 {
             c.push("page", "页码从 1 开始");
+        } else if page > MAX_PAGE {
+            c.push("page", format!("页码不能超过 {MAX_PAGE}"));
         }
         if page_size == 0 || page_size > MAX_PAGE_SIZE {
             c.push(

@@ -29,6 +29,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tokio::sync::OwnedMutexGuard;
 use uuid::Uuid;
 use xinli_domain::RepoError;
 use xinli_domain::article::{Article, ArticleFilter, ArticleRepository, ArticleStatus};
@@ -156,11 +157,19 @@ pub struct SearchPlan(Vec<Vec<String>>);
 
 impl SearchPlan {
     /// `None` when the index cannot answer exactly: a lone Chinese character (the index holds
-    /// bigrams, so 压 alone is not a token of 压力) or nothing searchable. The caller then
+    /// bigrams, so 压 alone is not a token of 压力), a word too long to be indexed, or nothing
+    /// searchable. The caller then
     /// falls back to a substring scan in the database, which is always right, only slower.
     pub fn parse(q: &str) -> Option<Self> {
         let mut parts = Vec::new();
         for part in q.split_whitespace() {
+            // The index leaves out words this long; only a scan can find them.
+            if part
+                .split(|c: char| !c.is_alphanumeric() || is_cjk(c))
+                .any(|w| w.len() > MAX_WORD_BYTES)
+            {
+                return None;
+            }
             let tokens = tokenize(part);
             if tokens
                 .iter()
@@ -363,7 +372,13 @@ impl Inner {
     ) -> Result<(u64, Vec<Uuid>), RepoError> {
         let searcher = self.reader.searcher();
         let query = self.query(plan, filter, now);
-        let collector = TopDocs::with_limit(limit.max(1))
+        // TopDocs reserves room for offset + limit up front: never more than there are.
+        let docs = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
+        if offset >= docs {
+            let count = searcher.search(&query, &Count).map_err(index_err)?;
+            return Ok((count as u64, vec![]));
+        }
+        let collector = TopDocs::with_limit(limit.min(docs - offset).max(1))
             .and_offset(offset)
             .order_by_score();
         let (count, hits) = searcher
@@ -409,7 +424,7 @@ struct View {
 pub struct ArticleSearch {
     repo: Arc<dyn ArticleRepository>,
     inner: Arc<Inner>,
-    known: tokio::sync::Mutex<Known>,
+    known: Arc<tokio::sync::Mutex<Known>>,
     view: std::sync::RwLock<View>,
 }
 
@@ -419,7 +434,7 @@ impl ArticleSearch {
         Ok(Self {
             repo,
             inner: Arc::new(Inner::new()?),
-            known: tokio::sync::Mutex::new(Known::default()),
+            known: Arc::new(tokio::sync::Mutex::new(Known::default())),
             view: std::sync::RwLock::new(View::default()),
         })
     }
@@ -442,17 +457,22 @@ impl ArticleSearch {
     }
 
     /// Indexes `articles` (re-read from the database) and drops `removed`, then records them.
+    ///
+    /// The guard travels with the index write: if the request that started a refresh goes
+    /// away, the write still finishes before another refresh can start one, so an older
+    /// batch can never land after a newer one. What was written but not yet recorded is
+    /// simply re-read next time.
     async fn take_in(
         &self,
-        known: &mut Known,
+        known: OwnedMutexGuard<Known>,
         articles: Vec<Article>,
         removed: Vec<Uuid>,
-    ) -> Result<(), RepoError> {
+    ) -> Result<OwnedMutexGuard<Known>, RepoError> {
         let inner = self.inner.clone();
-        let (articles, removed) = tokio::task::spawn_blocking(move || {
+        let (mut known, articles, removed) = tokio::task::spawn_blocking(move || {
             inner
                 .apply(&articles, &removed)
-                .map(|()| (articles, removed))
+                .map(|()| (known, articles, removed))
         })
         .await
         .map_err(index_err)??;
@@ -481,7 +501,8 @@ impl ArticleSearch {
         for id in &removed {
             known.revisions.remove(id);
         }
-        Ok(())
+        drop(view);
+        Ok(known)
     }
 
     /// Brings the index up to date with the database. With `Some(version)` it does nothing
@@ -491,7 +512,7 @@ impl ArticleSearch {
         if self.is_current(version) {
             return Ok(0);
         }
-        let mut known = self.known.lock().await;
+        let mut known = self.known.clone().lock_owned().await;
         if self.is_current(version) {
             return Ok(0); // caught up while this request waited
         }
@@ -519,14 +540,15 @@ impl ArticleSearch {
                 .copied()
                 .collect();
             count += chunk.len();
-            self.take_in(&mut known, articles, gone).await?;
+            known = self.take_in(known, articles, gone).await?;
         }
         if !removed.is_empty() {
-            self.take_in(&mut known, vec![], removed).await?;
+            known = self.take_in(known, vec![], removed).await?;
         }
         if let Some(v) = version {
             self.view.write().unwrap_or_else(|p| p.into_inner()).version = Some(v.to_owned());
         }
+        drop(known);
         Ok(count)
     }
 
@@ -633,6 +655,7 @@ mod tests {
         assert_eq!(SearchPlan::parse("压"), None);
         assert_eq!(SearchPlan::parse("压力 的"), None);
         assert_eq!(SearchPlan::parse("！？"), None);
+        assert_eq!(SearchPlan::parse(&format!("压力 {}", "a".repeat(41))), None);
         assert_eq!(
             SearchPlan::parse(" 压力  Sleep "),
             Some(SearchPlan(vec![vec!["压力".into()], vec!["sleep".into()]]))

@@ -197,6 +197,60 @@ async fn search_matches_phrases_all_words_filters_pages_across_tiers_and_single_
     let one = list(&app, "?q=萤").await;
     assert_eq!(one["total"], 3);
     assert_eq!(titles(&one)[0], "萤火虫观察笔记");
+
+    // Deep pages are empty, not expensive; absurd ones and control characters are 422.
+    let deep = list(&app, "?q=萤火虫&page=10000&page_size=100").await;
+    assert_eq!((titles(&deep).len(), &deep["total"]), (0, &json!(2)));
+    for bad in [
+        "?q=萤火虫&page=10001",
+        "?page=18446744073709551615",
+        "?q=%00",
+    ] {
+        assert_error(
+            app.get(&format!("/api/v1/articles{bad}"), None).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn another_instances_write_reaches_the_search_index_even_without_a_shared_cache() {
+    // Without Redis each instance has its own cache version, so only the periodic re-check
+    // can tell B about A's write; with Redis the version carries it at once.
+    let a = TestApp::spawn_with(TestOptions {
+        configure: |c| c.search_refresh_every = std::time::Duration::from_millis(200),
+        ..TestOptions::default()
+    })
+    .await;
+    let b = a.sibling().await;
+    let admin = a.admin_token().await;
+    assert_eq!(list(&b, "?q=安全网").await["total"], 0, "B has searched");
+    let id = create(&a, &admin, draft("安全网测试", "正文。")).await;
+    publish(&a, &admin, &id, json!({})).await;
+
+    // Distinct page sizes: each a new cache key on B, so the index answers every time.
+    async fn eventually(b: &TestApp, want: u64, sizes: std::ops::RangeInclusive<u64>) -> bool {
+        for size in sizes {
+            if list(b, &format!("?q=安全网&page_size={size}")).await["total"] == want {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    }
+    assert!(
+        eventually(&b, 1, 2..=50).await,
+        "B's index took in the new article"
+    );
+    a.post(
+        &format!("/api/v1/admin/articles/{id}/archive"),
+        Some(&admin),
+        json!({}),
+    )
+    .await;
+    assert!(eventually(&b, 0, 51..=99).await, "and its archiving");
 }
 
 #[tokio::test]

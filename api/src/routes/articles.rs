@@ -183,7 +183,7 @@ pub struct ListQuery {
     pub tag: Option<String>,
     pub audience: Option<Audience>,
     pub kind: Option<KindName>,
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 10000, example = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub page_size: Option<u64>,
@@ -247,6 +247,13 @@ pub async fn list(state: State, query: Query<ListQuery>) -> ApiResult<HttpRespon
     };
     if filter.q.as_deref().is_some_and(|s| s.chars().count() > 50) {
         return Err(ApiError::field("q", "搜索词不能超过 50 个字"));
+    }
+    if filter
+        .q
+        .as_deref()
+        .is_some_and(|s| s.chars().any(char::is_control))
+    {
+        return Err(ApiError::field("q", "搜索词包含无法识别的字符"));
     }
     let key = format!(
         "list:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{}",
@@ -499,7 +506,7 @@ impl ArticleRequest {
 pub struct AdminListQuery {
     /// `draft`, `published`, `archived`.
     pub status: Option<String>,
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 10000, example = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub page_size: Option<u64>,

@@ -419,7 +419,7 @@ pub struct HistoryQuery {
     /// Only results of this scale.
     #[param(example = "phq9")]
     pub scale: Option<String>,
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 10000, example = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub page_size: Option<u64>,

@@ -298,7 +298,7 @@ pub struct DirectoryQuery {
     /// Lines of this region (nationwide lines, `全国`, are always included).
     #[param(example = "上海市")]
     pub region: Option<String>,
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 10000, example = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub page_size: Option<u64>,
