@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, LockType, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 use xinli_domain::RepoError;
@@ -31,6 +31,73 @@ impl ArticleStore {
         Self { db }
     }
 
+    /// Sets or clears one user's like or favourite and returns the article's new count.
+    async fn react(
+        &self,
+        reaction: Reaction,
+        id: Uuid,
+        user: Uuid,
+        on: bool,
+    ) -> Result<u64, RepoError> {
+        let key = (id.to_string(), user.to_string());
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        // Reactions to one article take turns: on PostgreSQL through this row lock (SQLite
+        // drops the clause; its IMMEDIATE transaction already serialises writers). Otherwise
+        // a double tap collides on the key, and two users at once both write count + 1.
+        a::Entity::find_by_id(key.0.clone())
+            .lock(LockType::Update)
+            .one(&txn)
+            .await
+            .map_err(storage)?;
+        let exists = match reaction {
+            Reaction::Like => likes::Entity::find_by_id(key.clone())
+                .one(&txn)
+                .await
+                .map_err(storage)?
+                .is_some(),
+            Reaction::Favorite => favs::Entity::find_by_id(key.clone())
+                .one(&txn)
+                .await
+                .map_err(storage)?
+                .is_some(),
+        };
+        let now = Utc::now();
+        match (reaction, on, exists) {
+            (Reaction::Like, true, false) => likes::ActiveModel {
+                article_id: Set(key.0.clone()),
+                user_id: Set(key.1.clone()),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await
+            .map(drop),
+            (Reaction::Favorite, true, false) => favs::ActiveModel {
+                article_id: Set(key.0.clone()),
+                user_id: Set(key.1.clone()),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await
+            .map(drop),
+            (Reaction::Like, false, true) => likes::Entity::delete_by_id(key.clone())
+                .exec(&txn)
+                .await
+                .map(drop),
+            (Reaction::Favorite, false, true) => favs::Entity::delete_by_id(key.clone())
+                .exec(&txn)
+                .await
+                .map(drop),
+            _ => Ok(()), // already as asked: idempotent
+        }
+        .map_err(storage)?;
+        let (l, f) = recount(&txn, &key.0).await?;
+        txn.commit().await.map_err(storage)?;
+        Ok(match reaction {
+            Reaction::Like => l,
+            Reaction::Favorite => f,
+        })
+    }
+
     /// Writes the columns set in `row` and raises the revision, in one statement so that two
     /// concurrent writes raise it twice. `None` if there is no such article.
     async fn revise(&self, id: Uuid, row: a::ActiveModel) -> Result<Option<Article>, RepoError> {
@@ -46,6 +113,12 @@ impl ArticleStore {
         }
         self.find(id).await
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Reaction {
+    Like,
+    Favorite,
 }
 
 fn corrupt(what: &str) -> RepoError {
@@ -363,59 +436,11 @@ impl ArticleRepository for ArticleStore {
     }
 
     async fn set_like(&self, id: Uuid, user: Uuid, on: bool) -> Result<u64, RepoError> {
-        let (article, user) = (id.to_string(), user.to_string());
-        let txn = begin_write(&self.db).await.map_err(storage)?;
-        let exists = likes::Entity::find_by_id((article.clone(), user.clone()))
-            .one(&txn)
-            .await
-            .map_err(storage)?
-            .is_some();
-        if on && !exists {
-            likes::ActiveModel {
-                article_id: Set(article.clone()),
-                user_id: Set(user),
-                created_at: Set(Utc::now()),
-            }
-            .insert(&txn)
-            .await
-            .map_err(storage)?;
-        } else if !on && exists {
-            likes::Entity::delete_by_id((article.clone(), user))
-                .exec(&txn)
-                .await
-                .map_err(storage)?;
-        }
-        let (l, _) = recount(&txn, &article).await?;
-        txn.commit().await.map_err(storage)?;
-        Ok(l)
+        self.react(Reaction::Like, id, user, on).await
     }
 
     async fn set_favorite(&self, id: Uuid, user: Uuid, on: bool) -> Result<u64, RepoError> {
-        let (article, user) = (id.to_string(), user.to_string());
-        let txn = begin_write(&self.db).await.map_err(storage)?;
-        let exists = favs::Entity::find_by_id((article.clone(), user.clone()))
-            .one(&txn)
-            .await
-            .map_err(storage)?
-            .is_some();
-        if on && !exists {
-            favs::ActiveModel {
-                article_id: Set(article.clone()),
-                user_id: Set(user),
-                created_at: Set(Utc::now()),
-            }
-            .insert(&txn)
-            .await
-            .map_err(storage)?;
-        } else if !on && exists {
-            favs::Entity::delete_by_id((article.clone(), user))
-                .exec(&txn)
-                .await
-                .map_err(storage)?;
-        }
-        let (_, f) = recount(&txn, &article).await?;
-        txn.commit().await.map_err(storage)?;
-        Ok(f)
+        self.react(Reaction::Favorite, id, user, on).await
     }
 
     async fn reactions_of(&self, id: Uuid, user: Uuid) -> Result<(bool, bool), RepoError> {
@@ -438,17 +463,15 @@ impl ArticleRepository for ArticleStore {
         user: Uuid,
         page: PageRequest,
     ) -> Result<Page<Article>, RepoError> {
-        let ids: Vec<String> = favs::Entity::find()
+        let mine = favs::Entity::find()
             .select_only()
             .column(favs::Column::ArticleId)
             .filter(favs::Column::UserId.eq(user.to_string()))
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(storage)?;
+            .into_query();
         let q = a::Entity::find()
-            .filter(a::Column::Id.is_in(ids))
-            .order_by_desc(a::Column::PublishedAt);
+            .filter(a::Column::Id.in_subquery(mine))
+            .order_by_desc(a::Column::PublishedAt)
+            .order_by_desc(a::Column::Id);
         fetch_page(&self.db, q, page, from_row).await
     }
 

@@ -430,6 +430,35 @@ async fn views_are_counted_and_survive_a_clean_restart() {
 }
 
 #[tokio::test]
+async fn concurrent_likes_and_double_taps_are_all_counted_once() {
+    let app = TestApp::spawn().await;
+    let id = list(&app, "?page_size=1").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/articles/{id}/like");
+    let mut users = vec![];
+    for i in 0..8 {
+        users.push(app.user_token(&format!("liker-{i}")).await);
+    }
+    // Every user taps twice at the same moment, all users at once.
+    let taps = users
+        .iter()
+        .flat_map(|u| [u, u])
+        .map(|u| app.put(&path, Some(u), json!({})));
+    for res in futures::future::join_all(taps).await {
+        assert_eq!(res.status(), 200);
+    }
+    let shown: Value = app
+        .put(&path, Some(&users[0]), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown, json!({"active": true, "count": 8}));
+}
+
+#[tokio::test]
 async fn likes_and_favourites_are_idempotent_exported_and_removed_with_the_account() {
     let app = TestApp::spawn().await;
     let id = list(&app, "?page_size=1").await["items"][0]["id"]
