@@ -1040,3 +1040,54 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
         "figures keep the anonymous rating"
     );
 }
+
+#[tokio::test]
+async fn a_disabled_counselor_loses_their_chats_at_once_and_their_clients_go_back_first() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (c1, c1_id) = counselor(&app, &admin, "leaving.counselor", 1).await;
+    let user = app.user_token("left-mid-chat").await;
+    let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(claim(&app, &c1).await.status(), 200);
+    let one = format!("/api/v1/consultations/{id}");
+    let msgs = format!("{one}/messages");
+    assert_eq!(app.get(&one, Some(&c1)).await.status(), 200);
+
+    let res = app
+        .put(
+            &format!("/api/v1/admin/staff/{c1_id}"),
+            Some(&admin),
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    // Their still-valid access token no longer opens the person's consultation or chat.
+    assert_error(app.get(&one, Some(&c1)).await, 403, "account_disabled").await;
+    assert_error(app.get(&msgs, Some(&c1)).await, 403, "account_disabled").await;
+    assert_error(
+        app.post(&msgs, Some(&c1), json!({"text": "还在吗"})).await,
+        403,
+        "account_disabled",
+    )
+    .await;
+
+    // The person is waiting again, at the head, and told why; another counselor takes them.
+    let mine: Value = app.get(&one, Some(&user)).await.json().await.unwrap();
+    assert_eq!(
+        (&mine["status"], &mine["position"]),
+        (&json!("waiting"), &json!(0))
+    );
+    let said: Value = app.get(&msgs, Some(&user)).await.json().await.unwrap();
+    assert!(
+        said["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["sender"] == "system"),
+        "{said}"
+    );
+    let (c2, _) = counselor(&app, &admin, "next.counselor", 1).await;
+    let taken: Value = claim(&app, &c2).await.json().await.unwrap();
+    assert_eq!(taken["id"], id.as_str());
+}

@@ -2,7 +2,7 @@
 //! argument: [`UserCaller`], [`CounselorCaller`], [`AdminCaller`], or [`Caller`] for any
 //! logged-in role, `Option<Caller>` for routes open to everyone.
 //!
-//! Staff extractors re-read the account on every request, so that disabling a counselor or
+//! Staff extractors, and [`Caller`] for a staff token, re-read the account on every request, so that disabling a counselor or
 //! demoting an admin takes effect at once rather than when their access token expires.
 
 use std::future::Future;
@@ -74,12 +74,24 @@ fn caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
+    /// A staff caller's account is re-read too: a disabled counselor loses even the routes
+    /// open to any role (their consultations, chats) at once.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(
-            caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))),
-        )
+        let found =
+            caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated)));
+        let state = state(req);
+        Box::pin(async move {
+            let caller = found?;
+            let role = match caller.role {
+                Role::User => return Ok(caller),
+                Role::Counselor => StaffRole::Counselor,
+                Role::Admin => StaffRole::Admin,
+            };
+            enabled_staff(&*state?, caller.id, role).await?;
+            Ok(caller)
+        })
     }
 }
 
@@ -100,6 +112,22 @@ impl FromRequest for UserCaller {
     }
 }
 
+/// The staff account `id`, if it still exists, is enabled and still has `role`.
+async fn enabled_staff(state: &AppState, id: Uuid, role: StaffRole) -> Result<Staff, ApiError> {
+    let staff = state
+        .staff
+        .find_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
+    if staff.disabled {
+        return Err(ApiError::new(ErrorCode::AccountDisabled));
+    }
+    if staff.role != role {
+        return Err(ApiError::forbidden());
+    }
+    Ok(staff)
+}
+
 /// Loads the staff account behind the token and checks it is enabled and has `role`.
 fn staff_with_role(
     req: &HttpRequest,
@@ -113,18 +141,7 @@ fn staff_with_role(
         if caller.role != role.role() {
             return Err(ApiError::forbidden());
         }
-        let staff = state?
-            .staff
-            .find_by_id(caller.id)
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
-        if staff.disabled {
-            return Err(ApiError::new(ErrorCode::AccountDisabled));
-        }
-        if staff.role != role {
-            return Err(ApiError::forbidden());
-        }
-        Ok(staff)
+        enabled_staff(&*state?, caller.id, role).await
     })
 }
 

@@ -252,6 +252,11 @@ pub async fn update_staff(
             .revoke_subject(Subject::Staff(id), now)
             .await?;
     }
+    if target.role == account::StaffRole::Counselor
+        && (staff.disabled || staff.role != account::StaffRole::Counselor)
+    {
+        super::consultations::release_counselor(&state, id, now).await?;
+    }
     tracing::info!(admin_id = %admin.0.id, staff_id = %id, "staff account updated");
     Ok(HttpResponse::Ok().json(StaffView::from(&staff)))
 }

@@ -1068,28 +1068,78 @@ pub async fn sweep(state: &AppState) -> ApiResult<()> {
         {
             continue;
         }
-        let change = Change::Requeue {
-            assigned_to: None,
-            front: true,
-        };
-        if state
-            .consultations
-            .apply(c.id, Status::Active, change, now)
-            .await?
-            .is_some()
+        if requeue_to_front(
+            state,
+            c.id,
+            "咨询师暂时未能回复，已为你优先重新安排，请稍候。",
+            now,
+        )
+        .await?
         {
-            state
-                .consultations
-                .add_message(
-                    c.id,
-                    Sender::System,
-                    None,
-                    "咨询师暂时未能回复，已为你优先重新安排，请稍候。",
-                    now,
-                )
-                .await?;
             tracing::info!(consultation_id = %c.id, "no reply from counselor; back to the head of the queue");
-            state.chat_signal.notify(c.id).await;
+        }
+    }
+    Ok(())
+}
+
+/// Puts an active consultation back at the head of the queue, for any counselor, with a word
+/// to the person. `false` if it was no longer active.
+async fn requeue_to_front(
+    state: &AppState,
+    id: Uuid,
+    notice: &str,
+    now: DateTime<chrono::Utc>,
+) -> ApiResult<bool> {
+    let change = Change::Requeue {
+        assigned_to: None,
+        front: true,
+    };
+    if state
+        .consultations
+        .apply(id, Status::Active, change, now)
+        .await?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    state
+        .consultations
+        .add_message(id, Sender::System, None, notice, now)
+        .await?;
+    state.chat_signal.notify(id).await;
+    Ok(true)
+}
+
+/// A counselor who may no longer work (account disabled, or no longer a counselor): set
+/// offline, and everyone they were serving goes back to the head of the queue at once rather
+/// than waiting on someone who cannot answer.
+pub async fn release_counselor(
+    state: &AppState,
+    counselor: Uuid,
+    now: DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    if let Some(s) = state
+        .consultations
+        .counselor_states()
+        .await?
+        .into_iter()
+        .find(|s| s.staff_id == counselor && s.online)
+    {
+        state
+            .consultations
+            .set_counselor_state(counselor, false, s.capacity, now)
+            .await?;
+    }
+    for c in state.consultations.active_of_counselor(counselor).await? {
+        if requeue_to_front(
+            state,
+            c.id,
+            "咨询师暂时无法继续本次咨询，已为你优先重新安排，请稍候。",
+            now,
+        )
+        .await?
+        {
+            tracing::info!(consultation_id = %c.id, "counselor released; back to the head of the queue");
         }
     }
     Ok(())
