@@ -35,6 +35,17 @@ async fn create(app: &TestApp, admin: &str, body: Value) -> String {
         .to_owned()
 }
 
+async fn publish(app: &TestApp, admin: &str, id: &str, body: Value) {
+    let res = app
+        .post(
+            &format!("/api/v1/admin/articles/{id}/publish"),
+            Some(admin),
+            body,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
 #[tokio::test]
 async fn seeded_articles_list_filter_and_page() {
     let app = TestApp::spawn().await;
@@ -53,10 +64,9 @@ async fn seeded_articles_list_filter_and_page() {
     let p2 = list(&app, "?page=2&page_size=5").await;
     assert_eq!(p1["items"].as_array().unwrap().len(), 5);
     assert_ne!(p1["items"][0]["id"], p2["items"][0]["id"]);
-    for a in list(&app, "?audience=perinatal").await["items"]
-        .as_array()
-        .unwrap()
-    {
+    let perinatal = list(&app, "?audience=perinatal").await;
+    assert_eq!(perinatal["total"], 2, "seeded perinatal articles");
+    for a in perinatal["items"].as_array().unwrap() {
         assert_eq!(a["audience"], "perinatal");
     }
     let videos = list(&app, "?kind=video").await;
@@ -64,6 +74,7 @@ async fn seeded_articles_list_filter_and_page() {
     let crisis = list(&app, "?category=危机求助").await;
     assert_eq!(crisis["total"], 1);
     let tagged = list(&app, "?tag=睡眠").await;
+    assert_eq!(tagged["total"], 4, "seeded articles tagged 睡眠");
     assert!(
         tagged["items"].as_array().unwrap().iter().all(|a| a["tags"]
             .as_array()
@@ -105,12 +116,7 @@ async fn chinese_search_finds_two_characters_anywhere_and_ranks_titles_first() {
     .await;
     let in_title = create(&app, &admin, draft("蝴蝶效应与情绪", "正文。")).await;
     for id in [&body_only, &in_title] {
-        app.post(
-            &format!("/api/v1/admin/articles/{id}/publish"),
-            Some(&admin),
-            json!({}),
-        )
-        .await;
+        publish(&app, &admin, id, json!({})).await;
     }
     let found = list(&app, "?q=蝴蝶").await;
     assert_eq!(
@@ -138,17 +144,6 @@ async fn chinese_search_finds_two_characters_anywhere_and_ranks_titles_first() {
         0,
         "the substring fallback takes LIKE wildcards literally"
     );
-}
-
-async fn publish(app: &TestApp, admin: &str, id: &str, body: Value) {
-    let res = app
-        .post(
-            &format!("/api/v1/admin/articles/{id}/publish"),
-            Some(admin),
-            body,
-        )
-        .await;
-    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test]
@@ -308,22 +303,12 @@ async fn drafts_scheduled_and_archived_articles_are_invisible_and_every_write_sh
 
     // Scheduled for tomorrow: still invisible.
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
-    a.post(
-        &format!("/api/v1/admin/articles/{id}/publish"),
-        Some(&admin),
-        json!({"published_at": tomorrow}),
-    )
-    .await;
+    publish(&a, &admin, &id, json!({"published_at": tomorrow})).await;
     assert_error(a.get(&detail, None).await, 404, "not_found").await;
     assert_eq!(list(&a, "?q=可见性").await["total"], 0);
 
     // Published now: visible on the next request, on both instances when they share Redis.
-    a.post(
-        &format!("/api/v1/admin/articles/{id}/publish"),
-        Some(&admin),
-        json!({}),
-    )
-    .await;
+    publish(&a, &admin, &id, json!({})).await;
     assert_eq!(list(&a, "?q=可见性").await["total"], 1);
     if shared {
         assert_eq!(
@@ -480,12 +465,17 @@ async fn likes_and_favourites_are_idempotent_exported_and_removed_with_the_accou
             .unwrap();
         assert_eq!(r, json!({"active": true, "count": 1}));
     }
-    app.put(
-        &format!("/api/v1/articles/{id}/like"),
-        Some(&other),
-        json!({}),
-    )
-    .await;
+    let r: Value = app
+        .put(
+            &format!("/api/v1/articles/{id}/like"),
+            Some(&other),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, json!({"active": true, "count": 2}));
     let r: Value = app
         .put(
             &format!("/api/v1/articles/{id}/favorite"),

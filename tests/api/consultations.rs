@@ -557,8 +557,9 @@ async fn a_long_poll_wakes_on_a_message_written_through_another_instance() {
     let msgs = format!("/api/v1/consultations/{id}/messages");
     let started = Instant::now();
     let poll_path = format!("{msgs}?after=0&wait=6");
+    // The write waits long enough that the poll has surely read the database first.
     let (polled, _) = tokio::join!(a.get(&poll_path, Some(&user)), async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         b.post(&msgs, Some(&c1), json!({"text": "来自另一台实例"}))
             .await
     });
@@ -847,7 +848,15 @@ async fn someone_handed_back_after_a_long_session_does_not_expire() {
         json!({"text": "我在听。"}),
     )
     .await;
-    clock.advance(chrono::Duration::minutes(150));
+    // A canary that has only ever waited: once the sweep expires it, the sweep has also
+    // looked at the person handed back.
+    clock.advance(chrono::Duration::minutes(40));
+    let canary_user = app.user_token("canary").await;
+    let canary = ask(&app, &canary_user).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    clock.advance(chrono::Duration::minutes(110));
     let t = app
         .post(
             &format!("/api/v1/consultations/{id}/transfer"),
@@ -856,7 +865,16 @@ async fn someone_handed_back_after_a_long_session_does_not_expire() {
         )
         .await;
     assert_eq!(t.status(), 200);
-    tokio::time::sleep(Duration::from_millis(400)).await; // several sweeps
+    clock.advance(chrono::Duration::minutes(11)); // canary: 121 min waiting; the other: 161
+    let swept = eventually(
+        &app,
+        &format!("/api/v1/consultations/{canary}"),
+        &canary_user,
+        "status",
+        "expired",
+    )
+    .await;
+    assert_eq!(swept["status"], "expired", "the sweep has run");
     let v: Value = app
         .get(&format!("/api/v1/consultations/{id}"), Some(&user))
         .await
@@ -887,12 +905,18 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
         )
         .await;
         claim(&app, &c1).await;
-        app.post(
-            &format!("/api/v1/consultations/{id}/messages"),
-            Some(&user),
-            json!({"text": "秘密的话"}),
-        )
-        .await;
+        let said = app
+            .post(
+                &format!("/api/v1/consultations/{id}/messages"),
+                Some(&user),
+                json!({"text": "秘密的话"}),
+            )
+            .await;
+        assert_eq!(
+            said.status(),
+            201,
+            "a message exists to stay out of the figures"
+        );
         app.post(
             &format!("/api/v1/consultations/{id}/close"),
             Some(&c1),
