@@ -373,8 +373,9 @@ impl HotlineInput {
                 Some(hours_note),
                 Some(hours),
             ) => {
+                let mut seen = std::collections::HashSet::new();
                 let mut audiences = audiences;
-                audiences.dedup();
+                audiences.retain(|a| seen.insert(*a));
                 Ok(Self {
                     name,
                     number,
