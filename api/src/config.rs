@@ -1,4 +1,4 @@
-//! Configuration from the environment. The names are the operator's contract (API.md,
+//! Configuration from the environment. The names are the operator's contract (`../shared/design/API.md`,
 //! "Running"); the defaults give the embedded development setup: SQLite file, in-process
 //! cache, dev login and demo data.
 

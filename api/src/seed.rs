@@ -217,6 +217,52 @@ pub async fn run(state: &AppState) -> Result<(), StartupError> {
         }
         seed_hotlines(state).await?;
         seed_articles(state).await?;
+    } else {
+        disable_demo_staff(state).await?;
+    }
+    Ok(())
+}
+
+/// Outside dev mode, a demo account that still has the published demo password (a database
+/// once started in dev mode) is disabled and its sessions revoked: anyone could log in.
+async fn disable_demo_staff(state: &AppState) -> Result<(), StartupError> {
+    let seed_err = |e: xinli_domain::RepoError| StartupError::Seed(e.to_string());
+    for (username, _, _) in DEMO_STAFF {
+        let Ok(name) = Username::parse(username) else {
+            continue;
+        };
+        let Some(staff) = state
+            .staff
+            .find_by_username(&name)
+            .await
+            .map_err(seed_err)?
+        else {
+            continue;
+        };
+        if staff.disabled
+            || !xinli_infra::password::verify(DEMO_PASSWORD.to_owned(), staff.password_hash).await
+        {
+            continue;
+        }
+        let now = state.clock.now();
+        let changes = xinli_domain::account::StaffChanges {
+            disabled: Some(true),
+            ..Default::default()
+        };
+        state
+            .staff
+            .update(staff.id, &changes, now)
+            .await
+            .map_err(seed_err)?;
+        state
+            .refresh_tokens
+            .revoke_subject(xinli_domain::account::Subject::Staff(staff.id), now)
+            .await
+            .map_err(seed_err)?;
+        tracing::warn!(
+            username,
+            "demo staff account with the demo password disabled (not in dev mode)"
+        );
     }
     Ok(())
 }

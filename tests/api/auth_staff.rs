@@ -225,3 +225,54 @@ async fn logins_per_client_address_are_limited() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn demo_accounts_are_disabled_when_the_database_leaves_dev_mode() {
+    let dev = TestApp::spawn().await;
+    let res = dev.staff_login("demo-admin", "xinli-demo-2026").await;
+    assert_eq!(res.status(), 200, "dev mode seeds it");
+    let prod = dev.sibling_with(|c| c.dev_mode = false).await;
+    assert_error(
+        prod.staff_login("demo-admin", "xinli-demo-2026").await,
+        403,
+        "account_disabled",
+    )
+    .await;
+    // The operator's own admin is untouched.
+    assert_eq!(
+        prod.staff_login(xinli_tests::ADMIN_USERNAME, xinli_tests::ADMIN_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_limit_counts_the_address_the_proxy_appended() {
+    let app = TestApp::spawn_with(TestOptions {
+        configure: |c| {
+            c.trust_proxy = true;
+            c.limits.logins_per_ip = Limit::new(2, Duration::from_secs(300));
+        },
+        ..TestOptions::default()
+    })
+    .await;
+    let login = |i: u32, via: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/dev"))
+            .header("X-Forwarded-For", format!("203.0.113.{i}, {via}"))
+            .header("Forwarded", format!("for=198.51.100.{i}"))
+            .json(&json!({"openid": format!("proxied-{i}")}))
+            .send()
+    };
+    // A client rotating what it puts in front cannot escape its own address.
+    assert_eq!(login(1, "10.0.0.9").await.unwrap().status(), 200);
+    assert_eq!(login(2, "10.0.0.9").await.unwrap().status(), 200);
+    assert_error(
+        login(3, "10.0.0.9").await.unwrap(),
+        429,
+        "too_many_requests",
+    )
+    .await;
+    assert_eq!(login(4, "10.0.0.8").await.unwrap().status(), 200);
+}

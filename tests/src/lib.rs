@@ -242,7 +242,14 @@ impl TestApp {
     /// A second instance on the same database and cache namespace, as in a deployment of
     /// several instances behind a load balancer.
     pub async fn sibling(&self) -> Self {
+        self.sibling_with(|_| {}).await
+    }
+
+    /// A [`Self::sibling`] with its configuration changed, e.g. the same database restarted
+    /// outside dev mode.
+    pub async fn sibling_with(&self, configure: fn(&mut Config)) -> Self {
         let mut config = self.config.clone();
+        configure(&mut config);
         config.bind = "127.0.0.1:0".into();
         let redis = None; // cleaned up by the first instance
         let app = Application::build_with(config.clone(), overrides(self.clock.clone()))

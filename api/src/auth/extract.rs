@@ -166,9 +166,18 @@ impl FromRequest for AdminCaller {
 }
 
 /// The client's address, for per-client limits. `X-Forwarded-For` is only believed when the
-/// operator says a proxy sets it.
+/// operator says a proxy sets it, and then only its last entry: the one our proxy appended.
+/// Earlier entries (and a `Forwarded` header) come from the client and could be anything.
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy && let Some(ip) = req.connection_info().realip_remote_addr() {
+    if trust_proxy
+        && let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|ip| !ip.is_empty())
+    {
         return ip.to_owned();
     }
     req.peer_addr()
