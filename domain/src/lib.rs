@@ -18,6 +18,7 @@ pub mod consultation;
 pub mod error;
 pub mod hotline;
 pub mod page;
+pub mod period;
 pub mod throttle;
 pub mod validation;
 pub mod wechat;

@@ -2,14 +2,15 @@
 //! durations only — never a person, a chat text or an answer.
 
 use actix_web::{HttpResponse, get};
-use chrono::{Duration, NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use xinli_domain::hotline::{CHINA, china_date};
+use xinli_domain::hotline::china_date;
+use xinli_domain::period::DayRange;
 
 use crate::auth::AdminCaller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::Query;
 use crate::state::State;
 
@@ -110,22 +111,9 @@ pub async fn stats(
     _admin: AdminCaller,
     query: Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let to = query.0.to.unwrap_or_else(|| china_date(state.clock.now()));
-    let from = query.0.from.unwrap_or(to - Duration::days(29));
-    if from > to {
-        return Err(ApiError::field("from", "开始日期不能晚于结束日期"));
-    }
-    if (to - from).num_days() > 365 {
-        return Err(ApiError::field("from", "统计区间不能超过 366 天"));
-    }
-    let start = |d: NaiveDate| {
-        CHINA
-            .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .single()
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .unwrap_or_default()
-    };
-    let (begin, end) = (start(from), start(to + Duration::days(1)));
+    let range = DayRange::parse(query.0.from, query.0.to, china_date(state.clock.now()))?;
+    let (from, to) = (range.from, range.to);
+    let (begin, end) = range.instants();
     let c = state.consultations.stats(begin, end).await?;
     let dials = state
         .hotlines

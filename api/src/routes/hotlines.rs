@@ -2,7 +2,7 @@
 //! (create, replace, delete, dial statistics).
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,6 +13,7 @@ use xinli_domain::hotline::{
     china_date, format_hhmm, order_for_display,
 };
 use xinli_domain::page::PageRequest;
+use xinli_domain::period::DayRange;
 use xinli_domain::throttle;
 use xinli_domain::validation::Collector;
 
@@ -580,14 +581,8 @@ pub async fn dial_stats(
     _admin: AdminCaller,
     query: Query<DialStatsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let to = query.0.to.unwrap_or_else(|| china_date(state.clock.now()));
-    let from = query.0.from.unwrap_or(to - Duration::days(29));
-    if from > to {
-        return Err(ApiError::field("from", "开始日期不能晚于结束日期"));
-    }
-    if (to - from).num_days() > 365 {
-        return Err(ApiError::field("from", "统计区间不能超过 366 天"));
-    }
+    let range = DayRange::parse(query.0.from, query.0.to, china_date(state.clock.now()))?;
+    let (from, to) = (range.from, range.to);
     let counts = state.hotlines.dial_counts(from, to).await?;
     Ok(HttpResponse::Ok().json(DialStats {
         from,
