@@ -25,7 +25,7 @@ async fn first_login_creates_the_user_and_the_next_finds_them() {
         .and(query_param("js_code", "code-1"))
         .and(query_param("grant_type", "authorization_code"))
         .respond_with(wechat_answer(
-            json!({"openid": "o-alice", "session_key": "sk", "unionid": "u-alice"}),
+            json!({"openid": "o-alice", "session_key": "wx-session-key-secret", "unionid": "u-alice"}),
         ))
         .expect(2)
         .mount(&app.wechat)
@@ -38,7 +38,7 @@ async fn first_login_creates_the_user_and_the_next_finds_them() {
     assert_eq!(first["user"]["role"], "user");
     assert!(first["expires_in"].as_u64().unwrap() > 0);
     assert!(
-        !first.to_string().contains("sk\""),
+        !first.to_string().contains("wx-session-key-secret"),
         "session_key never leaves the server"
     );
 
