@@ -990,7 +990,7 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
     app.post(
         &format!("/api/v1/consultations/{id}/close"),
         Some(&c1),
-        json!({"note": "记录"}),
+        json!({"note": "不应导出的咨询记录"}),
     )
     .await;
     app.post(
@@ -1011,7 +1011,7 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
     assert_eq!(cons.len(), 2);
     assert_eq!(cons[0]["messages"][0]["text"], "我想聊聊");
     assert!(
-        !export.to_string().contains("记录\""),
+        !export.to_string().contains("不应导出的咨询记录"),
         "the counselor's note is not exported"
     );
 
