@@ -7,6 +7,7 @@ use std::time::Duration;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use xinli_domain::throttle::Limit;
+use xinli_infra::redis_link::RedisSettings;
 use xinli_infra::wechat::WechatCredentials;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -22,6 +23,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key (`XINLI_REDIS_PREFIX`, default `xinli:`).
     pub redis_prefix: String,
+    /// Timeouts and outage behaviour of the Redis link (`XINLI_REDIS_TIMEOUT_MS`, 250;
+    /// `XINLI_REDIS_CONNECT_TIMEOUT_MS`, 1000; `XINLI_REDIS_RETRY_MAX_MS`, 1000;
+    /// `XINLI_REDIS_OUTAGE_CACHE_SECONDS`, 2).
+    pub redis_timeouts: RedisTimeouts,
     pub jwt_secret: SecretString,
     /// True when no secret was configured and one was generated for this run (dev only).
     pub jwt_secret_generated: bool,
@@ -41,6 +46,27 @@ pub struct Config {
     /// How often each instance re-checks its article search index against the database, a
     /// safety net for a cache outage (`XINLI_SEARCH_REFRESH_SECONDS`, 30).
     pub search_refresh_every: Duration,
+}
+
+/// How the service treats a slow or absent Redis (see `xinli_infra::redis_link`).
+#[derive(Debug, Clone, Copy)]
+pub struct RedisTimeouts {
+    pub command: Duration,
+    pub connect: Duration,
+    pub retry_max: Duration,
+    pub outage_cache_ttl: Duration,
+}
+
+impl Default for RedisTimeouts {
+    fn default() -> Self {
+        let d = RedisSettings::new("", "");
+        Self {
+            command: d.command_timeout,
+            connect: d.connect_timeout,
+            retry_max: d.retry_max,
+            outage_cache_ttl: d.outage_cache_ttl,
+        }
+    }
 }
 
 /// Timings of the consultation queue.
@@ -172,6 +198,35 @@ impl Config {
             },
             max_poll: Duration::from_secs(25),
         };
+        let positive = |k: &'static str, default: Duration, unit: fn(u64) -> Duration| match var(k)
+        {
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(unit)
+                .ok_or(ConfigError::BadNumber(k)),
+            None => Ok(default),
+        };
+        let d = RedisTimeouts::default();
+        let redis_timeouts = RedisTimeouts {
+            command: positive("XINLI_REDIS_TIMEOUT_MS", d.command, Duration::from_millis)?,
+            connect: positive(
+                "XINLI_REDIS_CONNECT_TIMEOUT_MS",
+                d.connect,
+                Duration::from_millis,
+            )?,
+            retry_max: positive(
+                "XINLI_REDIS_RETRY_MAX_MS",
+                d.retry_max,
+                Duration::from_millis,
+            )?,
+            outage_cache_ttl: positive(
+                "XINLI_REDIS_OUTAGE_CACHE_SECONDS",
+                d.outage_cache_ttl,
+                Duration::from_secs,
+            )?,
+        };
         let workers = match var("XINLI_WORKERS") {
             Some(w) => Some(
                 w.parse()
@@ -185,6 +240,7 @@ impl Config {
             database_url,
             redis_url: var("XINLI_REDIS_URL"),
             redis_prefix: var("XINLI_REDIS_PREFIX").unwrap_or_else(|| "xinli:".into()),
+            redis_timeouts,
             jwt_secret,
             jwt_secret_generated,
             dev_mode,
@@ -198,15 +254,24 @@ impl Config {
             limits: Limits::default(),
             workers,
             queue,
-            search_refresh_every: match var("XINLI_SEARCH_REFRESH_SECONDS") {
-                Some(v) => Duration::from_secs(
-                    v.parse::<u64>()
-                        .ok()
-                        .filter(|s| *s > 0)
-                        .ok_or(ConfigError::BadNumber("XINLI_SEARCH_REFRESH_SECONDS"))?,
-                ),
-                None => Duration::from_secs(30),
-            },
+            search_refresh_every: positive(
+                "XINLI_SEARCH_REFRESH_SECONDS",
+                Duration::from_secs(30),
+                Duration::from_secs,
+            )?,
+        })
+    }
+
+    /// The Redis link's settings, when Redis is configured.
+    pub fn redis_settings(&self) -> Option<RedisSettings> {
+        let url = self.redis_url.as_ref()?;
+        let t = self.redis_timeouts;
+        Some(RedisSettings {
+            command_timeout: t.command,
+            connect_timeout: t.connect,
+            retry_max: t.retry_max,
+            outage_cache_ttl: t.outage_cache_ttl,
+            ..RedisSettings::new(url.clone(), self.redis_prefix.clone())
         })
     }
 

@@ -18,6 +18,7 @@ use xinli_infra::assessments::AssessmentStore;
 use xinli_infra::cache::{MemoryCache, RedisCache};
 use xinli_infra::consultations::ConsultationStore;
 use xinli_infra::hotlines::{CachedHotlines, HotlineStore};
+use xinli_infra::redis_link::RedisLink;
 use xinli_infra::search::ArticleSearch;
 use xinli_infra::signal::ChatSignal;
 use xinli_infra::views::ViewBuffer;
@@ -212,12 +213,16 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let db = xinli_infra::db::connect(&config.database_url)
         .await
         .map_err(|e| StartupError::Database(e.to_string()))?;
-    let cache: Arc<dyn Cache> = match &config.redis_url {
-        Some(url) => Arc::new(
-            RedisCache::connect(url, &config.redis_prefix)
+    let redis = match config.redis_settings() {
+        Some(settings) => Some(
+            RedisLink::connect(settings)
                 .await
                 .map_err(|e| StartupError::Redis(e.to_string()))?,
         ),
+        None => None,
+    };
+    let cache: Arc<dyn Cache> = match &redis {
+        Some(link) => Arc::new(RedisCache::new(link.clone())),
         None => Arc::new(MemoryCache::default()),
     };
     let wechat = WechatClient::new(&config.wechat_api_base, config.wechat.clone())
@@ -229,12 +234,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let search = Arc::new(
         ArticleSearch::new(articles.clone()).map_err(|e| StartupError::Search(e.to_string()))?,
     );
-    let chat_signal = match &config.redis_url {
-        Some(url) => ChatSignal::redis(url, &config.redis_prefix)
-            .await
-            .map_err(|e| {
-                StartupError::Redis(format!("cannot connect to Redis for chat signals: {e}"))
-            })?,
+    let chat_signal = match redis {
+        Some(link) => ChatSignal::redis(link),
         None => ChatSignal::local(),
     };
     let hotlines = Arc::new(CachedHotlines::new(

@@ -18,6 +18,11 @@ pub trait Cache: Send + Sync {
     /// Adds one to the counter `key` and returns the new value. The counter is created with
     /// value 1 and lives for `window` from its creation (a fixed window).
     async fn incr(&self, key: &str, window: Duration) -> u64;
+    /// Raises a version counter, as [`Cache::incr`] does, created to live `ttl`. Unlike a
+    /// count, a bump is an invalidation: one made while a shared store cannot be reached is
+    /// repeated there when it answers again, so that nothing cached under the old version is
+    /// read after the outage.
+    async fn bump(&self, key: &str, ttl: Duration) -> u64;
     /// Time left before `key` expires, if it exists.
     async fn ttl(&self, key: &str) -> Option<Duration>;
     /// Whether the backing store answers; used by `/readyz`.

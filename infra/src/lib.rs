@@ -12,6 +12,7 @@ pub mod entities;
 pub mod hotlines;
 pub mod markdown;
 pub mod password;
+pub mod redis_link;
 pub mod search;
 pub mod signal;
 pub mod views;

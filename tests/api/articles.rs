@@ -6,13 +6,13 @@
 use serde_json::{Value, json};
 use xinli_tests::{TestApp, TestOptions, assert_error};
 
-async fn list(app: &TestApp, query: &str) -> Value {
+pub(crate) async fn list(app: &TestApp, query: &str) -> Value {
     let res = app.get(&format!("/api/v1/articles{query}"), None).await;
     assert_eq!(res.status(), 200, "{query}");
     res.json().await.unwrap()
 }
 
-fn titles(page: &Value) -> Vec<String> {
+pub(crate) fn titles(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
         .unwrap()
@@ -21,12 +21,12 @@ fn titles(page: &Value) -> Vec<String> {
         .collect()
 }
 
-fn draft(title: &str, body: &str) -> Value {
+pub(crate) fn draft(title: &str, body: &str) -> Value {
     json!({"title": title, "summary": "测试摘要", "body": body, "kind": "article", "category": "心理常识",
            "tags": ["心理健康"], "audience": "general", "author": "测试编辑"})
 }
 
-async fn create(app: &TestApp, admin: &str, body: Value) -> String {
+pub(crate) async fn create(app: &TestApp, admin: &str, body: Value) -> String {
     let res = app.post("/api/v1/admin/articles", Some(admin), body).await;
     assert_eq!(res.status(), 201);
     res.json::<Value>().await.unwrap()["id"]
@@ -35,7 +35,7 @@ async fn create(app: &TestApp, admin: &str, body: Value) -> String {
         .to_owned()
 }
 
-async fn publish(app: &TestApp, admin: &str, id: &str, body: Value) {
+pub(crate) async fn publish(app: &TestApp, admin: &str, id: &str, body: Value) {
     let res = app
         .post(
             &format!("/api/v1/admin/articles/{id}/publish"),

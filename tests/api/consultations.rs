@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use xinli_tests::{TestApp, TestOptions, access_token, assert_error};
 
-async fn counselor(app: &TestApp, admin: &str, name: &str, capacity: u8) -> (String, String) {
+pub(crate) async fn counselor(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    capacity: u8,
+) -> (String, String) {
     let view = app.create_staff(admin, name, "counselor").await;
     let login: Value = app
         .staff_login(name, &format!("{name}-password"))
@@ -31,7 +36,7 @@ async fn counselor(app: &TestApp, admin: &str, name: &str, capacity: u8) -> (Str
     (token, view["id"].as_str().unwrap().to_owned())
 }
 
-async fn ask(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn ask(app: &TestApp, token: &str) -> Value {
     let res = app
         .post(
             "/api/v1/consultations",
@@ -43,7 +48,7 @@ async fn ask(app: &TestApp, token: &str) -> Value {
     res.json().await.unwrap()
 }
 
-async fn claim(app: &TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn claim(app: &TestApp, token: &str) -> reqwest::Response {
     app.post("/api/v1/counselor/queue/claim", Some(token), json!({}))
         .await
 }

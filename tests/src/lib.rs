@@ -35,6 +35,9 @@ pub struct TestOptions {
     pub configure: fn(&mut Config),
     /// Run on a [`ManualClock`] starting at this instant (see [`TestApp::clock`]).
     pub clock_at: Option<DateTime<Utc>>,
+    /// Use this Redis (e.g. a [`PrivateRedis`] the test may stop) instead of
+    /// `XINLI_TEST_REDIS_URL`.
+    pub redis_url: Option<String>,
 }
 
 impl Default for TestOptions {
@@ -44,6 +47,7 @@ impl Default for TestOptions {
             wechat_configured: true,
             configure: |_| {},
             clock_at: None,
+            redis_url: None,
         }
     }
 }
@@ -114,6 +118,141 @@ impl Drop for RedisNamespace {
         })
         .join();
     }
+}
+
+/// A Redis server of one test's own, on a free port, which the test may kill, pause or
+/// restart (outage tests). Killed when dropped.
+pub struct PrivateRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        Self::start_on(port).await
+    }
+
+    async fn start_on(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Self { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: connections are refused at once, everything it held is gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A fresh (empty) server on the same port.
+    pub async fn restart(&mut self) {
+        self.kill();
+        *self = Self::start_on(self.port).await;
+    }
+
+    /// SIGSTOP / SIGCONT: connections stay open but nothing answers, and it keeps what it
+    /// holds (a network partition, a stalled host).
+    pub fn pause(&self, paused: bool) {
+        assert!(self.signal(if paused { "-STOP" } else { "-CONT" }));
+    }
+
+    fn signal(&self, signal: &str) -> bool {
+        std::process::Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.signal("-CONT");
+        self.kill();
+    }
+}
+
+/// One request of a [`Load`]: when it started, how long it took, its status (0: no answer).
+pub struct Sample {
+    pub started: std::time::Instant,
+    pub took: Duration,
+    pub status: u16,
+}
+
+/// Concurrent readers of one path, each sending its next request when the last is answered,
+/// until [`Load::finish`].
+pub struct Load {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    workers: Vec<tokio::task::JoinHandle<Vec<Sample>>>,
+}
+
+impl Load {
+    pub fn start(app: &TestApp, path: &str, clients: usize) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let workers = (0..clients)
+            .map(|_| {
+                let (client, url, stop) = (app.client.clone(), app.url(path), stop.clone());
+                tokio::spawn(async move {
+                    let mut samples = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let started = std::time::Instant::now();
+                        let status = match client.get(&url).send().await {
+                            Ok(res) => {
+                                let status = res.status().as_u16();
+                                let _ = res.bytes().await;
+                                status
+                            }
+                            Err(_) => 0,
+                        };
+                        samples.push(Sample {
+                            started,
+                            took: started.elapsed(),
+                            status,
+                        });
+                    }
+                    samples
+                })
+            })
+            .collect();
+        Self { stop, workers }
+    }
+
+    /// Stops the readers and returns every sample, in no particular order.
+    pub async fn finish(self) -> Vec<Sample> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut samples = Vec::new();
+        for w in self.workers {
+            samples.extend(w.await.unwrap_or_default());
+        }
+        samples
+    }
+}
+
+/// The `q` quantile of sorted durations (nearest rank); zero for none.
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 pub struct TestApp {
@@ -225,10 +364,14 @@ impl TestApp {
 
     pub async fn spawn_with(opts: TestOptions) -> Self {
         let (database_url, db) = create_database().await;
-        let redis = test_redis_url().map(|url| RedisNamespace {
-            url,
-            prefix: unique_name("xinli_test_") + ":",
-        });
+        let redis = opts
+            .redis_url
+            .clone()
+            .or_else(test_redis_url)
+            .map(|url| RedisNamespace {
+                url,
+                prefix: unique_name("xinli_test_") + ":",
+            });
         Self::start(
             opts,
             database_url,

@@ -642,9 +642,14 @@ pub async fn read_messages(
                     status: current.status,
                 }));
         }
-        // Wake on a signal for this consultation, or when the time is up.
+        // Wake on a signal for this consultation, or when the time is up; while signals
+        // from other instances can be lost (Redis down), re-read every second.
+        let wake_at = match state.chat_signal.poll_every() {
+            Some(pause) => deadline.min(tokio::time::Instant::now() + pause),
+            None => deadline,
+        };
         loop {
-            match tokio::time::timeout_at(deadline, signal.recv()).await {
+            match tokio::time::timeout_at(wake_at, signal.recv()).await {
                 Ok(Ok(cid)) if cid != c.id => continue,
                 _ => break,
             }

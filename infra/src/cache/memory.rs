@@ -104,6 +104,10 @@ impl Cache for MemoryCache {
         parse_count(&entry.into_value().bytes)
     }
 
+    async fn bump(&self, key: &str, ttl: Duration) -> u64 {
+        self.incr(key, ttl).await
+    }
+
     async fn ttl(&self, key: &str) -> Option<Duration> {
         self.live(key)
             .await

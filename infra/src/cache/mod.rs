@@ -5,7 +5,7 @@ mod memory;
 mod redis;
 
 pub use memory::MemoryCache;
-pub use redis::{RedisCache, RedisConnectError};
+pub use redis::RedisCache;
 
 use std::time::Duration;
 
@@ -49,7 +49,7 @@ impl Namespace {
 
     /// Makes every entry of the namespace unreachable at once.
     pub async fn invalidate(self, cache: &dyn Cache) {
-        cache.incr(&self.version_key(), VERSION_TTL).await;
+        cache.bump(&self.version_key(), VERSION_TTL).await;
     }
 }
 

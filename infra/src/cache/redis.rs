@@ -1,166 +1,144 @@
-//! Redis cache, shared by every instance. When Redis stops answering, each operation falls
-//! back to this instance's in-process cache and a warning is logged (at most every 30 s), so
-//! that requests keep being served from the database.
+//! Redis cache, shared by every instance, over the instance's [`RedisLink`]. While the link's
+//! breaker is open (Redis down), each operation uses this instance's in-process cache at
+//! once: entries live at most `outage_cache_ttl` there, counters count per instance, and
+//! invalidations are replayed in Redis when it answers again.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use xinli_domain::cache::Cache;
 
 use super::MemoryCache;
-
-#[derive(Debug, thiserror::Error)]
-#[error("cannot connect to Redis: {0}")]
-pub struct RedisConnectError(String);
+use crate::redis_link::{RedisLink, millis};
 
 #[derive(Clone)]
 pub struct RedisCache {
-    conn: ConnectionManager,
-    /// Prepended to every key, so that several deployments (or parallel tests) can share one
-    /// Redis without colliding.
-    prefix: Arc<str>,
+    link: RedisLink,
     fallback: MemoryCache,
-    last_warning: Arc<AtomicI64>,
 }
 
 impl RedisCache {
-    /// Connects now, so that a wrong `XINLI_REDIS_URL` stops the server at start rather than
-    /// degrading silently.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, RedisConnectError> {
-        let client = redis::Client::open(url).map_err(|e| RedisConnectError(e.to_string()))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(|e| RedisConnectError(e.to_string()))?;
-        Ok(Self {
-            conn,
-            prefix: Arc::from(prefix),
+    pub fn new(link: RedisLink) -> Self {
+        Self {
+            link,
             fallback: MemoryCache::new(10_000),
-            last_warning: Arc::new(AtomicI64::new(0)),
-        })
-    }
-
-    fn key(&self, key: &str) -> String {
-        format!("{}{}", self.prefix, key)
-    }
-
-    fn warn(&self, op: &str, err: &redis::RedisError) {
-        let now = chrono::Utc::now().timestamp();
-        let last = self.last_warning.load(Ordering::Relaxed);
-        if now - last >= 30
-            && self
-                .last_warning
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            tracing::warn!(op, error = %err, "Redis unavailable; using the in-process cache and the database");
         }
     }
-}
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+    fn outage_ttl(&self, ttl: Duration) -> Duration {
+        ttl.min(self.link.settings().outage_cache_ttl)
+    }
+
+    /// INCR and PEXPIRE NX in one transaction: the window starts at the first hit and is
+    /// never extended by later ones.
+    async fn incr_in_redis(&self, op: &'static str, key: &str, window: Duration) -> Option<u64> {
+        let k = self.link.key(key);
+        self.link
+            .query(op, async |c| {
+                redis::pipe()
+                    .atomic()
+                    .cmd("INCR")
+                    .arg(&k)
+                    .cmd("PEXPIRE")
+                    .arg(&k)
+                    .arg(millis(window))
+                    .arg("NX")
+                    .ignore()
+                    .query_async::<(u64,)>(c)
+                    .await
+            })
+            .await
+            .map(|(n,)| n)
+    }
 }
 
 #[async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let mut conn = self.conn.clone();
-        match redis::cmd("GET")
-            .arg(self.key(key))
-            .query_async::<Option<Vec<u8>>>(&mut conn)
+        let k = self.link.key(key);
+        match self
+            .link
+            .query("get", async |c| {
+                redis::cmd("GET")
+                    .arg(&k)
+                    .query_async::<Option<Vec<u8>>>(c)
+                    .await
+            })
             .await
         {
-            Ok(v) => v,
-            Err(e) => {
-                self.warn("get", &e);
-                self.fallback.get(key).await
-            }
+            Some(v) => v,
+            None => self.fallback.get(key).await,
         }
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) {
-        let mut conn = self.conn.clone();
-        if let Err(e) = redis::cmd("SET")
-            .arg(self.key(key))
-            .arg(value)
-            .arg("PX")
-            .arg(millis(ttl))
-            .query_async::<()>(&mut conn)
-            .await
-        {
-            self.warn("set", &e);
-            self.fallback.set(key, value, ttl).await;
+        let k = self.link.key(key);
+        let stored = self
+            .link
+            .query("set", async |c| {
+                redis::cmd("SET")
+                    .arg(&k)
+                    .arg(value)
+                    .arg("PX")
+                    .arg(millis(ttl))
+                    .query_async::<()>(c)
+                    .await
+            })
+            .await;
+        if stored.is_none() {
+            self.fallback.set(key, value, self.outage_ttl(ttl)).await;
         }
     }
 
     async fn delete(&self, key: &str) {
         self.fallback.delete(key).await;
-        let mut conn = self.conn.clone();
-        if let Err(e) = redis::cmd("DEL")
-            .arg(self.key(key))
-            .query_async::<()>(&mut conn)
-            .await
-        {
-            self.warn("delete", &e);
+        let k = self.link.key(key);
+        let deleted = self
+            .link
+            .query("delete", async |c| {
+                redis::cmd("DEL").arg(&k).query_async::<()>(c).await
+            })
+            .await;
+        if deleted.is_none() {
+            self.link.replay_delete(key);
         }
     }
 
     async fn incr(&self, key: &str, window: Duration) -> u64 {
-        let mut conn = self.conn.clone();
-        let k = self.key(key);
-        // INCR and PEXPIRE NX in one transaction: the window starts at the first hit and is
-        // never extended by later ones.
-        let result = redis::pipe()
-            .atomic()
-            .cmd("INCR")
-            .arg(&k)
-            .cmd("PEXPIRE")
-            .arg(&k)
-            .arg(millis(window))
-            .arg("NX")
-            .ignore()
-            .query_async::<(u64,)>(&mut conn)
-            .await;
-        match result {
-            Ok((n,)) => n,
-            Err(e) => {
-                self.warn("incr", &e);
-                self.fallback.incr(key, window).await
+        match self.incr_in_redis("incr", key, window).await {
+            Some(n) => n,
+            // A per-instance count: limits hold per instance until Redis is back.
+            None => self.fallback.incr(key, window).await,
+        }
+    }
+
+    async fn bump(&self, key: &str, ttl: Duration) -> u64 {
+        match self.incr_in_redis("bump", key, ttl).await {
+            Some(n) => n,
+            None => {
+                self.link.replay_bump(key, ttl);
+                self.fallback.incr(key, ttl).await
             }
         }
     }
 
     async fn ttl(&self, key: &str) -> Option<Duration> {
-        let mut conn = self.conn.clone();
-        match redis::cmd("PTTL")
-            .arg(self.key(key))
-            .query_async::<i64>(&mut conn)
+        let k = self.link.key(key);
+        match self
+            .link
+            .query("ttl", async |c| {
+                redis::cmd("PTTL").arg(&k).query_async::<i64>(c).await
+            })
             .await
         {
-            Ok(ms) if ms > 0 => Some(Duration::from_millis(ms.unsigned_abs())),
-            Ok(_) => None,
-            Err(e) => {
-                self.warn("ttl", &e);
-                self.fallback.ttl(key).await
-            }
+            Some(ms) if ms > 0 => Some(Duration::from_millis(ms.unsigned_abs())),
+            Some(_) => None,
+            None => self.fallback.ttl(key).await,
         }
     }
 
     async fn ping(&self) -> Result<(), String> {
-        let mut conn = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        self.link.ping().await
     }
 
     fn backend(&self) -> &'static str {
