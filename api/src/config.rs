@@ -27,6 +27,8 @@ pub struct Config {
     /// `XINLI_REDIS_CONNECT_TIMEOUT_MS`, 1000; `XINLI_REDIS_RETRY_MAX_MS`, 1000;
     /// `XINLI_REDIS_OUTAGE_CACHE_SECONDS`, 2).
     pub redis_timeouts: RedisTimeouts,
+    /// Bound of the in-process cache in bytes (`XINLI_CACHE_MAX_MB`, 64), used without Redis.
+    pub cache_max_bytes: u64,
     pub jwt_secret: SecretString,
     /// True when no secret was configured and one was generated for this run (dev only).
     pub jwt_secret_generated: bool,
@@ -83,24 +85,105 @@ pub struct QueueSettings {
     pub max_poll: Duration,
 }
 
-/// Attempt limits, shared across instances through the cache.
+/// Limits on what one client can repeat, counted in the cache (shared across instances
+/// through Redis; per instance while Redis is down). Each is `XINLI_LIMIT_<NAME>=max/seconds`,
+/// e.g. `XINLI_LIMIT_LOGINS_PER_IP=30/300`.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Failed staff logins per account before it is locked for the window.
+    /// Failed staff logins per account before it is locked for the window
+    /// (`LOGIN_FAILURES`, 5/900).
     pub login_failures_per_account: Limit,
-    /// Login attempts (all kinds) per client address.
+    /// Password (staff) and dev logins per client address (`LOGINS_PER_IP`, 30/300).
     pub logins_per_ip: Limit,
-    /// Counted taps on "call" per client (user, or address when anonymous).
+    /// WeChat logins per client address (`WECHAT_LOGINS_PER_IP`, 3000/300). A WeChat code
+    /// cannot be guessed, and a unit's screening puts hundreds of people behind one address
+    /// within minutes: this only stops a flood.
+    pub wechat_logins_per_ip: Limit,
+    /// WeChat codes refused by WeChat per client address (`WECHAT_FAILURES_PER_IP`, 30/300):
+    /// real codes are not refused, made-up ones are.
+    pub wechat_failures_per_ip: Limit,
+    /// Counted taps on "call" per client (user, or address when anonymous) (`DIALS`, 10/600).
     pub dials_per_client: Limit,
+    /// Assessment submissions per user (`ASSESSMENTS`, 30/3600).
+    pub assessments_per_user: Limit,
+    /// New consultation requests per user (`CONSULTATION_REQUESTS`, 10/3600).
+    pub consultation_requests_per_user: Limit,
+    /// Chat messages per account, user or counselor (`MESSAGES`, 30/60).
+    pub messages_per_account: Limit,
+    /// Exports of one's own data per user (`EXPORTS`, 5/3600).
+    pub exports_per_user: Limit,
+    /// Token refreshes per login (one chain of refresh tokens) (`REFRESHES`, 60/3600).
+    pub refreshes_per_login: Limit,
+    /// Long polls one user may hold open at once on one instance (`XINLI_LIMIT_LONG_POLLS`, 2).
+    pub long_polls_per_user: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
+        let per = |max, secs| Limit::new(max, Duration::from_secs(secs));
         Self {
-            login_failures_per_account: Limit::new(5, Duration::from_secs(15 * 60)),
-            logins_per_ip: Limit::new(30, Duration::from_secs(5 * 60)),
-            dials_per_client: Limit::new(10, Duration::from_secs(10 * 60)),
+            login_failures_per_account: per(5, 15 * 60),
+            logins_per_ip: per(30, 5 * 60),
+            wechat_logins_per_ip: per(3000, 5 * 60),
+            wechat_failures_per_ip: per(30, 5 * 60),
+            dials_per_client: per(10, 10 * 60),
+            assessments_per_user: per(30, 3600),
+            consultation_requests_per_user: per(10, 3600),
+            messages_per_account: per(30, 60),
+            exports_per_user: per(5, 3600),
+            refreshes_per_login: per(60, 3600),
+            long_polls_per_user: 2,
         }
+    }
+}
+
+impl Limits {
+    /// The defaults, each replaced by its `XINLI_LIMIT_*` variable when set.
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let limit = |name: &'static str, default: Limit| -> Result<Limit, ConfigError> {
+            let Some(v) = var(name) else {
+                return Ok(default);
+            };
+            let parsed = v.split_once('/').and_then(|(max, secs)| {
+                let max = max.trim().parse::<u64>().ok().filter(|m| *m > 0)?;
+                let secs = secs.trim().parse::<u64>().ok().filter(|s| *s > 0)?;
+                Some(Limit::new(max, Duration::from_secs(secs)))
+            });
+            parsed.ok_or(ConfigError::BadLimit(name))
+        };
+        Ok(Self {
+            login_failures_per_account: limit(
+                "XINLI_LIMIT_LOGIN_FAILURES",
+                d.login_failures_per_account,
+            )?,
+            logins_per_ip: limit("XINLI_LIMIT_LOGINS_PER_IP", d.logins_per_ip)?,
+            wechat_logins_per_ip: limit(
+                "XINLI_LIMIT_WECHAT_LOGINS_PER_IP",
+                d.wechat_logins_per_ip,
+            )?,
+            wechat_failures_per_ip: limit(
+                "XINLI_LIMIT_WECHAT_FAILURES_PER_IP",
+                d.wechat_failures_per_ip,
+            )?,
+            dials_per_client: limit("XINLI_LIMIT_DIALS", d.dials_per_client)?,
+            assessments_per_user: limit("XINLI_LIMIT_ASSESSMENTS", d.assessments_per_user)?,
+            consultation_requests_per_user: limit(
+                "XINLI_LIMIT_CONSULTATION_REQUESTS",
+                d.consultation_requests_per_user,
+            )?,
+            messages_per_account: limit("XINLI_LIMIT_MESSAGES", d.messages_per_account)?,
+            exports_per_user: limit("XINLI_LIMIT_EXPORTS", d.exports_per_user)?,
+            refreshes_per_login: limit("XINLI_LIMIT_REFRESHES", d.refreshes_per_login)?,
+            long_polls_per_user: match var("XINLI_LIMIT_LONG_POLLS") {
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::BadNumber("XINLI_LIMIT_LONG_POLLS"))?,
+                None => d.long_polls_per_user,
+            },
+        })
     }
 }
 
@@ -116,6 +199,12 @@ pub enum ConfigError {
     BadBool(&'static str),
     #[error("{0} is not a valid number")]
     BadNumber(&'static str),
+    #[error(
+        "XINLI_DEV_MODE is not set, but this start looks like production ({0}): set XINLI_DEV_MODE=false (or true, deliberately, for a development setup)"
+    )]
+    DevModeUnset(String),
+    #[error("{0} must be max/seconds, e.g. 30/300")]
+    BadLimit(&'static str),
     #[error("XINLI_DATABASE_URL must start with sqlite: or postgres://")]
     BadDatabaseUrl,
     #[error("XINLI_WECHAT_APPID and XINLI_WECHAT_SECRET must be set together")]
@@ -145,6 +234,12 @@ impl Config {
             }
         };
         let dev_mode = bool_var("XINLI_DEV_MODE", true)?;
+        if var("XINLI_DEV_MODE").is_none() {
+            let signs = production_signs(&var);
+            if !signs.is_empty() {
+                return Err(ConfigError::DevModeUnset(signs.join(", ")));
+            }
+        }
 
         let (jwt_secret, jwt_secret_generated) = match get("XINLI_JWT_SECRET") {
             Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => (SecretString::from(s), false),
@@ -241,6 +336,15 @@ impl Config {
             redis_url: var("XINLI_REDIS_URL"),
             redis_prefix: var("XINLI_REDIS_PREFIX").unwrap_or_else(|| "xinli:".into()),
             redis_timeouts,
+            cache_max_bytes: match var("XINLI_CACHE_MAX_MB") {
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|m| *m > 0)
+                    .map(|m| m * 1024 * 1024)
+                    .ok_or(ConfigError::BadNumber("XINLI_CACHE_MAX_MB"))?,
+                None => xinli_infra::cache::DEFAULT_MAX_BYTES,
+            },
             jwt_secret,
             jwt_secret_generated,
             dev_mode,
@@ -251,7 +355,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             trust_proxy: bool_var("XINLI_TRUST_PROXY", false)?,
-            limits: Limits::default(),
+            limits: Limits::from_vars(var)?,
             workers,
             queue,
             search_refresh_every: positive(
@@ -278,6 +382,30 @@ impl Config {
     pub fn jwt_secret_bytes(&self) -> &[u8] {
         self.jwt_secret.expose_secret().as_bytes()
     }
+}
+
+/// What in the environment says "production": dev mode (demo accounts, login without
+/// WeChat) must then be chosen explicitly, never taken by default.
+fn production_signs(var: &impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut signs = Vec::new();
+    if let Some(bind) = var("XINLI_BIND") {
+        let host = bind.rsplit_once(':').map_or(bind.as_str(), |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            signs.push(format!("XINLI_BIND={bind}"));
+        }
+    }
+    if var("XINLI_DATABASE_URL").is_some_and(|u| u.starts_with("postgres")) {
+        signs.push("a PostgreSQL XINLI_DATABASE_URL".into());
+    }
+    if var("XINLI_WECHAT_APPID").is_some() {
+        signs.push("WeChat credentials".into());
+    }
+    signs
 }
 
 fn random_secret() -> SecretString {
@@ -336,8 +464,53 @@ mod tests {
             ConfigError::BadDatabaseUrl
         );
         assert_eq!(
-            cfg(&[("XINLI_WECHAT_APPID", "wx1")]).unwrap_err(),
+            cfg(&[("XINLI_DEV_MODE", "true"), ("XINLI_WECHAT_APPID", "wx1")]).unwrap_err(),
             ConfigError::HalfWechat
         );
+        assert_eq!(
+            cfg(&[("XINLI_LIMIT_LOGINS_PER_IP", "30")]).unwrap_err(),
+            ConfigError::BadLimit("XINLI_LIMIT_LOGINS_PER_IP")
+        );
+        assert_eq!(
+            cfg(&[("XINLI_LIMIT_MESSAGES", "0/60")]).unwrap_err(),
+            ConfigError::BadLimit("XINLI_LIMIT_MESSAGES")
+        );
+    }
+
+    #[test]
+    fn limits_come_from_the_environment() {
+        let c = cfg(&[("XINLI_LIMIT_WECHAT_LOGINS_PER_IP", "500/60")]).unwrap();
+        assert_eq!(
+            c.limits.wechat_logins_per_ip,
+            Limit::new(500, Duration::from_secs(60))
+        );
+        assert_eq!(c.limits.logins_per_ip, Limits::default().logins_per_ip);
+    }
+
+    /// Dev mode is the default only on a developer's machine: a start with any sign of
+    /// production and no explicit `XINLI_DEV_MODE` stops with one line saying why.
+    #[test]
+    fn dev_mode_is_never_taken_by_default_in_production() {
+        let secret = ("XINLI_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+        for signs in [
+            vec![("XINLI_BIND", "0.0.0.0:8080")],
+            vec![("XINLI_BIND", "10.0.0.5:80")],
+            vec![("XINLI_DATABASE_URL", "postgres://db/xinli")],
+            vec![("XINLI_WECHAT_APPID", "wx1"), ("XINLI_WECHAT_SECRET", "s")],
+        ] {
+            let mut vars = signs.clone();
+            vars.push(secret);
+            let err = cfg(&vars).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::DevModeUnset(_)),
+                "{signs:?}: {err}"
+            );
+            assert!(!err.to_string().contains('\n'));
+            vars.push(("XINLI_DEV_MODE", "false"));
+            assert!(!cfg(&vars).unwrap().dev_mode);
+        }
+        for local in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"] {
+            assert!(cfg(&[("XINLI_BIND", local)]).unwrap().dev_mode, "{local}");
+        }
     }
 }

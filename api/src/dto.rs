@@ -104,6 +104,11 @@ impl From<StaffRoleName> for StaffRole {
     }
 }
 
+/// A read-only field of a resource's own representation, accepted in a request so that what an
+/// admin GETs can be edited and PUT back, and ignored (ids, counts, computed state, times).
+/// Unknown fields stay refused.
+pub type ReadOnly = Option<serde::de::IgnoredAny>;
+
 /// For PATCH bodies: tells an absent field (`None`, keep) from an explicit `null`
 /// (`Some(None)`, clear). Use with `#[serde(default, deserialize_with = "nullable")]`.
 pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>

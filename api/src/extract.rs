@@ -22,7 +22,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// A JSON body. Unlike `actix_web::web::Json`, a body that is valid JSON but does not fit the
 /// schema answers `422 validation_failed` naming the field (`answers[3]`), and syntax errors
-/// answer `400 malformed_json`; bodies over 1 MiB answer `413`.
+/// answer `400 malformed_json`; bodies over 1 MiB answer `413`. An empty body (with or
+/// without a Content-Type) is read as `{}`: action routes whose fields are all optional
+/// (`publish`, `claim`, `cancel`, …) need none, and a route with required fields names the
+/// first missing one.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -31,16 +34,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
+        let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|m| {
+            .map(|v| v.to_str().ok().and_then(|v| v.split(';').next()));
+        // No Content-Type is fine for an empty body; otherwise it must say JSON.
+        let content_type_ok = content_type.map(|m| {
+            m.is_some_and(|m| {
                 let m = m.trim().to_ascii_lowercase();
                 m == "application/json" || m.ends_with("+json")
             })
-            .unwrap_or(false);
+        });
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -48,7 +52,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
-            if !content_type_ok {
+            if content_type_ok == Some(false) {
                 return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
             }
             if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
@@ -62,27 +66,30 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return parse_json(b"{}").map(Json);
+            }
+            if content_type_ok.is_none() {
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+            }
             parse_json(&body).map(Json)
         })
     }
 }
 
 /// Parses a JSON document into `T`, telling syntax errors (400) from schema errors (422).
+///
+/// In two steps: the syntax first (into a `Value`), then the shape. In one step serde_json
+/// reports some shape errors as syntax errors (an array or a number where an enum's string
+/// is expected is "expected value"), which would answer 400 without naming the field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            if inner.is_data() {
-                let field = if path == "." { "body".to_owned() } else { path };
-                Err(ApiError::field(field, describe_serde_error(&inner)))
-            } else {
-                Err(ApiError::new(ErrorCode::MalformedJson))
-            }
-        }
-    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| ApiError::new(ErrorCode::MalformedJson))?;
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::field(field, describe_serde_error(&err.into_inner()))
+    })
 }
 
 /// A Chinese reading of serde's English message, keeping the technical part for developers.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, ResponseError, web};
 use tracing::Instrument;
@@ -82,6 +82,15 @@ pub async fn request_context(
             .headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
     }
+    let personal = carries_personal_data(response.request());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if personal {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let route = response.request().match_pattern();
@@ -106,6 +115,13 @@ pub async fn request_context(
         tracing::info!(status, latency_ms, route = route.as_deref(), "request");
     }
     Ok(response)
+}
+
+/// Whether an answer may hold tokens or personal data, so that no browser, proxy or CDN
+/// keeps a copy: every answer to a request with a token (its content depends on who asks:
+/// records, chats, results, `liked`), and every `/auth/*` answer (tokens).
+fn carries_personal_data(req: &actix_web::HttpRequest) -> bool {
+    req.headers().contains_key(header::AUTHORIZATION) || req.path().starts_with("/api/v1/auth/")
 }
 
 /// Replaces actix's own plain-text error answers (payload errors, panics turned into 500s,

@@ -13,6 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::{Clock, SystemClock};
 use xinli_infra::accounts::AccountStore;
+use xinli_infra::accounts::UserPresence;
 use xinli_infra::articles::ArticleStore;
 use xinli_infra::assessments::AssessmentStore;
 use xinli_infra::cache::{MemoryCache, RedisCache};
@@ -223,7 +224,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     };
     let cache: Arc<dyn Cache> = match &redis {
         Some(link) => Arc::new(RedisCache::new(link.clone())),
-        None => Arc::new(MemoryCache::default()),
+        None => Arc::new(MemoryCache::new(config.cache_max_bytes)),
     };
     let wechat = WechatClient::new(&config.wechat_api_base, config.wechat.clone())
         .map_err(|e| StartupError::Http(e.to_string()))?;
@@ -243,10 +244,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         cache.clone(),
     ));
     let tokens = TokenService::new(config.jwt_secret_bytes(), config.access_token_ttl);
+    let user_presence = UserPresence::new(accounts.clone(), cache.clone(), config.access_token_ttl);
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
         config,
         db,
+        user_presence,
         users: accounts.clone(),
         staff: accounts.clone(),
         refresh_tokens: accounts,
@@ -255,6 +258,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         assessments,
         consultations,
         chat_signal,
+        open_polls: Default::default(),
         articles,
         search,
         views: Arc::new(ViewBuffer::default()),

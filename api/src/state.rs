@@ -10,6 +10,7 @@ use xinli_domain::clock::Clock;
 use xinli_domain::consultation::ConsultationRepository;
 use xinli_domain::hotline::HotlineRepository;
 use xinli_domain::wechat::WechatGateway;
+use xinli_infra::accounts::UserPresence;
 use xinli_infra::db::Connection;
 use xinli_infra::search::ArticleSearch;
 use xinli_infra::signal::ChatSignal;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub config: Config,
     pub db: Connection,
     pub users: Arc<dyn UserRepository>,
+    /// Whether a user token's account still exists (cached).
+    pub user_presence: UserPresence,
     pub staff: Arc<dyn StaffRepository>,
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
     pub cache: Arc<dyn Cache>,
@@ -35,6 +38,8 @@ pub struct AppState {
     pub search: Arc<ArticleSearch>,
     /// Article views counted in memory, flushed every few seconds and at shutdown.
     pub views: Arc<ViewBuffer>,
+    /// Long polls held open per user on this instance.
+    pub open_polls: crate::limits::OpenPolls,
     /// Wakes long polls, across instances with Redis.
     pub chat_signal: ChatSignal,
     pub wechat: Arc<dyn WechatGateway>,

@@ -160,10 +160,12 @@ impl std::fmt::Debug for Staff {
 pub struct Username(String);
 
 impl Username {
+    pub const MAX_CHARS: usize = 32;
+
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let v = raw.trim().to_lowercase();
         let len = v.chars().count();
-        if !(3..=32).contains(&len) {
+        if !(3..=Self::MAX_CHARS).contains(&len) {
             return Err(ValidationError::single(
                 "username",
                 "用户名长度须为 3 到 32 个字符",

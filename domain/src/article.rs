@@ -156,7 +156,13 @@ impl ArticleInput {
         }
         let mut clean_tags = Vec::new();
         for (i, t) in tags.iter().enumerate() {
-            if let Some(t) = c.check(validation::text(&format!("tags[{i}]"), "标签", t, 1, 16)) {
+            if let Some(t) = c.check(validation::text(
+                &format!("tags[{i}]"),
+                "标签",
+                t,
+                1,
+                MAX_TAG_CHARS,
+            )) {
                 if t.contains(',') {
                     c.push(format!("tags[{i}]"), "标签不能包含逗号");
                 } else if !clean_tags.contains(&t) {
@@ -224,6 +230,47 @@ pub struct ArticleFilter {
     pub tag: Option<String>,
     pub audience: Option<AudienceGroup>,
     pub kind: Option<Kind>,
+}
+
+/// Longest search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 50;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 16;
+
+impl ArticleFilter {
+    /// The public list's filters as a reader sends them. Each value is bounded (they become
+    /// cache keys): `q` up to [`MAX_QUERY_CHARS`] without control characters, `category` one
+    /// of [`CATEGORIES`], `tag` up to [`MAX_TAG_CHARS`]. Empty values mean "no filter".
+    pub fn parse(
+        q: Option<&str>,
+        category: Option<&str>,
+        tag: Option<&str>,
+        audience: Option<AudienceGroup>,
+        kind: Option<Kind>,
+    ) -> Result<Self, ValidationError> {
+        fn given(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let mut c = Collector::new();
+        let q =
+            given(q).and_then(|q| c.check(validation::text("q", "搜索词", q, 1, MAX_QUERY_CHARS)));
+        let tag =
+            given(tag).and_then(|t| c.check(validation::text("tag", "标签", t, 1, MAX_TAG_CHARS)));
+        let category = given(category).map(str::to_owned);
+        if let Some(category) = &category
+            && !CATEGORIES.contains(&category.as_str())
+        {
+            c.push("category", format!("分类须为：{}", CATEGORIES.join("、")));
+        }
+        c.finish()?;
+        Ok(Self {
+            q,
+            category,
+            tag,
+            audience,
+            kind,
+        })
+    }
 }
 
 #[async_trait]

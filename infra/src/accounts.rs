@@ -342,3 +342,63 @@ impl RefreshTokenRepository for AccountStore {
             .transpose()
     }
 }
+
+/// Whether a user account still exists, asked for every request that carries a user token,
+/// mostly answered by the cache: a found account is remembered for a minute, and a deletion
+/// leaves a tombstone that outlives every access token issued before it. The tombstone is
+/// read first, so a "still there" stored by a request that raced the deletion is never
+/// believed.
+pub struct UserPresence {
+    users: std::sync::Arc<dyn UserRepository>,
+    cache: std::sync::Arc<dyn xinli_domain::cache::Cache>,
+    /// Longer than an access token lives.
+    tombstone_ttl: std::time::Duration,
+}
+
+const PRESENT_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl UserPresence {
+    pub fn new(
+        users: std::sync::Arc<dyn UserRepository>,
+        cache: std::sync::Arc<dyn xinli_domain::cache::Cache>,
+        access_token_ttl: std::time::Duration,
+    ) -> Self {
+        Self {
+            users,
+            cache,
+            tombstone_ttl: access_token_ttl + std::time::Duration::from_secs(60),
+        }
+    }
+
+    fn gone_key(id: Uuid) -> String {
+        format!("account:user-gone:{id}")
+    }
+
+    fn present_key(id: Uuid) -> String {
+        format!("account:user:{id}")
+    }
+
+    pub async fn exists(&self, id: Uuid) -> Result<bool, RepoError> {
+        if self.cache.get(&Self::gone_key(id)).await.is_some() {
+            return Ok(false);
+        }
+        if self.cache.get(&Self::present_key(id)).await.is_some() {
+            return Ok(true);
+        }
+        let found = self.users.find_by_id(id).await?.is_some();
+        if found {
+            self.cache
+                .set(&Self::present_key(id), b"1", PRESENT_TTL)
+                .await;
+        }
+        Ok(found)
+    }
+
+    /// After the account is deleted: refuse its tokens from now on, on every instance.
+    pub async fn forget(&self, id: Uuid) {
+        self.cache
+            .set(&Self::gone_key(id), b"1", self.tombstone_ttl)
+            .await;
+        self.cache.delete(&Self::present_key(id)).await;
+    }
+}

@@ -635,3 +635,37 @@ async fn assessment_results_recommend_matching_published_articles() {
     let recs = r["recommendations"].as_array().unwrap();
     assert!(!recs.is_empty() && recs.len() <= 3, "{r}");
 }
+
+/// The admin view of an article can be edited and PUT back as it came.
+#[tokio::test]
+async fn an_admin_can_put_back_the_article_they_got() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let id = create(&app, &admin, draft("往返编辑", "正文")).await;
+    publish(&app, &admin, &id, json!({})).await;
+    let page: Value = app
+        .get("/api/v1/admin/articles?page_size=100", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut got = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    got["title"] = json!("往返编辑（改）");
+    let res = app
+        .put(&format!("/api/v1/admin/articles/{id}"), Some(&admin), got)
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let shown: Value = app
+        .get(&format!("/api/v1/articles/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["title"], "往返编辑（改）");
+}

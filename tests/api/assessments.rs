@@ -4,7 +4,7 @@
 //! delete, and the admin edit.
 
 use serde_json::{Value, json};
-use xinli_tests::{TestApp, assert_error};
+use xinli_tests::{TestApp, TestOptions, assert_error};
 
 /// (reported score min, max, level) per band, from the published scoring as specified.
 fn published_bands(code: &str) -> Vec<(i64, i64, u64)> {
@@ -145,7 +145,15 @@ async fn scales_list_their_items_options_and_points_as_published() {
 
 #[tokio::test]
 async fn every_scale_scores_exactly_at_every_band_boundary() {
-    let app = TestApp::spawn().await;
+    // Far more submissions than one person makes: lift the per-person limit.
+    let app = TestApp::spawn_with(TestOptions {
+        configure: |c| {
+            c.limits.assessments_per_user =
+                xinli_domain::throttle::Limit::new(10_000, std::time::Duration::from_secs(60));
+        },
+        ..TestOptions::default()
+    })
+    .await;
     let token = app.user_token("boundary-tester").await;
     for code in CODES {
         let s = scale(&app, code).await;

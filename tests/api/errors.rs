@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use xinli_tests::{TestApp, assert_error};
+use xinli_tests::{TestApp, assert_error, first_detail};
 
 #[tokio::test]
 async fn unknown_route_is_a_json_404() {
@@ -69,12 +69,7 @@ async fn wrong_types_and_missing_fields_are_422_naming_the_field() {
         "validation_failed",
     )
     .await;
-    assert!(
-        body["details"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("password")
-    );
+    assert!(first_detail(&body).contains("password"));
     let body = assert_error(
         app.post("/api/v1/auth/dev", None, json!({"openid": "a", "extra": 1}))
             .await,
@@ -82,12 +77,7 @@ async fn wrong_types_and_missing_fields_are_422_naming_the_field() {
         "validation_failed",
     )
     .await;
-    assert!(
-        body["details"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("extra")
-    );
+    assert!(first_detail(&body).contains("extra"));
     assert_error(
         app.post("/api/v1/auth/dev", None, json!([1, 2])).await,
         422,
@@ -144,4 +134,140 @@ async fn bad_query_values_are_422_naming_the_parameter() {
     )
     .await;
     assert_eq!(body["details"].as_array().unwrap().len(), 2);
+}
+
+/// A value of the wrong type anywhere — also an array or a number where an enum's string is
+/// expected, which serde_json alone reports as a syntax error — is 422 naming the field.
+#[tokio::test]
+async fn wrong_types_of_enums_and_nested_values_are_422_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let article = |audience: serde_json::Value| {
+        json!({"title": "标题", "summary": "", "body": "正文", "kind": "article",
+               "category": "心理常识", "tags": [], "audience": audience, "author": "编辑"})
+    };
+    for bad in [json!(["职工"]), json!(3), json!({"x": 1}), json!(true)] {
+        let body = assert_error(
+            app.post("/api/v1/admin/articles", Some(&admin), article(bad.clone()))
+                .await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["details"][0]["field"], "audience", "{bad}");
+    }
+    let user = app.user_token("typo-user").await;
+    let body = assert_error(
+        app.post(
+            "/api/v1/scales/phq9/submissions",
+            Some(&user),
+            json!({"answers": [0, 0, 0, [1], 0, 0, 0, 0, 0]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "answers[3]");
+    let body = assert_error(
+        app.post(
+            "/api/v1/admin/hotlines",
+            Some(&admin),
+            json!({"name": "热线", "number": "12345", "region": "全国", "audiences": ["general"],
+                   "crisis": false, "hours": {"kind": "weekly", "windows": [{"day": 1, "start": "08:00", "end": "09:00"}]}}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "hours.windows[0].day");
+}
+
+/// Action routes whose body has only optional fields need no body and no Content-Type; a
+/// route with required fields names the first missing one; a body that is not JSON is
+/// still 415.
+#[tokio::test]
+async fn empty_bodies_need_no_content_type() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let created: serde_json::Value = app
+        .post(
+            "/api/v1/admin/articles",
+            Some(&admin),
+            json!({"title": "无正文发布", "body": "正文", "kind": "article", "category": "心理常识",
+                   "audience": "general", "author": "编辑"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let bare = |path: String| app.client.post(app.url(&path)).bearer_auth(&admin).send();
+    let res = bare(format!("/api/v1/admin/articles/{id}/publish"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = bare(format!("/api/v1/admin/articles/{id}/archive"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Required fields: the answer names what is missing, not the media type.
+    let body = assert_error(
+        app.client
+            .post(app.url("/api/v1/auth/dev"))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(first_detail(&body).contains("openid"));
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/dev"))
+        .body("openid=x")
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 415, "unsupported_media_type").await;
+}
+
+/// No browser, proxy or CDN keeps an answer that holds tokens or personal data; no answer
+/// is sniffed into another type.
+#[tokio::test]
+async fn personal_answers_are_never_stored_by_intermediaries() {
+    let app = TestApp::spawn().await;
+    let login = app.dev_login("private-person").await;
+    let token = login["access_token"].as_str().unwrap();
+    let res = app
+        .post(
+            "/api/v1/auth/dev",
+            None,
+            json!({"openid": "private-person"}),
+        )
+        .await;
+    assert_eq!(res.headers()["cache-control"], "no-store", "tokens");
+    for path in [
+        "/api/v1/me",
+        "/api/v1/me/assessments",
+        "/api/v1/me/consultations",
+        "/api/v1/articles",
+    ] {
+        let res = app.get(path, Some(token)).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
+    }
+    let res = app.get("/api/v1/me", None).await;
+    assert_eq!(
+        res.headers()["x-content-type-options"],
+        "nosniff",
+        "errors too"
+    );
+    // Anonymous public answers keep their own caching rules.
+    let res = app.get("/api/v1/hotlines", None).await;
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use serde_json::{Value, json};
 use xinli_domain::hotline::CHINA;
-use xinli_tests::{TestApp, TestOptions, assert_error};
+use xinli_tests::{TestApp, TestOptions, assert_error, first_detail};
 
 /// The next Monday 00:00 in China time, at least a day ahead of now: tokens issued on the
 /// manual clock are then never expired by real time.
@@ -51,11 +51,16 @@ async fn dev_mode_seeds_the_real_lines_open_ones_first() {
         .collect();
     assert_eq!(
         numbers,
-        ["962525", "120", "110", "021-39590800", "12356", "12355"]
+        ["962525", "12356", "120", "110", "021-39590800", "12355"]
     );
     let sh = find(&lines, "962525");
     assert_eq!(sh["open_now"], true);
     assert_eq!(sh["status_text"], "24 小时服务");
+    // Since 2025-05-01 local lines answer on 12356; in Shanghai that is 962525's 7×24 service.
+    let unified = find(&lines, "12356");
+    assert_eq!(unified["open_now"], true);
+    assert_eq!(unified["status_text"], "24 小时服务");
+    assert!(unified["hours"]["note"].as_str().unwrap().contains("上海"));
     let jd = find(&lines, "021-39590800");
     assert_eq!(jd["open_now"], Value::Null, "unknown hours are not guessed");
     assert_eq!(jd["dial_number"], "02139590800");
@@ -541,15 +546,23 @@ async fn dials_are_in_the_export_and_survive_account_deletion_anonymously() {
         .await
         .unwrap();
     assert_eq!(stats["total"], 1, "the anonymous count stays");
-    // A token that outlived its account still counts, anonymously.
-    assert_eq!(
+    // A token that outlived its account is refused like everywhere else (the call itself
+    // is placed by the phone; only the count is refused); anonymous taps still count.
+    assert_error(
         app.post(
             &format!("/api/v1/hotlines/{id}/dials"),
             Some(&user),
-            json!({})
+            json!({}),
         )
-        .await
-        .status(),
+        .await,
+        401,
+        "token_invalid",
+    )
+    .await;
+    assert_eq!(
+        app.post(&format!("/api/v1/hotlines/{id}/dials"), None, json!({}))
+            .await
+            .status(),
         204
     );
 }
@@ -603,4 +616,64 @@ async fn hotline_administration_is_for_admins_only() {
         "forbidden",
     )
     .await;
+}
+
+/// What an admin GETs can be edited and PUT back: the read-only fields of the view are
+/// accepted and ignored, `hours.note` stays the note; unknown fields stay refused.
+#[tokio::test]
+async fn an_admin_can_put_back_what_they_got() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let page: Value = app
+        .get("/api/v1/admin/hotlines?page_size=100", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut line = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["number"] == "021-39590800")
+        .unwrap()
+        .clone();
+    let id = line["id"].as_str().unwrap().to_owned();
+    let note = line["hours"]["note"].clone();
+    assert!(note.is_string());
+    line["description"] = json!("区级心理援助热线（已核对）");
+    let res = app
+        .put(
+            &format!("/api/v1/admin/hotlines/{id}"),
+            Some(&admin),
+            line.clone(),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let saved: Value = app
+        .get("/api/v1/admin/hotlines?page_size=100", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let saved = saved["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(saved["description"], "区级心理援助热线（已核对）");
+    assert_eq!(
+        saved["hours"]["note"], note,
+        "the note survives the round trip"
+    );
+    line["colour"] = json!("red");
+    let body = assert_error(
+        app.put(&format!("/api/v1/admin/hotlines/{id}"), Some(&admin), line)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(first_detail(&body).contains("colour"));
 }

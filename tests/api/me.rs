@@ -1,5 +1,6 @@
 //! The user's own profile, export and deletion.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use xinli_tests::{TestApp, assert_error};
 
@@ -93,7 +94,8 @@ async fn export_contains_the_profile_and_is_not_cached() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let export: Value = res.json().await.unwrap();
-    assert_eq!(export["profile"]["openid"], "exporting-user");
+    // Dev logins are stored under a prefix no real WeChat openid has.
+    assert_eq!(export["profile"]["openid"], "dev:exporting-user");
     assert_eq!(export["profile"]["nickname"], "阿珍");
     assert!(export["exported_at"].is_string());
 }
@@ -105,14 +107,66 @@ async fn delete_removes_the_account_and_its_sessions() {
     let token = login["access_token"].as_str().unwrap();
     let other = app.user_token("bystander").await;
 
+    // Something to react to, and a token that will outlive the account.
+    let article: Value = app
+        .get("/api/v1/articles?page_size=1", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let article = article["items"][0]["id"].as_str().unwrap().to_owned();
+    let hotline: Value = app
+        .get("/api/v1/hotlines", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hotline = hotline["items"][0]["id"].as_str().unwrap().to_owned();
+    let like = format!("/api/v1/articles/{article}/like");
+    assert_eq!(app.put(&like, Some(token), json!({})).await.status(), 200);
+
     assert_eq!(app.delete("/api/v1/me", Some(token)).await.status(), 204);
-    assert_error(app.get("/api/v1/me", Some(token)).await, 404, "not_found").await;
-    assert_error(
-        app.delete("/api/v1/me", Some(token)).await,
-        404,
-        "not_found",
-    )
-    .await;
+    // The access token has not expired, but its account is gone: 401 on every route, the
+    // same answer everywhere (no 500 from a missing row, no 200 from an empty list).
+    let gone = [
+        (Method::GET, "/api/v1/me".to_owned(), None),
+        (
+            Method::PATCH,
+            "/api/v1/me".to_owned(),
+            Some(json!({"nickname": "x"})),
+        ),
+        (Method::DELETE, "/api/v1/me".to_owned(), None),
+        (Method::GET, "/api/v1/me/export".to_owned(), None),
+        (Method::GET, "/api/v1/me/favorites".to_owned(), None),
+        (Method::GET, "/api/v1/me/assessments".to_owned(), None),
+        (Method::GET, "/api/v1/me/consultations".to_owned(), None),
+        (Method::PUT, like.clone(), Some(json!({}))),
+        (Method::DELETE, like.clone(), None),
+        (
+            Method::PUT,
+            format!("/api/v1/articles/{article}/favorite"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/scales/phq9/submissions".to_owned(),
+            Some(json!({"answers": [0,0,0,0,0,0,0,0,0]})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/consultations".to_owned(),
+            Some(json!({"topic": "压力", "description": "x", "channel": "text"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/hotlines/{hotline}/dials"),
+            None,
+        ),
+    ];
+    for (method, path, body) in gone {
+        let res = app.request(method.clone(), &path, Some(token), body).await;
+        assert_error(res, 401, "token_invalid").await;
+    }
     assert_error(
         app.post(
             "/api/v1/auth/refresh",

@@ -586,6 +586,11 @@ pub fn access_token(v: &Value) -> String {
     v["access_token"].as_str().expect("access_token").to_owned()
 }
 
+/// The message of an error answer's first field detail.
+pub fn first_detail(body: &Value) -> &str {
+    body["details"][0]["message"].as_str().unwrap_or_default()
+}
+
 /// Asserts an error answer: status, code, a Chinese message, and the request id in both the
 /// body and the header. Returns the body.
 pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {

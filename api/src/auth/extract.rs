@@ -1,9 +1,12 @@
 //! Extractors for authenticated callers. A handler states who may call it by the type of one
 //! argument: [`UserCaller`], [`CounselorCaller`], [`AdminCaller`], or [`Caller`] for any
-//! logged-in role, `Option<Caller>` for routes open to everyone.
+//! logged-in role, [`OptionalCaller`] for routes open to everyone that read a token when
+//! one is sent.
 //!
-//! Staff extractors, and [`Caller`] for a staff token, re-read the account on every request, so that disabling a counselor or
-//! demoting an admin takes effect at once rather than when their access token expires.
+//! Staff extractors, and [`Caller`] for a staff token, re-read the account on every request, so
+//! that disabling a counselor or demoting an admin takes effect at once rather than when their
+//! access token expires. User extractors ask whether the account still exists (cached, and
+//! told at once of a deletion), so that a deleted account's token is refused everywhere.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -85,7 +88,10 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let caller = found?;
             let role = match caller.role {
-                Role::User => return Ok(caller),
+                Role::User => {
+                    existing_user(&*state?, caller.id).await?;
+                    return Ok(caller);
+                }
                 Role::Counselor => StaffRole::Counselor,
                 Role::Admin => StaffRole::Admin,
             };
@@ -95,20 +101,57 @@ impl FromRequest for Caller {
     }
 }
 
+/// For routes open to everyone that answer more to a logged-in caller (an article's `liked`,
+/// a dial counted per user). No token: `None`. A token that is expired, forged or whose
+/// account is gone is refused (401) rather than silently treated as anonymous, so that a
+/// client learns at once that it must log in again. (actix's `Option<Caller>` would turn
+/// any refusal into `None`.)
+#[derive(Debug, Clone, Copy)]
+pub struct OptionalCaller(pub Option<Caller>);
+
+impl FromRequest for OptionalCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(std::future::ready(Ok(OptionalCaller(None))));
+        }
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move { caller.await.map(|c| OptionalCaller(Some(c))) })
+    }
+}
+
 impl FromRequest for UserCaller {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(match caller(req) {
+        let found = match caller(req) {
             Ok(Some(Caller {
                 id,
                 role: Role::User,
-            })) => Ok(UserCaller { id }),
+            })) => Ok(id),
             Ok(Some(_)) => Err(ApiError::forbidden()),
             Ok(None) => Err(ApiError::new(ErrorCode::Unauthenticated)),
             Err(e) => Err(e),
+        };
+        let state = state(req);
+        Box::pin(async move {
+            let id = found?;
+            existing_user(&*state?, id).await?;
+            Ok(UserCaller { id })
         })
+    }
+}
+
+/// A user token whose account was deleted is refused at once, on every route (the check
+/// is cached; see `UserPresence`).
+async fn existing_user(state: &AppState, id: Uuid) -> Result<(), ApiError> {
+    if state.user_presence.exists(id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::TokenInvalid))
     }
 }
 

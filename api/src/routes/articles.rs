@@ -19,8 +19,8 @@ use xinli_domain::article::{Article, ArticleFilter, ArticleInput, ArticleStatus,
 use xinli_domain::page::PageRequest;
 use xinli_infra::cache::Namespace;
 
-use crate::auth::{AdminCaller, Caller, UserCaller};
-use crate::dto::{Audience, Paged, cst};
+use crate::auth::{AdminCaller, OptionalCaller, UserCaller};
+use crate::dto::{Audience, Paged, ReadOnly, cst};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Query, parse_id};
 use crate::state::{AppState, State};
@@ -175,11 +175,13 @@ pub struct ListQuery {
     /// Searches title, summary and body: any Chinese text of two or more characters (e.g. 压力)
     /// wherever it occurs; words separated by spaces must all occur. Articles whose title
     /// holds the query come first, then by relevance. At most 50 characters.
-    #[param(example = "压力")]
+    #[param(example = "压力", max_length = 50)]
     pub q: Option<String>,
+    /// One of 压力管理, 情绪与睡眠, 人际与家庭, 特殊人群, 危机求助, 心理常识.
     #[param(example = "压力管理")]
     pub category: Option<String>,
-    #[param(example = "睡眠")]
+    /// Up to 16 characters.
+    #[param(example = "睡眠", max_length = 16)]
     pub tag: Option<String>,
     pub audience: Option<Audience>,
     pub kind: Option<KindName>,
@@ -238,23 +240,13 @@ fn json_bytes(bytes: Vec<u8>) -> HttpResponse {
 pub async fn list(state: State, query: Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = query.0;
     let page = PageRequest::parse(q.page, q.page_size)?;
-    let filter = ArticleFilter {
-        q: q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-        category: q.category.filter(|s| !s.is_empty()),
-        tag: q.tag.filter(|s| !s.is_empty()),
-        audience: q.audience.map(Into::into),
-        kind: q.kind.map(Into::into),
-    };
-    if filter.q.as_deref().is_some_and(|s| s.chars().count() > 50) {
-        return Err(ApiError::field("q", "搜索词不能超过 50 个字"));
-    }
-    if filter
-        .q
-        .as_deref()
-        .is_some_and(|s| s.chars().any(char::is_control))
-    {
-        return Err(ApiError::field("q", "搜索词包含无法识别的字符"));
-    }
+    let filter = ArticleFilter::parse(
+        q.q.as_deref(),
+        q.category.as_deref(),
+        q.tag.as_deref(),
+        q.audience.map(Into::into),
+        q.kind.map(Into::into),
+    )?;
     let key = format!(
         "list:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{}",
         filter.q,
@@ -327,7 +319,7 @@ async fn public_article(state: &AppState, id: &str, now: DateTime<Utc>) -> ApiRe
 #[get("/articles/{id}")]
 pub async fn detail(
     state: State,
-    caller: Option<Caller>,
+    OptionalCaller(caller): OptionalCaller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let key = format!("detail:{}", id.as_str());
@@ -481,6 +473,35 @@ pub struct ArticleRequest {
     pub audience: Audience,
     /// 1–32 characters.
     pub author: String,
+    /// Read-only fields of the admin view (`AdminArticle`): accepted so that a GET can be
+    /// edited and sent back, and ignored.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub id: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub status: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub published_at: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<u64>, read_only)]
+    pub view_count: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<u64>, read_only)]
+    pub like_count: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<u64>, read_only)]
+    pub favorite_count: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub body_html: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub created_at: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub updated_at: ReadOnly,
 }
 
 impl ArticleRequest {

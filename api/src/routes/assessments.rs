@@ -373,6 +373,7 @@ pub async fn get_scale(state: State, code: web::Path<String>) -> ApiResult<HttpR
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, description = "`validation_failed`: details name `answers` or `answers[i]`", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`", body = ErrorBody),
     )
 )]
 #[post("/scales/{code}/submissions")]
@@ -383,6 +384,13 @@ pub async fn submit(
     body: Json<SubmissionRequest>,
 ) -> ApiResult<HttpResponse> {
     let scale = scale_or_404(&state, &code).await?;
+    crate::limits::hit(
+        &state,
+        "assessment",
+        caller.id,
+        state.config.limits.assessments_per_user,
+    )
+    .await?;
     let mut c = Collector::new();
     let answers: Vec<i64> = body
         .0
@@ -472,9 +480,8 @@ pub async fn my_assessments(
         .assessments
         .list(caller.id, q.scale.as_deref(), page)
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(Paged::from_page(results, |a| AssessmentSummary {
+    Ok(
+        HttpResponse::Ok().json(Paged::from_page(results, |a| AssessmentSummary {
             id: a.id.to_string(),
             scale_name: name(&a.scale_code),
             crisis: a.crisis().is_some(),
@@ -483,7 +490,8 @@ pub async fn my_assessments(
             level: a.level,
             band_label: a.band_label,
             created_at: cst(a.created_at),
-        })))
+        })),
+    )
 }
 
 /// One of my results, with my answers
@@ -511,9 +519,7 @@ pub async fn my_assessment(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let scale = state.scales.find(&a.scale_code).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(result_view(&state, scale.as_ref(), &a, true).await?))
+    Ok(HttpResponse::Ok().json(result_view(&state, scale.as_ref(), &a, true).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -563,23 +569,21 @@ pub async fn my_trend(
         .history(caller.id, &scale.code, 100)
         .await?;
     let (score_min, score_max) = scale.score_range();
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(Trend {
-            scale: scale.code.clone(),
-            score_min,
-            score_max,
-            bands: scale.bands.iter().map(BandView::from).collect(),
-            points: history
-                .into_iter()
-                .map(|a| TrendPoint {
-                    id: a.id.to_string(),
-                    at: cst(a.created_at),
-                    score: a.score,
-                    level: a.level,
-                })
-                .collect(),
-        }))
+    Ok(HttpResponse::Ok().json(Trend {
+        scale: scale.code.clone(),
+        score_min,
+        score_max,
+        bands: scale.bands.iter().map(BandView::from).collect(),
+        points: history
+            .into_iter()
+            .map(|a| TrendPoint {
+                id: a.id.to_string(),
+                at: cst(a.created_at),
+                score: a.score,
+                level: a.level,
+            })
+            .collect(),
+    }))
 }
 
 /// An admin's new texts and bands for a scale. Points, item count and critical items are the

@@ -4,15 +4,17 @@ use actix_web::{HttpRequest, HttpResponse, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use xinli_domain::account::{Consumed, Role, Staff, Subject, User, Username};
-use xinli_domain::throttle;
+use xinli_domain::account::{Consumed, NewPassword, Role, Staff, Subject, User, Username};
+use xinli_domain::throttle::{self, Limit};
 use xinli_domain::validation;
+use xinli_domain::wechat::WechatError;
 
 use crate::auth::extract::client_ip;
 use crate::auth::session::{self, IssuedTokens, hash_refresh_token};
 use crate::dto::{Audience, StaffRoleName, cst};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::Json;
+use crate::limits::{self, too_many};
 use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -149,16 +151,22 @@ fn token_response(tokens: IssuedTokens, user: SessionAccount) -> TokenResponse {
     }
 }
 
-/// Counts a login attempt against the client's address.
-async fn limit_client(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
+/// Counts a login attempt against the client's address, in one of two counters: `direct`
+/// (staff passwords and dev logins share one strict limit) or `wechat`.
+async fn limit_client(
+    state: &AppState,
+    req: &HttpRequest,
+    kind: &str,
+    limit: Limit,
+) -> ApiResult<()> {
     let ip = client_ip(req, state.config.trust_proxy);
     throttle::hit(
         state.cache.as_ref(),
-        &format!("login:ip:{ip}"),
-        state.config.limits.logins_per_ip,
+        &format!("login:{kind}:ip:{ip}"),
+        limit,
     )
     .await
-    .map_err(|e| ApiError::new(ErrorCode::TooManyRequests).retry_after(e.retry_after))
+    .map_err(too_many)
 }
 
 async fn user_session(state: &AppState, user: &User) -> ApiResult<TokenResponse> {
@@ -192,8 +200,34 @@ pub async fn wechat_login(
     body: Json<WechatLoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let code = validation::text("code", "登录凭证", &body.0.code, 1, 128)?;
-    limit_client(&state, &req).await?;
-    let identity = state.wechat.code_to_session(&code).await?;
+    let limits = state.config.limits;
+    limit_client(&state, &req, "wechat", limits.wechat_logins_per_ip).await?;
+    // Codes WeChat refused, per address: real codes are not refused, guessed ones are.
+    let failures = format!(
+        "login:wechat-refused:ip:{}",
+        client_ip(&req, state.config.trust_proxy)
+    );
+    throttle::check(
+        state.cache.as_ref(),
+        &failures,
+        limits.wechat_failures_per_ip,
+    )
+    .await
+    .map_err(too_many)?;
+    let identity = match state.wechat.code_to_session(&code).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            if matches!(e, WechatError::InvalidCode(_)) {
+                throttle::record_failure(
+                    state.cache.as_ref(),
+                    &failures,
+                    limits.wechat_failures_per_ip,
+                )
+                .await;
+            }
+            return Err(e.into());
+        }
+    };
     let (user, created) = state
         .users
         .login_wechat(&identity, state.clock.now())
@@ -203,6 +237,10 @@ pub async fn wechat_login(
     }
     Ok(HttpResponse::Ok().json(user_session(&state, &user).await?))
 }
+
+/// Dev-login openids are stored with this prefix: a real WeChat openid never contains `:`,
+/// so a dev account can never be (or become) a real user's.
+pub const DEV_OPENID_PREFIX: &str = "dev:";
 
 /// Log in without WeChat (development only)
 ///
@@ -215,6 +253,7 @@ pub async fn wechat_login(
         (status = 200, body = TokenResponse),
         (status = 404, description = "`route_not_found`: dev login is disabled", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`", body = ErrorBody),
     )
 )]
 #[post("/auth/dev")]
@@ -236,9 +275,9 @@ pub async fn dev_login(
             "openid 只能包含字母、数字、_ 和 -",
         ));
     }
-    limit_client(&state, &req).await?;
+    limit_client(&state, &req, "direct", state.config.limits.logins_per_ip).await?;
     let identity = xinli_domain::wechat::WechatIdentity {
-        openid,
+        openid: format!("{DEV_OPENID_PREFIX}{openid}"),
         unionid: None,
     };
     let (user, _) = state
@@ -271,19 +310,28 @@ pub async fn staff_login(
     body: Json<StaffLoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let StaffLoginRequest { username, password } = body.0;
-    if username.trim().is_empty() || password.is_empty() {
-        let mut c = validation::Collector::new();
-        if username.trim().is_empty() {
-            c.push("username", "请输入用户名");
-        }
-        if password.is_empty() {
-            c.push("password", "请输入密码");
-        }
-        c.finish()?;
+    // Bounded before either is hashed or becomes a cache key: no account has a longer one.
+    let mut c = validation::Collector::new();
+    if username.trim().is_empty() {
+        c.push("username", "请输入用户名");
+    } else if username.trim().chars().count() > Username::MAX_CHARS {
+        c.push(
+            "username",
+            format!("用户名不能超过 {} 个字符", Username::MAX_CHARS),
+        );
     }
-    limit_client(&state, &req).await?;
-
+    if password.is_empty() {
+        c.push("password", "请输入密码");
+    } else if password.chars().count() > NewPassword::MAX_CHARS {
+        c.push(
+            "password",
+            format!("密码不能超过 {} 个字符", NewPassword::MAX_CHARS),
+        );
+    }
+    c.finish()?;
     let limits = state.config.limits;
+    limit_client(&state, &req, "direct", limits.logins_per_ip).await?;
+
     let account_key = format!("login:fail:{}", username.trim().to_lowercase());
     throttle::check(
         state.cache.as_ref(),
@@ -345,11 +393,22 @@ pub async fn staff_login(
         (status = 200, body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`", body = ErrorBody),
         (status = 403, description = "`account_disabled`", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`; the token is not spent", body = ErrorBody),
     )
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let hash = hash_refresh_token(body.0.refresh_token.trim());
+    // Counted per login before the token is spent, so that a refused refresh keeps it.
+    if let Some(family) = state.refresh_tokens.family_of(&hash).await? {
+        limits::hit(
+            &state,
+            "refresh",
+            family,
+            state.config.limits.refreshes_per_login,
+        )
+        .await?;
+    }
     let now = state.clock.now();
     let invalid = || ApiError::new(ErrorCode::InvalidRefreshToken);
     let (subject, family) = match state.refresh_tokens.consume(&hash, now).await? {

@@ -352,6 +352,7 @@ fn text_channel() -> String {
         (status = 403, body = ErrorBody),
         (status = 409, description = "`consultation_open`", body = ErrorBody),
         (status = 422, body = ErrorBody),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`", body = ErrorBody),
     )
 )]
 #[post("/consultations")]
@@ -361,6 +362,13 @@ pub async fn create(
     body: Json<CreateRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = NewRequest::parse(&body.0.topic, &body.0.description, &body.0.channel)?;
+    crate::limits::hit(
+        &state,
+        "consultation",
+        caller.id,
+        state.config.limits.consultation_requests_per_user,
+    )
+    .await?;
     if state.users.find_by_id(caller.id).await?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -424,14 +432,12 @@ pub async fn my_consultations(
     for c in &page.items {
         items.push(user_view(&state, c).await?);
     }
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(Paged {
-            items,
-            total: page.total,
-            page: page.request.page,
-            page_size: page.request.page_size,
-        }))
+    Ok(HttpResponse::Ok().json(Paged {
+        items,
+        total: page.total,
+        page: page.request.page,
+        page_size: page.request.page_size,
+    }))
 }
 
 /// One consultation
@@ -598,6 +604,7 @@ fn chat_access(c: &Consultation, caller: &Caller) -> ApiResult<Access> {
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: this user already holds the most long polls allowed at once (2)", body = ErrorBody),
     )
 )]
 #[get("/consultations/{id}/messages")]
@@ -617,6 +624,15 @@ pub async fn read_messages(
     }
     let c = load(&state, &id).await?;
     chat_access(&c, &caller)?;
+    let _slot = if wait > 0 {
+        Some(
+            state
+                .open_polls
+                .enter(caller.id, state.config.limits.long_polls_per_user)?,
+        )
+    } else {
+        None
+    };
     // Subscribe first, then read: a message committed in between still wakes us.
     let mut signal = state.chat_signal.subscribe();
     let deadline = tokio::time::Instant::now() + StdDuration::from_secs(wait);
@@ -634,13 +650,11 @@ pub async fn read_messages(
             || tokio::time::Instant::now() >= deadline
         {
             let next_after = items.last().map(|m| m.seq).unwrap_or(after);
-            return Ok(HttpResponse::Ok()
-                .insert_header(("Cache-Control", "no-store"))
-                .json(MessagePage {
-                    items: items.iter().map(MessageView::from).collect(),
-                    next_after,
-                    status: current.status,
-                }));
+            return Ok(HttpResponse::Ok().json(MessagePage {
+                items: items.iter().map(MessageView::from).collect(),
+                next_after,
+                status: current.status,
+            }));
         }
         // Wake on a signal for this consultation, or when the time is up; while signals
         // from other instances can be lost (Redis down), re-read every second.
@@ -681,6 +695,7 @@ pub struct MessageRequest {
         (status = 404, body = ErrorBody),
         (status = 409, description = "`invalid_transition`: the consultation has ended", body = ErrorBody),
         (status = 422, body = ErrorBody),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`", body = ErrorBody),
     )
 )]
 #[post("/consultations/{id}/messages")]
@@ -691,6 +706,13 @@ pub async fn write_message(
     body: Json<MessageRequest>,
 ) -> ApiResult<HttpResponse> {
     let text = domain::parse_message(&body.0.text)?;
+    crate::limits::hit(
+        &state,
+        "message",
+        caller.id,
+        state.config.limits.messages_per_account,
+    )
+    .await?;
     let c = load(&state, &id).await?;
     let access = chat_access(&c, &caller)?;
     if !c.can_write(access) {
@@ -791,9 +813,7 @@ pub async fn get_status(state: State, me: CounselorCaller) -> ApiResult<HttpResp
 pub async fn queue(state: State, me: CounselorCaller) -> ApiResult<HttpResponse> {
     let entries = state.consultations.queue_for(me.0.id).await?;
     let out = counselor_views(&state, &entries, me.0.id).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(out))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// Take the next person
@@ -1028,9 +1048,7 @@ pub async fn client_assessments(
             created_at: cst(a.created_at),
         })
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(out))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 // ---------------------------------------------------------------- background sweep

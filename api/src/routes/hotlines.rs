@@ -18,9 +18,9 @@ use xinli_domain::throttle;
 use xinli_domain::validation::Collector;
 
 use crate::auth::extract::client_ip;
-use crate::auth::{AdminCaller, Caller};
-use crate::dto::{Audience, Paged, cst};
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::auth::{AdminCaller, OptionalCaller};
+use crate::dto::{Audience, Paged, ReadOnly, cst};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, PageParams, Query, parse_id};
 use crate::state::{AppState, State};
 
@@ -106,6 +106,9 @@ pub struct HoursBody {
     /// Required, and only allowed, for `weekly`.
     #[serde(default)]
     pub windows: Vec<WindowBody>,
+    /// As `HoursView` shows it; used when the request has no `hours_note`.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 impl HoursBody {
@@ -181,8 +184,25 @@ pub struct HotlineRequest {
     #[serde(default = "default_true")]
     pub active: bool,
     pub hours: HoursBody,
-    /// Up to 200 characters.
+    /// Up to 200 characters. When absent, `hours.note` (as a GET shows it) is taken.
     pub hours_note: Option<String>,
+    /// Read-only fields of `HotlineView`: accepted so that a GET can be edited and sent
+    /// back, and ignored.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub id: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub dial_number: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<bool>, read_only)]
+    pub open_now: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub next_change_at: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub status_text: ReadOnly,
 }
 
 fn default_sort_order() -> i32 {
@@ -205,7 +225,7 @@ impl HotlineRequest {
             self.sort_order,
             self.active,
             self.hours.parse(),
-            self.hours_note.as_deref(),
+            self.hours_note.as_deref().or(self.hours.note.as_deref()),
         )?)
     }
 }
@@ -372,7 +392,7 @@ pub async fn list_hotlines(state: State, query: Query<DirectoryQuery>) -> ApiRes
 pub async fn record_dial(
     state: State,
     req: HttpRequest,
-    caller: Option<Caller>,
+    OptionalCaller(caller): OptionalCaller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
@@ -396,7 +416,7 @@ pub async fn record_dial(
         state.config.limits.dials_per_client,
     )
     .await
-    .map_err(|e| ApiError::new(ErrorCode::TooManyRequests).retry_after(e.retry_after))?;
+    .map_err(crate::limits::too_many)?;
     state
         .hotlines
         .record_dial(NewDial {

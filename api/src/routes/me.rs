@@ -225,10 +225,22 @@ pub async fn patch_me(
 #[utoipa::path(
     tag = "账号 auth",
     security(("bearer" = [])),
-    responses((status = 200, body = MeExport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    responses(
+        (status = 200, body = MeExport),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`", body = ErrorBody),
+    )
 )]
 #[get("/me/export")]
 pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse> {
+    crate::limits::hit(
+        &state,
+        "export",
+        caller.id,
+        state.config.limits.exports_per_user,
+    )
+    .await?;
     let user = load(&state, caller).await?;
     let dials = state.hotlines.dials_of_user(user.id).await?;
     let assessments = state.assessments.all_of(user.id).await?;
@@ -243,52 +255,50 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
                 })
                 .collect()
         };
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(MeExport {
-            exported_at: cst(state.clock.now()),
-            profile: (&user).into(),
-            hotline_dials: dials
-                .into_iter()
-                .map(|d| ExportedDial {
-                    hotline_id: d.hotline_id.to_string(),
-                    hotline_name: d.hotline_name,
-                    number: d.number,
-                    dialed_at: cst(d.at),
-                })
-                .collect(),
-            assessments: assessments
-                .into_iter()
-                .map(|a| ExportedAssessment {
-                    id: a.id.to_string(),
-                    scale: a.scale_code,
-                    answers: a.answers,
-                    raw_score: a.raw_score,
-                    score: a.score,
-                    level: a.level,
-                    band_label: a.band_label,
-                    interpretation: a.interpretation,
-                    critical_items: a.critical_items,
-                    created_at: cst(a.created_at),
-                })
-                .collect(),
-            consultations: consultations
-                .into_iter()
-                .map(|(c, messages)| ExportedConsultation {
-                    id: c.id.to_string(),
-                    topic: c.topic,
-                    description: c.description,
-                    status: c.status.as_str().into(),
-                    created_at: cst(c.created_at),
-                    ended_at: c.ended_at.map(cst),
-                    rating: c.rating,
-                    rating_comment: c.rating_comment,
-                    messages: messages.iter().map(Into::into).collect(),
-                })
-                .collect(),
-            article_likes: reactions(likes),
-            article_favorites: reactions(favorites),
-        }))
+    Ok(HttpResponse::Ok().json(MeExport {
+        exported_at: cst(state.clock.now()),
+        profile: (&user).into(),
+        hotline_dials: dials
+            .into_iter()
+            .map(|d| ExportedDial {
+                hotline_id: d.hotline_id.to_string(),
+                hotline_name: d.hotline_name,
+                number: d.number,
+                dialed_at: cst(d.at),
+            })
+            .collect(),
+        assessments: assessments
+            .into_iter()
+            .map(|a| ExportedAssessment {
+                id: a.id.to_string(),
+                scale: a.scale_code,
+                answers: a.answers,
+                raw_score: a.raw_score,
+                score: a.score,
+                level: a.level,
+                band_label: a.band_label,
+                interpretation: a.interpretation,
+                critical_items: a.critical_items,
+                created_at: cst(a.created_at),
+            })
+            .collect(),
+        consultations: consultations
+            .into_iter()
+            .map(|(c, messages)| ExportedConsultation {
+                id: c.id.to_string(),
+                topic: c.topic,
+                description: c.description,
+                status: c.status.as_str().into(),
+                created_at: cst(c.created_at),
+                ended_at: c.ended_at.map(cst),
+                rating: c.rating,
+                rating_comment: c.rating_comment,
+                messages: messages.iter().map(Into::into).collect(),
+            })
+            .collect(),
+        article_likes: reactions(likes),
+        article_favorites: reactions(favorites),
+    }))
 }
 
 /// Delete my account and all my personal data
@@ -318,6 +328,7 @@ pub async fn delete_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     if !state.users.delete(caller.id).await? {
         return Err(ApiError::not_found());
     }
+    state.user_presence.forget(caller.id).await;
     tracing::info!(user_id = %caller.id, "user deleted their account");
     Ok(HttpResponse::NoContent().finish())
 }

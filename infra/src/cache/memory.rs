@@ -31,18 +31,26 @@ impl Expiry<String, Entry> for UntilDeadline {
     }
 }
 
-/// A bounded in-process cache. Each instance has its own: fine for one server, and the
-/// fallback when Redis cannot be reached.
+/// An in-process cache bounded in bytes (keys and values, plus a fixed cost per entry), so
+/// that many small entries and a few large ones are held to the same memory. Each instance
+/// has its own: fine for one server, and the fallback when Redis cannot be reached.
 #[derive(Clone)]
 pub struct MemoryCache {
     inner: Moka<String, Entry>,
 }
 
+/// What an entry costs beyond its key and value (the map's and moka's bookkeeping).
+const ENTRY_OVERHEAD_BYTES: usize = 96;
+
 impl MemoryCache {
-    pub fn new(max_entries: u64) -> Self {
+    pub fn new(max_bytes: u64) -> Self {
         Self {
             inner: Moka::builder()
-                .max_capacity(max_entries)
+                .max_capacity(max_bytes)
+                .weigher(|k: &String, v: &Entry| {
+                    u32::try_from(k.len() + v.bytes.len() + ENTRY_OVERHEAD_BYTES)
+                        .unwrap_or(u32::MAX)
+                })
                 .expire_after(UntilDeadline)
                 .build(),
         }
@@ -56,9 +64,12 @@ impl MemoryCache {
     }
 }
 
+/// 64 MiB (`XINLI_CACHE_MAX_MB`).
+pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
 impl Default for MemoryCache {
     fn default() -> Self {
-        Self::new(100_000)
+        Self::new(DEFAULT_MAX_BYTES)
     }
 }
 
@@ -135,8 +146,25 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn the_bound_is_in_bytes() {
+        let c = MemoryCache::new(1024 * 1024);
+        let big = vec![b'x'; 100 * 1024];
+        for i in 0..50 {
+            c.set(&format!("big{i}"), &big, Duration::from_secs(60))
+                .await;
+        }
+        c.inner.run_pending_tasks().await;
+        assert!(
+            c.inner.weighted_size() <= 1024 * 1024,
+            "{}",
+            c.inner.weighted_size()
+        );
+        assert!(c.inner.entry_count() <= 10);
+    }
+
+    #[tokio::test]
     async fn counters_and_expiry() {
-        let c = MemoryCache::new(100);
+        let c = MemoryCache::new(100_000);
         assert_eq!(c.incr("k", Duration::from_millis(80)).await, 1);
         assert_eq!(c.incr("k", Duration::from_millis(80)).await, 2);
         assert_eq!(c.get("k").await.as_deref(), Some(&b"2"[..]));

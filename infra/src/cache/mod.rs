@@ -4,7 +4,7 @@
 mod memory;
 mod redis;
 
-pub use memory::MemoryCache;
+pub use memory::{DEFAULT_MAX_BYTES, MemoryCache};
 pub use redis::RedisCache;
 
 use std::time::Duration;

@@ -21,7 +21,7 @@ impl RedisCache {
     pub fn new(link: RedisLink) -> Self {
         Self {
             link,
-            fallback: MemoryCache::new(10_000),
+            fallback: MemoryCache::new(16 * 1024 * 1024),
         }
     }
 
