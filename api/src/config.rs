@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
+use xinli_domain::retention::RetentionPolicy;
 use xinli_domain::throttle::Limit;
 use xinli_infra::redis_link::RedisSettings;
 use xinli_infra::wechat::WechatCredentials;
@@ -48,6 +49,11 @@ pub struct Config {
     /// How often each instance re-checks its article search index against the database, a
     /// safety net for a cache outage (`XINLI_SEARCH_REFRESH_SECONDS`, 30).
     pub search_refresh_every: Duration,
+    /// How long finished chats and expired refresh tokens are kept
+    /// (`XINLI_RETENTION_CHAT_DAYS`, 365; `XINLI_RETENTION_REFRESH_TOKEN_DAYS`, 7).
+    pub retention: RetentionPolicy,
+    /// How often the retention job runs (`XINLI_RETENTION_SWEEP_SECONDS`, 3600).
+    pub retention_every: Duration,
 }
 
 /// How the service treats a slow or absent Redis (see `xinli_infra::redis_link`).
@@ -303,6 +309,16 @@ impl Config {
                 .ok_or(ConfigError::BadNumber(k)),
             None => Ok(default),
         };
+        let days = |k: &'static str, default: i64| -> Result<i64, ConfigError> {
+            match var(k) {
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|d| (1..=36_500).contains(d))
+                    .ok_or(ConfigError::BadNumber(k)),
+                None => Ok(default),
+            }
+        };
         let d = RedisTimeouts::default();
         let redis_timeouts = RedisTimeouts {
             command: positive("XINLI_REDIS_TIMEOUT_MS", d.command, Duration::from_millis)?,
@@ -358,6 +374,18 @@ impl Config {
             limits: Limits::from_vars(var)?,
             workers,
             queue,
+            retention: RetentionPolicy {
+                chat: chrono::Duration::days(days("XINLI_RETENTION_CHAT_DAYS", 365)?),
+                refresh_tokens: chrono::Duration::days(days(
+                    "XINLI_RETENTION_REFRESH_TOKEN_DAYS",
+                    7,
+                )?),
+            },
+            retention_every: positive(
+                "XINLI_RETENTION_SWEEP_SECONDS",
+                Duration::from_secs(3600),
+                Duration::from_secs,
+            )?,
             search_refresh_every: positive(
                 "XINLI_SEARCH_REFRESH_SECONDS",
                 Duration::from_secs(30),

@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod fallback;
+pub mod jobs;
 pub mod limits;
 pub mod openapi;
 pub mod request_context;

@@ -16,6 +16,7 @@ use xinli_infra::accounts::AccountStore;
 use xinli_infra::accounts::UserPresence;
 use xinli_infra::articles::ArticleStore;
 use xinli_infra::assessments::AssessmentStore;
+use xinli_infra::audit::AuditStore;
 use xinli_infra::cache::{MemoryCache, RedisCache};
 use xinli_infra::consultations::ConsultationStore;
 use xinli_infra::hotlines::{CachedHotlines, HotlineStore};
@@ -84,6 +85,7 @@ impl Application {
         seed::run(&state).await?;
         build_search_index(&state).await?;
         routes::consultations::spawn_sweeper(state.clone());
+        crate::jobs::spawn_retention(state.clone());
         spawn_view_flusher(state.clone());
         spawn_search_refresher(state.clone());
 
@@ -244,6 +246,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         cache.clone(),
     ));
     let tokens = TokenService::new(config.jwt_secret_bytes(), config.access_token_ttl);
+    let audit = Arc::new(AuditStore::new(db.clone()));
     let user_presence = UserPresence::new(accounts.clone(), cache.clone(), config.access_token_ttl);
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
@@ -257,6 +260,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         scales: assessments.clone(),
         assessments,
         consultations,
+        audit,
         chat_signal,
         open_polls: Default::default(),
         articles,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use xinli_domain::account::{RefreshTokenRepository, StaffRepository, UserRepository};
 use xinli_domain::article::ArticleRepository;
 use xinli_domain::assessment::{AssessmentRepository, ScaleRepository};
+use xinli_domain::audit::AuditLog;
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::Clock;
 use xinli_domain::consultation::ConsultationRepository;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub scales: Arc<dyn ScaleRepository>,
     pub assessments: Arc<dyn AssessmentRepository>,
     pub consultations: Arc<dyn ConsultationRepository>,
+    /// Who read a client's data or changed staff and scales, and when.
+    pub audit: Arc<dyn AuditLog>,
     pub articles: Arc<dyn ArticleRepository>,
     /// Chinese full-text search over published articles, derived from `articles`.
     pub search: Arc<ArticleSearch>,

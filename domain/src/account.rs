@@ -376,6 +376,8 @@ pub trait RefreshTokenRepository: Send + Sync {
     async fn consume(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Consumed, RepoError>;
     async fn revoke_family(&self, family_id: Uuid, now: DateTime<Utc>) -> Result<(), RepoError>;
     async fn revoke_subject(&self, subject: Subject, now: DateTime<Utc>) -> Result<(), RepoError>;
+    /// Deletes tokens that expired before `cutoff`; returns how many.
+    async fn purge_expired_before(&self, cutoff: DateTime<Utc>) -> Result<u64, RepoError>;
     /// Looks up the family of a token without spending it (for logout).
     async fn family_of(&self, token_hash: &str) -> Result<Option<Uuid>, RepoError>;
 }

@@ -333,8 +333,6 @@ pub trait ArticleRepository: Send + Sync {
         &self,
         user: Uuid,
     ) -> Result<(Vec<(Uuid, DateTime<Utc>)>, Vec<(Uuid, DateTime<Utc>)>), RepoError>;
-    /// Removes the user's likes and favourites and corrects the counts.
-    async fn forget_user(&self, user: Uuid) -> Result<(), RepoError>;
 }
 
 #[cfg(test)]

@@ -540,13 +540,6 @@ pub trait ConsultationRepository: Send + Sync {
     ) -> Result<bool, RepoError>;
     async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError>;
     async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError>;
-    async fn record_assessment_read(
-        &self,
-        consultation_id: Uuid,
-        counselor_id: Uuid,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), RepoError>;
     /// Never-served waiting entries requested before `cutoff` (expiry candidates). Entries
     /// handed back after being served do not expire: the person is mid-conversation.
     async fn waiting_since_before(
@@ -563,13 +556,13 @@ pub trait ConsultationRepository: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<ConsultationStats, RepoError>;
+    /// Deletes the words of consultations that ended before `cutoff` (messages, description,
+    /// rating comment); see `retention`. Returns how many consultations lost them.
+    async fn purge_chats_ended_before(&self, cutoff: DateTime<Utc>) -> Result<u64, RepoError>;
     async fn messages_of_user(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<(Consultation, Vec<Message>)>, RepoError>;
-    /// Deletes what belongs to the person: open requests and every message; closed
-    /// consultations stay for the counselor's record with the person's link and words removed.
-    async fn forget_user(&self, user_id: Uuid) -> Result<(), RepoError>;
 }
 
 /// How a transition changes the row besides its status.

@@ -469,18 +469,13 @@ pub async fn crisis_hotlines_now(
 
 /// A tap on "call".
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Stored without any link to who tapped: the statistics need only the count, and a list of
+/// the hotlines someone called is sensitive. (Per-person limits on taps are counted in the
+/// cache, not here.)
 pub struct NewDial {
     pub id: Uuid,
     pub hotline_id: Uuid,
-    pub user_id: Option<Uuid>,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dial {
-    pub hotline_id: Uuid,
-    pub hotline_name: String,
-    pub number: String,
     pub at: DateTime<Utc>,
 }
 
@@ -519,7 +514,6 @@ pub trait HotlineRepository: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DialCount>, RepoError>;
-    async fn dials_of_user(&self, user_id: Uuid) -> Result<Vec<Dial>, RepoError>;
 }
 
 #[cfg(test)]

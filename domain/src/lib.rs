@@ -12,6 +12,7 @@
 pub mod account;
 pub mod article;
 pub mod assessment;
+pub mod audit;
 pub mod cache;
 pub mod clock;
 pub mod consultation;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod hotline;
 pub mod page;
 pub mod period;
+pub mod retention;
 pub mod throttle;
 pub mod validation;
 pub mod wechat;

@@ -144,7 +144,11 @@ impl UserRepository for AccountStore {
     }
 
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
+        // One transaction for every module's part: a failure half-way leaves nothing done.
         let txn = begin_write(&self.db).await.map_err(storage)?;
+        crate::consultations::forget_user(&txn, id).await?;
+        crate::articles::forget_user(&txn, id).await?;
+        crate::audit::forget_subject(&txn, id).await?;
         refresh_tokens::Entity::delete_many()
             .filter(refresh_tokens::Column::SubjectKind.eq("user"))
             .filter(refresh_tokens::Column::SubjectId.eq(id.to_string()))
@@ -330,6 +334,15 @@ impl RefreshTokenRepository for AccountStore {
             .await
             .map_err(storage)?;
         Ok(())
+    }
+
+    async fn purge_expired_before(&self, cutoff: DateTime<Utc>) -> Result<u64, RepoError> {
+        let res = refresh_tokens::Entity::delete_many()
+            .filter(refresh_tokens::Column::ExpiresAt.lt(cutoff))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(res.rows_affected)
     }
 
     async fn family_of(&self, token_hash: &str) -> Result<Option<Uuid>, RepoError> {

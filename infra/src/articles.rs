@@ -499,40 +499,41 @@ impl ArticleRepository for ArticleStore {
                 .collect::<Result<_, RepoError>>()?,
         ))
     }
+}
 
-    async fn forget_user(&self, user: Uuid) -> Result<(), RepoError> {
-        let u = user.to_string();
-        let txn = begin_write(&self.db).await.map_err(storage)?;
-        let mut touched = BTreeSet::new();
-        for r in likes::Entity::find()
-            .filter(likes::Column::UserId.eq(u.clone()))
-            .all(&txn)
-            .await
-            .map_err(storage)?
-        {
-            touched.insert(r.article_id);
-        }
-        for r in favs::Entity::find()
-            .filter(favs::Column::UserId.eq(u.clone()))
-            .all(&txn)
-            .await
-            .map_err(storage)?
-        {
-            touched.insert(r.article_id);
-        }
-        likes::Entity::delete_many()
-            .filter(likes::Column::UserId.eq(u.clone()))
-            .exec(&txn)
-            .await
-            .map_err(storage)?;
-        favs::Entity::delete_many()
-            .filter(favs::Column::UserId.eq(u))
-            .exec(&txn)
-            .await
-            .map_err(storage)?;
-        for article in touched {
-            recount(&txn, &article).await?;
-        }
-        txn.commit().await.map_err(storage)
+/// Within a person's account deletion: removes their likes and favourites and corrects the
+/// counts.
+pub(crate) async fn forget_user(txn: &DatabaseTransaction, user: Uuid) -> Result<(), RepoError> {
+    let u = user.to_string();
+    let mut touched = BTreeSet::new();
+    for r in likes::Entity::find()
+        .filter(likes::Column::UserId.eq(u.clone()))
+        .all(txn)
+        .await
+        .map_err(storage)?
+    {
+        touched.insert(r.article_id);
     }
+    for r in favs::Entity::find()
+        .filter(favs::Column::UserId.eq(u.clone()))
+        .all(txn)
+        .await
+        .map_err(storage)?
+    {
+        touched.insert(r.article_id);
+    }
+    likes::Entity::delete_many()
+        .filter(likes::Column::UserId.eq(u.clone()))
+        .exec(txn)
+        .await
+        .map_err(storage)?;
+    favs::Entity::delete_many()
+        .filter(favs::Column::UserId.eq(u))
+        .exec(txn)
+        .await
+        .map_err(storage)?;
+    for article in touched {
+        recount(txn, &article).await?;
+    }
+    Ok(())
 }

@@ -25,9 +25,7 @@ use xinli_domain::consultation::{
 use xinli_domain::page::{Page, PageRequest};
 
 use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
-use crate::entities::{
-    assessment_access_log, consultation_messages as messages, consultations as c, counselor_status,
-};
+use crate::entities::{consultation_messages as messages, consultations as c, counselor_status};
 
 #[derive(Clone)]
 pub struct ConsultationStore {
@@ -506,24 +504,57 @@ impl ConsultationRepository for ConsultationStore {
             .and_then(|r| r.counselor_note))
     }
 
-    async fn record_assessment_read(
-        &self,
-        consultation_id: Uuid,
-        counselor_id: Uuid,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), RepoError> {
-        assessment_access_log::ActiveModel {
-            id: Set(Uuid::now_v7().to_string()),
-            consultation_id: Set(consultation_id.to_string()),
-            counselor_id: Set(counselor_id.to_string()),
-            user_id: Set(user_id.to_string()),
-            read_at: Set(now),
+    async fn purge_chats_ended_before(&self, cutoff: DateTime<Utc>) -> Result<u64, RepoError> {
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        let ended = || {
+            Condition::all()
+                .add(c::Column::EndedAt.lt(cutoff))
+                .add(c::Column::Status.is_in([
+                    Status::Closed.as_str(),
+                    Status::Cancelled.as_str(),
+                    Status::Expired.as_str(),
+                ]))
+        };
+        let ids: Vec<String> = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .filter(ended())
+            .filter(
+                Condition::any()
+                    .add(c::Column::Description.ne(""))
+                    .add(c::Column::RatingComment.is_not_null())
+                    .add(
+                        c::Column::Id.in_subquery(
+                            sea_orm::sea_query::Query::select()
+                                .column(messages::Column::ConsultationId)
+                                .from(messages::Entity)
+                                .to_owned(),
+                        ),
+                    ),
+            )
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(storage)?;
+        for chunk in ids.chunks(500) {
+            messages::Entity::delete_many()
+                .filter(messages::Column::ConsultationId.is_in(chunk.to_vec()))
+                .exec(&txn)
+                .await
+                .map_err(storage)?;
+            c::Entity::update_many()
+                .col_expr(c::Column::Description, Expr::value(""))
+                .col_expr(
+                    c::Column::RatingComment,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(c::Column::Id.is_in(chunk.to_vec()))
+                .exec(&txn)
+                .await
+                .map_err(storage)?;
         }
-        .insert(&self.db)
-        .await
-        .map_err(storage)?;
-        Ok(())
+        txn.commit().await.map_err(storage)?;
+        Ok(ids.len() as u64)
     }
 
     async fn waiting_since_before(
@@ -628,42 +659,48 @@ impl ConsultationRepository for ConsultationStore {
         }
         Ok(out)
     }
+}
 
-    async fn forget_user(&self, user_id: Uuid) -> Result<(), RepoError> {
-        let user = user_id.to_string();
-        let txn = begin_write(&self.db).await.map_err(storage)?;
-        let ids: Vec<String> = c::Entity::find()
-            .select_only()
-            .column(c::Column::Id)
-            .filter(c::Column::UserId.eq(user.clone()))
-            .into_tuple()
-            .all(&txn)
-            .await
-            .map_err(storage)?;
-        messages::Entity::delete_many()
-            .filter(messages::Column::ConsultationId.is_in(ids))
-            .exec(&txn)
-            .await
-            .map_err(storage)?;
-        // Open and never-served requests go entirely.
-        c::Entity::delete_many()
-            .filter(c::Column::UserId.eq(user.clone()))
-            .filter(c::Column::Status.ne(Status::Closed.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(storage)?;
-        // Closed ones stay for the counselor's record and the statistics, without the person.
-        c::Entity::update_many()
-            .col_expr(c::Column::UserId, Expr::value(Option::<String>::None))
-            .col_expr(c::Column::Description, Expr::value(""))
-            .col_expr(
-                c::Column::RatingComment,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(c::Column::UserId.eq(user))
-            .exec(&txn)
-            .await
-            .map_err(storage)?;
-        txn.commit().await.map_err(storage)
-    }
+/// Within a person's account deletion: deletes what belongs to them, open requests and every
+/// message; closed consultations stay for the counselor's record and the statistics, with the
+/// person's link, words and the reason of their priority removed.
+pub(crate) async fn forget_user(
+    txn: &sea_orm::DatabaseTransaction,
+    user_id: Uuid,
+) -> Result<(), RepoError> {
+    let user = user_id.to_string();
+    let ids: Vec<String> = c::Entity::find()
+        .select_only()
+        .column(c::Column::Id)
+        .filter(c::Column::UserId.eq(user.clone()))
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(storage)?;
+    messages::Entity::delete_many()
+        .filter(messages::Column::ConsultationId.is_in(ids))
+        .exec(txn)
+        .await
+        .map_err(storage)?;
+    // Open and never-served requests go entirely.
+    c::Entity::delete_many()
+        .filter(c::Column::UserId.eq(user.clone()))
+        .filter(c::Column::Status.ne(Status::Closed.as_str()))
+        .exec(txn)
+        .await
+        .map_err(storage)?;
+    // Closed ones stay for the counselor's record and the statistics, without the person.
+    c::Entity::update_many()
+        .col_expr(c::Column::UserId, Expr::value(Option::<String>::None))
+        .col_expr(c::Column::Description, Expr::value(""))
+        .col_expr(
+            c::Column::RatingComment,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(c::Column::PriorityReason, Expr::value(""))
+        .filter(c::Column::UserId.eq(user))
+        .exec(txn)
+        .await
+        .map_err(storage)?;
+    Ok(())
 }

@@ -16,7 +16,7 @@ use xinli_domain::RepoError;
 use xinli_domain::account::AudienceGroup;
 use xinli_domain::cache::Cache;
 use xinli_domain::hotline::{
-    Dial, DialCount, Hotline, HotlineInput, HotlineRepository, NewDial, ServiceHours, china_date,
+    DialCount, Hotline, HotlineInput, HotlineRepository, NewDial, ServiceHours, china_date,
 };
 use xinli_domain::page::{Page, PageRequest};
 
@@ -178,32 +178,17 @@ impl HotlineRepository for HotlineStore {
     }
 
     async fn record_dial(&self, dial: NewDial) -> Result<(), RepoError> {
-        let row = |user: Option<Uuid>| hotline_dials::ActiveModel {
+        hotline_dials::ActiveModel {
             id: Set(dial.id.to_string()),
             hotline_id: Set(dial.hotline_id.to_string()),
-            user_id: Set(user.map(|u| u.to_string())),
+            user_id: Set(None),
             dialed_at: Set(dial.at),
             local_date: Set(china_date(dial.at).format("%Y-%m-%d").to_string()),
-        };
-        match row(dial.user_id).insert(&self.db).await {
-            Ok(_) => Ok(()),
-            // A token can outlive its deleted account by a few minutes: count the tap
-            // anonymously rather than fail it.
-            Err(e)
-                if dial.user_id.is_some()
-                    && matches!(
-                        e.sql_err(),
-                        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
-                    ) =>
-            {
-                row(None)
-                    .insert(&self.db)
-                    .await
-                    .map(|_| ())
-                    .map_err(storage)
-            }
-            Err(e) => Err(storage(e)),
         }
+        .insert(&self.db)
+        .await
+        .map_err(storage)?;
+        Ok(())
     }
 
     async fn dial_counts(
@@ -240,30 +225,6 @@ impl HotlineRepository for HotlineStore {
                         RepoError::Storage(format!("corrupt dial date {date:?}: {e}"))
                     })?,
                     count: u64::try_from(count).unwrap_or(0),
-                })
-            })
-            .collect()
-    }
-
-    async fn dials_of_user(&self, user_id: Uuid) -> Result<Vec<Dial>, RepoError> {
-        let dials = hotline_dials::Entity::find()
-            .filter(hotline_dials::Column::UserId.eq(user_id.to_string()))
-            .order_by_asc(hotline_dials::Column::DialedAt)
-            .all(&self.db)
-            .await
-            .map_err(storage)?;
-        let lines = self
-            .names(dials.iter().map(|d| d.hotline_id.clone()).collect())
-            .await?;
-        dials
-            .into_iter()
-            .map(|d| {
-                let line = lines.get(&d.hotline_id);
-                Ok(Dial {
-                    hotline_id: parse_id(&d.hotline_id)?,
-                    hotline_name: line.map(|l| l.name.clone()).unwrap_or_default(),
-                    number: line.map(|l| l.number.clone()).unwrap_or_default(),
-                    at: d.dialed_at,
                 })
             })
             .collect()
@@ -350,9 +311,5 @@ impl<R: HotlineRepository> HotlineRepository for CachedHotlines<R> {
         to: NaiveDate,
     ) -> Result<Vec<DialCount>, RepoError> {
         self.inner.dial_counts(from, to).await
-    }
-
-    async fn dials_of_user(&self, user_id: Uuid) -> Result<Vec<Dial>, RepoError> {
-        self.inner.dials_of_user(user_id).await
     }
 }

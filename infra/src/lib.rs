@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod assessments;
+pub mod audit;
 pub mod cache;
 pub mod consultations;
 pub mod db;

@@ -14,6 +14,7 @@ mod m20261122_000003_assessments;
 mod m20261123_000004_consultations;
 mod m20261123_000005_articles;
 mod m20261123_000006_article_revision;
+mod m20261201_000007_audit;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_consultations::Migration),
             Box::new(m20261123_000005_articles::Migration),
             Box::new(m20261123_000006_article_revision::Migration),
+            Box::new(m20261201_000007_audit::Migration),
         ]
     }
 }

@@ -703,23 +703,55 @@ async fn client_assessments_only_while_serving_and_every_read_is_audited() {
     assert_error(app.get(&path, Some(&c2)).await, 404, "not_found").await;
     assert_error(app.get(&path, Some(&user)).await, 403, "forbidden").await;
 
-    let db = sea_orm::Database::connect(&app.config.database_url)
+    // Each read is in the audit trail, which an admin reads: who, what, when; not whose.
+    let audit: Value = app
+        .get(
+            &format!("/api/v1/admin/audit?consultation_id={id}&action=read_client_assessments"),
+            Some(&admin),
+        )
+        .await
+        .json()
         .await
         .unwrap();
-    use sea_orm::{ConnectionTrait, Statement};
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!(
-                "SELECT counselor_id FROM assessment_access_log WHERE consultation_id = '{id}'"
-            ),
-        ))
+    assert_eq!(audit["total"], 2, "each read audited: {audit}");
+    assert_eq!(audit["items"][0]["actor_id"], c1_id.as_str());
+    assert_eq!(audit["items"][0]["actor_name"], "reader.one 老师");
+    assert_eq!(audit["items"][0]["actor_role"], "counselor");
+    assert!(audit["items"][0].get("subject_user_id").is_none());
+    // Reading the client's messages is audited when it returns any; an empty read is not.
+    let msgs = format!("/api/v1/consultations/{id}/messages");
+    app.post(&msgs, Some(&user), json!({"text": "最近睡不好"}))
+        .await;
+    let page: Value = app
+        .get(&format!("{msgs}?after=0"), Some(&c1))
+        .await
+        .json()
         .await
         .unwrap();
-    assert_eq!(rows.len(), 2, "each read audited");
-    let who: String = rows[0].try_get("", "counselor_id").unwrap();
-    assert_eq!(who, c1_id);
-    db.close().await.unwrap();
+    let reads = format!("/api/v1/admin/audit?consultation_id={id}&action=read_client_messages");
+    assert_eq!(total(&app, &reads, &admin).await, 1);
+    app.get(&format!("{msgs}?after={}", page["next_after"]), Some(&c1))
+        .await;
+    assert_eq!(
+        total(&app, &reads, &admin).await,
+        1,
+        "a read that returned nothing read nothing"
+    );
+    assert_error(
+        app.get("/api/v1/admin/audit", Some(&c1)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // Admin changes are there too: the two counselor accounts created above.
+    let created: Value = app
+        .get("/api/v1/admin/audit?action=create_staff", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["total"], 2);
+    assert_eq!(created["items"][0]["actor_role"], "admin");
 
     app.post(
         &format!("/api/v1/consultations/{id}/close"),
@@ -728,6 +760,11 @@ async fn client_assessments_only_while_serving_and_every_read_is_audited() {
     )
     .await;
     assert_error(app.get(&path, Some(&c1)).await, 404, "not_found").await;
+}
+
+async fn total(app: &TestApp, path: &str, token: &str) -> u64 {
+    let v: Value = app.get(path, Some(token)).await.json().await.unwrap();
+    v["total"].as_u64().unwrap()
 }
 
 fn fast_sweep(c: &mut xinli_api::Config) {
@@ -984,12 +1021,33 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
     let admin = app.admin_token().await;
     let (c1, _) = counselor(&app, &admin, "record.keeper", 2).await;
     let user = app.user_token("leaving").await;
+    let user_id = app
+        .get("/api/v1/me", Some(&user))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A critical answer gives the request a priority with a reason.
+    app.post(
+        "/api/v1/scales/phq9/submissions",
+        Some(&user),
+        json!({"answers": [0, 0, 0, 0, 0, 0, 0, 0, 1]}),
+    )
+    .await;
     let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
     claim(&app, &c1).await;
     app.post(
         &format!("/api/v1/consultations/{id}/messages"),
         Some(&user),
         json!({"text": "我想聊聊"}),
+    )
+    .await;
+    app.get(
+        &format!("/api/v1/consultations/{id}/client-assessments"),
+        Some(&c1),
     )
     .await;
     app.post(
@@ -1026,7 +1084,7 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
         .unwrap();
     use sea_orm::{ConnectionTrait, Statement};
     let q = |sql: String| Statement::from_string(db.get_database_backend(), sql);
-    let kept = db.query_all_raw(q(format!("SELECT user_id, description, rating, rating_comment FROM consultations WHERE id = '{id}'"))).await.unwrap();
+    let kept = db.query_all_raw(q(format!("SELECT user_id, description, rating, rating_comment, priority_reason FROM consultations WHERE id = '{id}'"))).await.unwrap();
     assert_eq!(
         kept.len(),
         1,
@@ -1037,6 +1095,28 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
         None
     );
     assert_eq!(kept[0].try_get::<String>("", "description").unwrap(), "");
+    assert_eq!(
+        kept[0].try_get::<String>("", "priority_reason").unwrap(),
+        "",
+        "why they were prioritised says something about them"
+    );
+    let linked = db
+        .query_all_raw(q(format!(
+            "SELECT id FROM audit_log WHERE subject_user_id = '{user_id}'"
+        )))
+        .await
+        .unwrap();
+    assert!(
+        linked.is_empty(),
+        "the audit keeps no link back to the person"
+    );
+    let audited = db
+        .query_all_raw(q(format!(
+            "SELECT id FROM audit_log WHERE consultation_id = '{id}'"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 1, "but still says that the read happened");
     assert_eq!(
         kept[0]
             .try_get::<Option<String>>("", "rating_comment")

@@ -15,4 +15,5 @@ mod hotlines;
 mod limits;
 mod me;
 mod openapi;
+mod retention;
 mod tokens;

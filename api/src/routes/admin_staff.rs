@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use xinli_domain::account::{self, NewPassword, NewStaff, Staff, StaffChanges, Subject, Username};
+use xinli_domain::audit::AuditAction;
 use xinli_domain::validation::Collector;
 
 use crate::auth::AdminCaller;
@@ -128,6 +129,13 @@ pub async fn create_staff(
             state.clock.now(),
         )
         .await?;
+    super::admin_audit::record_admin_change(
+        &state,
+        admin.0.id,
+        AuditAction::CreateStaff,
+        staff.id.to_string(),
+    )
+    .await?;
     tracing::info!(admin_id = %admin.0.id, staff_id = %staff.id, role = staff.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(&staff)))
 }
@@ -257,6 +265,13 @@ pub async fn update_staff(
     {
         super::consultations::release_counselor(&state, id, now).await?;
     }
+    super::admin_audit::record_admin_change(
+        &state,
+        admin.0.id,
+        AuditAction::UpdateStaff,
+        id.to_string(),
+    )
+    .await?;
     tracing::info!(admin_id = %admin.0.id, staff_id = %id, "staff account updated");
     Ok(HttpResponse::Ok().json(StaffView::from(&staff)))
 }

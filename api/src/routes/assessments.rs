@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use xinli_domain::assessment::{Assessment, Band, CrisisReason, Scale, ScaleEdit, Transform};
+use xinli_domain::audit::AuditAction;
 use xinli_domain::page::PageRequest;
 use xinli_domain::validation::Collector;
 
@@ -657,6 +658,13 @@ pub async fn edit_scale(
     };
     let edited = edit.apply(&scale)?;
     state.scales.save(&edited, state.clock.now()).await?;
+    super::admin_audit::record_admin_change(
+        &state,
+        admin.0.id,
+        AuditAction::UpdateScale,
+        edited.code.clone(),
+    )
+    .await?;
     tracing::info!(admin_id = %admin.0.id, scale = %edited.code, "scale edited");
     Ok(HttpResponse::Ok().json(ScaleDetail::from(&edited)))
 }

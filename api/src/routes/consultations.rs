@@ -15,6 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use xinli_domain::account::{Role, StaffRole};
 use xinli_domain::assessment::current_risk;
+use xinli_domain::audit::{AuditAction, AuditEntry};
 use xinli_domain::consultation::{
     self as domain, Access, Change, ClaimRefusal, Consultation, Message, NewRequest, Priority,
     Sender, Status, estimate_wait, position_of, transition,
@@ -649,6 +650,16 @@ pub async fn read_messages(
             || current.status != c.status
             || tokio::time::Instant::now() >= deadline
         {
+            if !items.is_empty() && caller.role == Role::Counselor {
+                audit(
+                    &state,
+                    caller.id,
+                    AuditAction::ReadClientMessages,
+                    &current,
+                    None::<String>,
+                )
+                .await?;
+            }
             let next_after = items.last().map(|m| m.seq).unwrap_or(after);
             return Ok(HttpResponse::Ok().json(MessagePage {
                 items: items.iter().map(MessageView::from).collect(),
@@ -985,6 +996,15 @@ pub async fn transfer(
         )
         .await?;
     state.chat_signal.notify(c.id).await;
+    let to = target.map_or_else(|| "pool".to_owned(), |t| t.to_string());
+    audit(
+        &state,
+        me.0.id,
+        AuditAction::TransferConsultation,
+        &c,
+        Some(to),
+    )
+    .await?;
     tracing::info!(consultation_id = %c.id, from = %me.0.id, to = ?target, "consultation transferred");
     Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.0.id).await?))
 }
@@ -1030,10 +1050,14 @@ pub async fn client_assessments(
     if c.counselor_id != Some(me.0.id) {
         return Err(ApiError::not_found());
     }
-    state
-        .consultations
-        .record_assessment_read(c.id, me.0.id, user, state.clock.now())
-        .await?;
+    audit(
+        &state,
+        me.0.id,
+        AuditAction::ReadClientAssessments,
+        &c,
+        None::<String>,
+    )
+    .await?;
     let all = state.assessments.all_of(user).await?;
     let out: Vec<ClientAssessment> = all
         .into_iter()
@@ -1052,6 +1076,24 @@ pub async fn client_assessments(
 }
 
 // ---------------------------------------------------------------- background sweep
+
+/// Writes an audit entry of a counselor's act on a consultation (its client's data, a
+/// transfer): who, what, when, never the content.
+async fn audit(
+    state: &AppState,
+    counselor: Uuid,
+    action: AuditAction,
+    c: &Consultation,
+    target: Option<impl Into<String>>,
+) -> ApiResult<()> {
+    let mut entry = AuditEntry::new(state.clock.now(), counselor, Role::Counselor, action)
+        .consultation(c.id, c.user_id);
+    if let Some(t) = target {
+        entry = entry.target(t);
+    }
+    state.audit.record(&entry).await?;
+    Ok(())
+}
 
 /// Expires requests that waited longer than the service allows, and takes people back from
 /// counselors who did not write within the no-reply time (to the head of their priority).

@@ -422,7 +422,6 @@ pub async fn record_dial(
         .record_dial(NewDial {
             id: Uuid::now_v7(),
             hotline_id: id,
-            user_id,
             at: state.clock.now(),
         })
         .await?;

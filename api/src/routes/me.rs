@@ -49,8 +49,6 @@ pub struct ProfilePatch {
         "created_at": "2026-11-01T08:00:00+08:00", "updated_at": "2026-11-20T21:12:00+08:00",
         "last_login_at": "2026-11-22T09:29:00+08:00"
     },
-    "hotline_dials": [{"hotline_id": "0193a5d2-9e3f-7d8c-9b2a-4f6e3d0c1a23", "hotline_name": "上海市心理援助热线",
-                       "number": "962525", "dialed_at": "2026-11-22T23:10:00+08:00"}],
     "assessments": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
         "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "……",
         "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}],
@@ -59,8 +57,6 @@ pub struct ProfilePatch {
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
     pub profile: ExportedProfile,
-    /// Taps on "call" in the hotline directory.
-    pub hotline_dials: Vec<ExportedDial>,
     /// Every self-assessment with the answers given, oldest first.
     pub assessments: Vec<ExportedAssessment>,
     /// Consultations with their messages (counselors' private notes are not the person's
@@ -110,16 +106,6 @@ pub struct ExportedAssessment {
     pub interpretation: String,
     pub critical_items: Vec<usize>,
     pub created_at: DateTime<FixedOffset>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"hotline_id": "0193a5d2-9e3f-7d8c-9b2a-4f6e3d0c1a23", "hotline_name": "上海市心理援助热线",
-                          "number": "962525", "dialed_at": "2026-11-22T23:10:00+08:00"}))]
-pub struct ExportedDial {
-    pub hotline_id: String,
-    pub hotline_name: String,
-    pub number: String,
-    pub dialed_at: DateTime<FixedOffset>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -242,7 +228,6 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     )
     .await?;
     let user = load(&state, caller).await?;
-    let dials = state.hotlines.dials_of_user(user.id).await?;
     let assessments = state.assessments.all_of(user.id).await?;
     let consultations = state.consultations.messages_of_user(user.id).await?;
     let (likes, favorites) = state.articles.reactions_of_user(user.id).await?;
@@ -258,15 +243,6 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     Ok(HttpResponse::Ok().json(MeExport {
         exported_at: cst(state.clock.now()),
         profile: (&user).into(),
-        hotline_dials: dials
-            .into_iter()
-            .map(|d| ExportedDial {
-                hotline_id: d.hotline_id.to_string(),
-                hotline_name: d.hotline_name,
-                number: d.number,
-                dialed_at: cst(d.at),
-            })
-            .collect(),
         assessments: assessments
             .into_iter()
             .map(|a| ExportedAssessment {
@@ -323,8 +299,6 @@ pub async fn delete_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     if state.users.find_by_id(caller.id).await?.is_none() {
         return Err(ApiError::not_found());
     }
-    state.consultations.forget_user(caller.id).await?;
-    state.articles.forget_user(caller.id).await?;
     if !state.users.delete(caller.id).await? {
         return Err(ApiError::not_found());
     }

@@ -5,6 +5,7 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod admin_audit;
 pub mod admin_staff;
 pub mod admin_stats;
 pub mod articles;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(assessments::configure)
                 .configure(consultations::configure)
                 .configure(admin_staff::configure)
+                .configure(admin_audit::configure)
                 .configure(admin_stats::configure),
         );
 }

@@ -4,8 +4,8 @@
 pub mod article_favorites;
 pub mod article_likes;
 pub mod articles;
-pub mod assessment_access_log;
 pub mod assessments;
+pub mod audit_log;
 pub mod consultation_messages;
 pub mod consultations;
 pub mod counselor_status;

@@ -1,14 +1,17 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "assessment_access_log")]
+#[sea_orm(table_name = "audit_log")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub consultation_id: String,
-    pub counselor_id: String,
-    pub user_id: String,
-    pub read_at: DateTimeUtc,
+    pub at: DateTimeUtc,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub action: String,
+    pub consultation_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub target: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
