@@ -163,3 +163,28 @@ async fn unknown_and_malformed_ids_are_404() {
     )
     .await;
 }
+
+/// What an admin GETs can be edited and PUT back (the read-only fields are ignored).
+#[tokio::test]
+async fn a_staff_account_can_be_put_back_as_it_came() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let created = app
+        .create_staff(&admin, "counselor.zhou", "counselor")
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let mut got: Value = app
+        .get(&format!("/api/v1/admin/staff/{id}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    got["display_name"] = json!("周老师");
+    let res = app
+        .put(&format!("/api/v1/admin/staff/{id}"), Some(&admin), got)
+        .await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["display_name"], "周老师");
+    assert_eq!(saved["username"], "counselor.zhou");
+}

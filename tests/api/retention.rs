@@ -115,7 +115,11 @@ async fn finished_chats_and_expired_tokens_go_when_their_time_is_up() {
     app.user_token("fresh-login").await;
     clock.advance(chrono::Duration::days(36));
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(count(&app, &tokens).await, 1, "expired, but not for long enough");
+    assert_eq!(
+        count(&app, &tokens).await,
+        1,
+        "expired, but not for long enough"
+    );
     clock.advance(chrono::Duration::days(2));
     assert_eq!(until_rows(&app, &tokens, 0).await, 0, "expired tokens went");
 }

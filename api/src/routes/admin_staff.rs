@@ -11,7 +11,7 @@ use xinli_domain::audit::AuditAction;
 use xinli_domain::validation::Collector;
 
 use crate::auth::AdminCaller;
-use crate::dto::{Paged, StaffRoleName, cst};
+use crate::dto::{Paged, ReadOnly, StaffRoleName, cst};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{Json, PageParams, Query, parse_id};
 use crate::state::State;
@@ -50,6 +50,23 @@ pub struct UpdateStaffRequest {
     pub disabled: Option<bool>,
     /// Sets a new password and ends the account's sessions.
     pub password: Option<String>,
+    /// Read-only fields of `StaffView`: accepted so that a GET can be edited and sent back,
+    /// and ignored (the username cannot be changed).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub id: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub username: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub created_at: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub updated_at: ReadOnly,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, read_only)]
+    pub last_login_at: ReadOnly,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
