@@ -20,6 +20,9 @@ pub const MIN_JWT_SECRET_BYTES: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: String,
+    /// The URL clients reach this service at, named in the served OpenAPI spec's `servers`
+    /// (`XINLI_PUBLIC_URL`, unset).
+    pub public_url: Option<String>,
     pub database_url: String,
     pub redis_url: Option<String>,
     /// Prefix of every Redis key (`XINLI_REDIS_PREFIX`, default `xinli:`).
@@ -348,6 +351,7 @@ impl Config {
 
         Ok(Self {
             bind: var("XINLI_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
+            public_url: var("XINLI_PUBLIC_URL"),
             database_url,
             redis_url: var("XINLI_REDIS_URL"),
             redis_prefix: var("XINLI_REDIS_PREFIX").unwrap_or_else(|| "xinli:".into()),

@@ -118,3 +118,85 @@ where
 {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// Declares a schema-only type: a string whose allowed values come from the domain's own list
+/// (the one it validates or produces with), so that the spec's `enum` and the server cannot
+/// drift apart. Use on a DTO field with `#[schema(value_type = Name)]`.
+#[macro_export]
+macro_rules! string_enum {
+    ($(#[doc = $doc:literal])* $name:ident, $values:expr) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl $name {
+            /// The allowed values, in the domain's order.
+            pub fn values() -> Vec<&'static str> {
+                $values.into_iter().collect()
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::values()))
+                    .description(Some(
+                        [$($doc),*]
+                            .iter()
+                            .map(|l| l.trim())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+pub(crate) use string_enum;
+
+string_enum!(
+    /// A consultation's state: `waiting` → `active` → `closed`; `waiting` → `cancelled` or
+    /// `expired`.
+    ConsultationStatus,
+    xinli_domain::consultation::Status::ALL.map(|s| s.as_str())
+);
+string_enum!(
+    /// Queue priority as counselors see it, from the person's self-assessments of the last 14
+    /// days.
+    ConsultationPriority,
+    xinli_domain::consultation::Priority::ALL.map(|p| p.as_str())
+);
+string_enum!(
+    /// What the person sees of their priority.
+    UserPriority,
+    xinli_domain::consultation::USER_PRIORITIES
+);
+string_enum!(
+    /// Who wrote a chat message.
+    ChatSender,
+    xinli_domain::consultation::Sender::ALL.map(|s| s.as_str())
+);
+string_enum!(
+    /// What a consultation is about.
+    ConsultationTopic,
+    xinli_domain::consultation::TOPICS
+);
+string_enum!(
+    /// How a consultation is held.
+    ConsultationChannel,
+    xinli_domain::consultation::CHANNELS
+);
+string_enum!(
+    /// Why the crisis answer is shown: `critical_item` (thoughts of self-harm) or
+    /// `severe_band` (top severity level).
+    CrisisReasonCode,
+    xinli_domain::assessment::CrisisReason::ALL.map(|r| r.as_str())
+);
+string_enum!(
+    /// An article's state in the CMS.
+    ArticleStatusName,
+    xinli_domain::article::ArticleStatus::ALL.map(|s| s.as_str())
+);

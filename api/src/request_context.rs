@@ -101,7 +101,11 @@ pub async fn request_context(
         response.request().app_data::<web::Data<RouteLog>>(),
     ) && let Ok(mut seen) = log.lock()
     {
-        seen.insert((response.request().method().to_string(), pattern.clone()));
+        seen.insert((
+            response.request().method().to_string(),
+            pattern.clone(),
+            status,
+        ));
     }
     let _entered = span.enter();
     if response.status().is_server_error() {

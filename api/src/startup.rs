@@ -50,7 +50,9 @@ pub enum StartupError {
 }
 
 /// (method, route pattern) pairs the app has answered; tests compare them with the spec.
-pub type RouteLog = Arc<Mutex<HashSet<(String, String)>>>;
+/// (method, route pattern, status) of every answered request, for tests that check the spec
+/// declares what the server does.
+pub type RouteLog = Arc<Mutex<HashSet<(String, String, u16)>>>;
 
 /// Things tests replace; production uses the defaults.
 #[derive(Clone)]
@@ -99,7 +101,7 @@ impl Application {
             .map_err(|cause| StartupError::Bind { addr, cause })?
             .port();
 
-        let spec = openapi::spec();
+        let spec = openapi::spec_for(state.config.public_url.as_deref());
         let route_table = web::Data::new(RouteTable::from_spec(&spec));
         let recorded = overrides.route_log.clone();
         let route_log = overrides.route_log.map(web::Data::new);

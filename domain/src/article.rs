@@ -61,14 +61,14 @@ impl ArticleStatus {
         }
     }
 
+    pub const ALL: [ArticleStatus; 3] = [
+        ArticleStatus::Draft,
+        ArticleStatus::Published,
+        ArticleStatus::Archived,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            ArticleStatus::Draft,
-            ArticleStatus::Published,
-            ArticleStatus::Archived,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

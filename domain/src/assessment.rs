@@ -236,6 +236,15 @@ pub enum CrisisReason {
 }
 
 impl CrisisReason {
+    pub const ALL: [CrisisReason; 2] = [CrisisReason::CriticalItem, CrisisReason::SevereBand];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrisisReason::CriticalItem => "critical_item",
+            CrisisReason::SevereBand => "severe_band",
+        }
+    }
+
     /// What the person reads above the hotlines: warm, direct, no diagnosis.
     pub fn message(self) -> &'static str {
         match self {

@@ -33,16 +33,16 @@ impl Status {
         }
     }
 
+    pub const ALL: [Status; 5] = [
+        Status::Waiting,
+        Status::Active,
+        Status::Closed,
+        Status::Cancelled,
+        Status::Expired,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Status::Waiting,
-            Status::Active,
-            Status::Closed,
-            Status::Cancelled,
-            Status::Expired,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
@@ -121,15 +121,16 @@ impl Priority {
         self as i16
     }
 
+    /// Lowest first.
+    pub const ALL: [Priority; 4] = [
+        Priority::Normal,
+        Priority::Elevated,
+        Priority::High,
+        Priority::Urgent,
+    ];
+
     pub fn from_rank(r: i16) -> Option<Self> {
-        [
-            Priority::Normal,
-            Priority::Elevated,
-            Priority::High,
-            Priority::Urgent,
-        ]
-        .into_iter()
-        .find(|p| p.rank() == r)
+        Self::ALL.into_iter().find(|p| p.rank() == r)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -156,6 +157,22 @@ impl Priority {
     }
 }
 
+/// How a consultation is held; only text for now.
+pub const CHANNELS: [&str; 1] = ["text"];
+
+/// What the person sees of their priority: only whether recent self-assessments moved them
+/// ahead, never the risk behind it.
+pub const USER_PRIORITIES: [&str; 2] = ["standard", "prioritized"];
+
+/// The person's view of `priority`.
+pub fn user_priority(priority: Priority) -> &'static str {
+    if priority > Priority::Normal {
+        USER_PRIORITIES[1]
+    } else {
+        USER_PRIORITIES[0]
+    }
+}
+
 pub const TOPICS: [&str; 8] = [
     "情绪困扰",
     "压力",
@@ -169,6 +186,9 @@ pub const TOPICS: [&str; 8] = [
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 pub const MAX_COMMENT_CHARS: usize = 500;
+/// Ratings are whole stars.
+pub const MIN_SCORE: i64 = 1;
+pub const MAX_SCORE: i64 = 5;
 
 /// A validated request for help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +210,7 @@ impl NewRequest {
             0,
             MAX_DESCRIPTION_CHARS,
         ));
-        if channel != "text" {
+        if !CHANNELS.contains(&channel) {
             c.push("channel", "目前仅支持文字咨询（text）");
         }
         c.finish()?;
@@ -210,7 +230,7 @@ pub fn parse_rating(
     comment: Option<&str>,
 ) -> Result<(u8, Option<String>), ValidationError> {
     let mut c = Collector::new();
-    if !(1..=5).contains(&score) {
+    if !(MIN_SCORE..=MAX_SCORE).contains(&score) {
         c.push("score", "评分须为 1 到 5 的整数");
     }
     let comment = match comment {
@@ -391,10 +411,10 @@ impl Sender {
         }
     }
 
+    pub const ALL: [Sender; 3] = [Sender::User, Sender::Counselor, Sender::System];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [Sender::User, Sender::Counselor, Sender::System]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 

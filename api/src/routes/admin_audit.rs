@@ -109,6 +109,7 @@ pub struct AuditEntryView {
 /// change to staff accounts and scales: who, what, when — never the content, never the
 /// client.
 #[utoipa::path(
+    operation_id = "admin_list_audit",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(AuditQuery),

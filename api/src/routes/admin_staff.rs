@@ -104,6 +104,7 @@ impl From<&Staff> for StaffView {
 
 /// Create a counselor or admin account
 #[utoipa::path(
+    operation_id = "admin_create_staff",
     tag = "管理 admin",
     security(("bearer" = [])),
     request_body = CreateStaffRequest,
@@ -159,6 +160,7 @@ pub async fn create_staff(
 
 /// List counselor and admin accounts
 #[utoipa::path(
+    operation_id = "admin_list_staff",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(PageParams),
@@ -181,6 +183,7 @@ pub async fn list_staff(
 
 /// One staff account
 #[utoipa::path(
+    operation_id = "admin_get_staff",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Staff id")),
@@ -211,6 +214,7 @@ pub async fn get_staff(
 /// Admins cannot disable or demote themselves (`cannot_modify_self`). Disabling, a new
 /// password or a new role ends the account's sessions.
 #[utoipa::path(
+    operation_id = "admin_update_staff",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Staff id")),

@@ -32,7 +32,7 @@ pub struct StatsQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "closed", "count": 120}))]
-pub struct Count {
+pub struct StatusCount {
     /// A status, priority or scale code.
     pub status: String,
     pub count: u64,
@@ -56,11 +56,11 @@ pub struct ScaleCount {
     "hotline_dials": 310,
     "assessments": [{"scale": "phq9", "submitted": 230, "with_crisis_answer": 7}]
 }))]
-pub struct Stats {
+pub struct AdminStats {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub consultations: ConsultationFigures,
-    pub satisfaction: Satisfaction,
+    pub satisfaction: SatisfactionFigures,
     /// Taps on "call" in the hotline directory.
     pub hotline_dials: u64,
     pub assessments: Vec<ScaleCount>,
@@ -72,8 +72,8 @@ pub struct Stats {
 pub struct ConsultationFigures {
     /// Requests made in the period.
     pub total: u64,
-    pub by_status: Vec<Count>,
-    pub by_priority: Vec<Count>,
+    pub by_status: Vec<StatusCount>,
+    pub by_priority: Vec<StatusCount>,
     /// From request to first claim.
     pub wait_median_seconds: Option<i64>,
     pub wait_p90_seconds: Option<i64>,
@@ -83,7 +83,7 @@ pub struct ConsultationFigures {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"ratings": 92, "satisfaction_rate": 0.978, "flagged_for_review": 1}))]
-pub struct Satisfaction {
+pub struct SatisfactionFigures {
     pub ratings: u64,
     /// Share of ratings that are 4 or 5 (满意度); `null` without ratings.
     pub satisfaction_rate: Option<f64>,
@@ -95,11 +95,12 @@ pub struct Satisfaction {
 ///
 /// Counts and durations only; no personal content. At most 366 days.
 #[utoipa::path(
+    operation_id = "admin_get_stats",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(StatsQuery),
     responses(
-        (status = 200, body = Stats),
+        (status = 200, body = AdminStats),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -123,7 +124,7 @@ pub async fn stats(
         .map(|d| d.count)
         .sum();
     let assessments = state.assessments.counts(begin, end).await?;
-    Ok(HttpResponse::Ok().json(Stats {
+    Ok(HttpResponse::Ok().json(AdminStats {
         from,
         to,
         consultations: ConsultationFigures {
@@ -131,7 +132,7 @@ pub async fn stats(
             by_status: c
                 .by_status
                 .iter()
-                .map(|(s, n)| Count {
+                .map(|(s, n)| StatusCount {
                     status: s.as_str().into(),
                     count: *n,
                 })
@@ -139,7 +140,7 @@ pub async fn stats(
             by_priority: c
                 .by_priority
                 .iter()
-                .map(|(p, n)| Count {
+                .map(|(p, n)| StatusCount {
                     status: p.as_str().into(),
                     count: *n,
                 })
@@ -148,7 +149,7 @@ pub async fn stats(
             wait_p90_seconds: c.wait_p90,
             handling_median_seconds: c.handling_median,
         },
-        satisfaction: Satisfaction {
+        satisfaction: SatisfactionFigures {
             ratings: c.ratings,
             satisfaction_rate: c.satisfaction_rate,
             flagged_for_review: c.flagged_ratings,

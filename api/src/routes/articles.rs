@@ -20,7 +20,7 @@ use xinli_domain::page::PageRequest;
 use xinli_infra::cache::Namespace;
 
 use crate::auth::{AdminCaller, OptionalCaller, UserCaller};
-use crate::dto::{Audience, Paged, ReadOnly, cst};
+use crate::dto::{ArticleStatusName, Audience, Paged, ReadOnly, cst};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Query, parse_id};
 use crate::state::{AppState, State};
@@ -145,7 +145,7 @@ pub struct ArticleDetail {
 pub struct AdminArticle {
     #[serde(flatten)]
     pub summary: ArticleSummary,
-    /// `draft`, `published`, `archived`.
+    #[schema(value_type = ArticleStatusName)]
     pub status: String,
     pub body: String,
     pub body_html: String,
@@ -232,6 +232,7 @@ fn json_bytes(bytes: Vec<u8>) -> HttpResponse {
 
 /// Published articles, newest first (with `q`: search results, best first)
 #[utoipa::path(
+    operation_id = "list_articles",
     tag = "科普 articles",
     params(ListQuery),
     responses((status = 200, body = Paged<ArticleSummary>), (status = 422, body = ErrorBody))
@@ -269,13 +270,15 @@ pub async fn list(state: State, query: Query<ListQuery>) -> ApiResult<HttpRespon
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"category": "压力管理", "count": 6}))]
-pub struct CategoryCount {
+pub struct ArticleCategoryCount {
     pub category: String,
     pub count: u64,
 }
 
 /// Categories with the number of published articles
-#[utoipa::path(tag = "科普 articles", responses((status = 200, body = Vec<CategoryCount>)))]
+#[utoipa::path(
+    operation_id = "list_article_categories",
+    tag = "科普 articles", responses((status = 200, body = Vec<ArticleCategoryCount>)))]
 #[get("/article-categories")]
 pub async fn categories(state: State) -> ApiResult<HttpResponse> {
     let st = &state;
@@ -287,7 +290,7 @@ pub async fn categories(state: State) -> ApiResult<HttpResponse> {
             let rows = st.articles.categories(now).await?;
             Ok(rows
                 .into_iter()
-                .map(|(category, count)| CategoryCount { category, count })
+                .map(|(category, count)| ArticleCategoryCount { category, count })
                 .collect::<Vec<_>>())
         },
     )
@@ -312,7 +315,9 @@ async fn public_article(state: &AppState, id: &str, now: DateTime<Utc>) -> ApiRe
 ///
 /// Drafts, archived and not-yet-published articles are 404.
 #[utoipa::path(
+    operation_id = "get_article",
     tag = "科普 articles",
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = ArticleDetail), (status = 404, body = ErrorBody))
 )]
@@ -357,7 +362,7 @@ pub async fn detail(
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"active": true, "count": 4}))]
-pub struct ReactionState {
+pub struct ArticleReactionState {
     /// Whether the caller now likes / favourites it.
     pub active: bool,
     /// The article's count now.
@@ -377,12 +382,14 @@ async fn react(
     } else {
         state.articles.set_favorite(a.id, user.id, on).await?
     };
-    Ok(HttpResponse::Ok().json(ReactionState { active: on, count }))
+    Ok(HttpResponse::Ok().json(ArticleReactionState { active: on, count }))
 }
 
 /// Like (idempotent)
-#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = ReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "like_article",
+    tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[put("/articles/{id}/like")]
 pub async fn like(
     state: State,
@@ -393,8 +400,10 @@ pub async fn like(
 }
 
 /// Remove a like (idempotent)
-#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = ReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "unlike_article",
+    tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/articles/{id}/like")]
 pub async fn unlike(
     state: State,
@@ -405,8 +414,10 @@ pub async fn unlike(
 }
 
 /// Favourite (idempotent)
-#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = ReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "favorite_article",
+    tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[put("/articles/{id}/favorite")]
 pub async fn favorite(
     state: State,
@@ -417,8 +428,10 @@ pub async fn favorite(
 }
 
 /// Remove a favourite (idempotent)
-#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = ReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(
+    operation_id = "unfavorite_article",
+    tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/articles/{id}/favorite")]
 pub async fn unfavorite(
     state: State,
@@ -429,7 +442,9 @@ pub async fn unfavorite(
 }
 
 /// My favourites
-#[utoipa::path(tag = "科普 articles", security(("bearer" = [])), params(crate::extract::PageParams),
+#[utoipa::path(
+    operation_id = "list_my_favorites",
+    tag = "科普 articles", security(("bearer" = [])), params(crate::extract::PageParams),
     responses((status = 200, body = Paged<ArticleSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/me/favorites")]
 pub async fn my_favorites(
@@ -479,7 +494,7 @@ pub struct ArticleRequest {
     #[schema(value_type = Option<String>, read_only)]
     pub id: ReadOnly,
     #[serde(default)]
-    #[schema(value_type = Option<String>, read_only)]
+    #[schema(value_type = Option<ArticleStatusName>, read_only)]
     pub status: ReadOnly,
     #[serde(default)]
     #[schema(value_type = Option<String>, read_only)]
@@ -544,7 +559,9 @@ async fn invalidate(state: &AppState) {
 }
 
 /// All articles, any status
-#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(AdminListQuery),
+#[utoipa::path(
+    operation_id = "admin_list_articles",
+    tag = "管理 admin", security(("bearer" = [])), params(AdminListQuery),
     responses((status = 200, body = Paged<AdminArticle>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[get("/admin/articles")]
 pub async fn admin_list(
@@ -568,7 +585,9 @@ pub async fn admin_list(
 }
 
 /// Write a new article (a draft)
-#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), request_body = ArticleRequest,
+#[utoipa::path(
+    operation_id = "admin_create_article",
+    tag = "管理 admin", security(("bearer" = [])), request_body = ArticleRequest,
     responses((status = 201, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/admin/articles")]
 pub async fn admin_create(
@@ -589,7 +608,9 @@ pub async fn admin_create(
 /// Edit an article
 ///
 /// A published article changes for readers on their next request.
-#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = ArticleRequest,
+#[utoipa::path(
+    operation_id = "admin_update_article",
+    tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = ArticleRequest,
     responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[put("/admin/articles/{id}")]
 pub async fn admin_update(
@@ -611,7 +632,9 @@ pub async fn admin_update(
 }
 
 /// Delete an article (with its likes and favourites)
-#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+#[utoipa::path(
+    operation_id = "admin_delete_article",
+    tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/admin/articles/{id}")]
 pub async fn admin_delete(
@@ -630,20 +653,22 @@ pub async fn admin_delete(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"published_at": "2026-12-01T08:00:00+08:00"}))]
-pub struct PublishRequest {
+pub struct ArticlePublishRequest {
     /// When readers may see it; in the future = scheduled. Default: now.
     pub published_at: Option<DateTime<FixedOffset>>,
 }
 
 /// Publish now or at a set time
-#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = PublishRequest,
+#[utoipa::path(
+    operation_id = "admin_publish_article",
+    tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = ArticlePublishRequest,
     responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/admin/articles/{id}/publish")]
 pub async fn admin_publish(
     state: State,
     _admin: AdminCaller,
     id: web::Path<String>,
-    body: Json<PublishRequest>,
+    body: Json<ArticlePublishRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
@@ -662,7 +687,9 @@ pub async fn admin_publish(
 }
 
 /// Archive: readers no longer see it
-#[utoipa::path(tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+#[utoipa::path(
+    operation_id = "admin_archive_article",
+    tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[post("/admin/articles/{id}/archive")]
 pub async fn admin_archive(

@@ -9,13 +9,13 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use xinli_domain::assessment::{Assessment, Band, CrisisReason, Scale, ScaleEdit, Transform};
+use xinli_domain::assessment::{Assessment, Band, Scale, ScaleEdit, Transform};
 use xinli_domain::audit::AuditAction;
 use xinli_domain::page::PageRequest;
 use xinli_domain::validation::Collector;
 
 use crate::auth::{AdminCaller, UserCaller};
-use crate::dto::{Paged, cst};
+use crate::dto::{CrisisReasonCode, Paged, cst};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Query, parse_id};
 use crate::routes::hotlines::{HotlineView, crisis_views};
@@ -59,7 +59,7 @@ impl From<&Scale> for ScaleSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"index": 0, "label": "完全不会", "score": 0}))]
-pub struct OptionView {
+pub struct ScaleOption {
     /// What to send in `answers` to choose this option.
     pub index: usize,
     pub label: String,
@@ -71,19 +71,19 @@ pub struct OptionView {
 #[schema(example = json!({"number": 1, "text": "做事时提不起劲或没有兴趣", "options": [
     {"index": 0, "label": "完全不会", "score": 0}, {"index": 1, "label": "有几天", "score": 1},
     {"index": 2, "label": "一半以上的天数", "score": 2}, {"index": 3, "label": "几乎每天", "score": 3}]}))]
-pub struct ItemView {
+pub struct ScaleItem {
     /// 1-based, as printed.
     pub number: usize,
     pub text: String,
     /// In the published questionnaire's order.
-    pub options: Vec<OptionView>,
+    pub options: Vec<ScaleOption>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"min": 10, "max": 14, "level": 2, "label": "中度",
     "interpretation": "筛查结果提示你可能存在中度的抑郁情绪。建议尽快和心理咨询师或医生聊一聊。",
     "recommendation_tags": ["抑郁", "求助"]}))]
-pub struct BandView {
+pub struct ScaleBand {
     /// Inclusive bounds on the reported score.
     pub min: i32,
     pub max: i32,
@@ -96,7 +96,7 @@ pub struct BandView {
     pub recommendation_tags: Vec<String>,
 }
 
-impl From<&Band> for BandView {
+impl From<&Band> for ScaleBand {
     fn from(b: &Band) -> Self {
         Self {
             min: b.min,
@@ -131,13 +131,13 @@ pub struct ScaleDetail {
     /// The published instrument and scoring this follows.
     pub source: String,
     pub licence: String,
-    pub items: Vec<ItemView>,
+    pub items: Vec<ScaleItem>,
     /// Range of the reported score.
     pub score_min: i32,
     pub score_max: i32,
     /// Reported score = raw sum × this (WHO-5: 4).
     pub score_multiplier: i32,
-    pub bands: Vec<BandView>,
+    pub bands: Vec<ScaleBand>,
     /// Items (1-based) where any answer above 0 points leads to the crisis answer.
     pub critical_items: Vec<usize>,
     pub minutes: u32,
@@ -158,14 +158,14 @@ impl From<&Scale> for ScaleDetail {
                 .items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| ItemView {
+                .map(|(i, item)| ScaleItem {
                     number: i + 1,
                     text: item.text.clone(),
                     options: item
                         .options
                         .iter()
                         .enumerate()
-                        .map(|(index, o)| OptionView {
+                        .map(|(index, o)| ScaleOption {
                             index,
                             label: o.label.clone(),
                             score: o.points,
@@ -179,7 +179,7 @@ impl From<&Scale> for ScaleDetail {
                 Transform::None => 1,
                 Transform::Multiply { factor } => factor,
             },
-            bands: s.bands.iter().map(BandView::from).collect(),
+            bands: s.bands.iter().map(ScaleBand::from).collect(),
             critical_items: s.critical_items.iter().map(|c| c.item).collect(),
             minutes: s.minutes,
         }
@@ -205,6 +205,7 @@ pub struct SubmissionRequest {
         "status_text": "24 小时服务", "sort_order": 10, "active": true}]}))]
 pub struct CrisisView {
     /// `critical_item` (thoughts of self-harm) or `severe_band` (top severity level).
+    #[schema(value_type = CrisisReasonCode)]
     pub reason_code: String,
     /// Warm, direct text for the person.
     pub reason: String,
@@ -272,11 +273,7 @@ async fn result_view(
     });
     let crisis = match a.crisis() {
         Some(reason) => Some(CrisisView {
-            reason_code: match reason {
-                CrisisReason::CriticalItem => "critical_item",
-                CrisisReason::SevereBand => "severe_band",
-            }
-            .into(),
+            reason_code: reason.as_str().into(),
             reason: reason.message().into(),
             hotlines: crisis_views(state).await?,
         }),
@@ -334,7 +331,9 @@ async fn scale_or_404(state: &AppState, code: &str) -> ApiResult<Scale> {
 }
 
 /// The available scales
-#[utoipa::path(tag = "测评 assessments", responses((status = 200, body = Vec<ScaleSummary>)))]
+#[utoipa::path(
+    operation_id = "list_scales",
+    tag = "测评 assessments", responses((status = 200, body = Vec<ScaleSummary>)))]
 #[get("/scales")]
 pub async fn list_scales(state: State) -> ApiResult<HttpResponse> {
     let scales = state.scales.list().await?;
@@ -346,6 +345,7 @@ pub async fn list_scales(state: State) -> ApiResult<HttpResponse> {
 /// Options are listed in the published questionnaire's order, each with its `score`; answer
 /// with option `index`es.
 #[utoipa::path(
+    operation_id = "get_scale",
     tag = "测评 assessments",
     params(("code" = String, Path, description = "`phq9`, `gad7`, `pss10`, `epds`, `who5`, `k10`")),
     responses((status = 200, body = ScaleDetail), (status = 404, body = ErrorBody))
@@ -364,6 +364,7 @@ pub async fn get_scale(state: State, code: web::Path<String>) -> ApiResult<HttpR
 /// bad answer and nothing is stored. When a critical item is answered above 0 points or the
 /// result is at the top severity level, `crisis` lists the crisis hotlines, open ones first.
 #[utoipa::path(
+    operation_id = "submit_assessment",
     tag = "测评 assessments",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Scale code")),
@@ -451,6 +452,7 @@ pub struct AssessmentSummary {
 
 /// My results, newest first
 #[utoipa::path(
+    operation_id = "list_my_assessments",
     tag = "测评 assessments",
     security(("bearer" = [])),
     params(HistoryQuery),
@@ -497,6 +499,7 @@ pub async fn my_assessments(
 
 /// One of my results, with my answers
 #[utoipa::path(
+    operation_id = "get_my_assessment",
     tag = "测评 assessments",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Result id")),
@@ -525,7 +528,7 @@ pub async fn my_assessment(
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a5d4-1111-7abc-8def-0123456789ab", "at": "2026-11-22T21:40:00+08:00", "score": 11, "level": 2}))]
-pub struct TrendPoint {
+pub struct AssessmentTrendPoint {
     pub id: String,
     pub at: DateTime<FixedOffset>,
     pub score: i32,
@@ -537,22 +540,23 @@ pub struct TrendPoint {
 #[schema(example = json!({"scale": "phq9", "score_min": 0, "score_max": 27,
     "bands": [{"min": 0, "max": 4, "level": 0, "label": "无或极轻微", "interpretation": "…", "recommendation_tags": []}],
     "points": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "at": "2026-11-22T21:40:00+08:00", "score": 11, "level": 2}]}))]
-pub struct Trend {
+pub struct AssessmentTrend {
     pub scale: String,
     pub score_min: i32,
     pub score_max: i32,
-    pub bands: Vec<BandView>,
+    pub bands: Vec<ScaleBand>,
     /// Oldest first; the latest 100 results at most.
-    pub points: Vec<TrendPoint>,
+    pub points: Vec<AssessmentTrendPoint>,
 }
 
 /// My trend on one scale
 #[utoipa::path(
+    operation_id = "get_my_assessment_trend",
     tag = "测评 assessments",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Scale code")),
     responses(
-        (status = 200, body = Trend),
+        (status = 200, body = AssessmentTrend),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -570,14 +574,14 @@ pub async fn my_trend(
         .history(caller.id, &scale.code, 100)
         .await?;
     let (score_min, score_max) = scale.score_range();
-    Ok(HttpResponse::Ok().json(Trend {
+    Ok(HttpResponse::Ok().json(AssessmentTrend {
         scale: scale.code.clone(),
         score_min,
         score_max,
-        bands: scale.bands.iter().map(BandView::from).collect(),
+        bands: scale.bands.iter().map(ScaleBand::from).collect(),
         points: history
             .into_iter()
-            .map(|a| TrendPoint {
+            .map(|a| AssessmentTrendPoint {
                 id: a.id.to_string(),
                 at: cst(a.created_at),
                 score: a.score,
@@ -609,13 +613,14 @@ pub struct ScaleEditRequest {
     /// One per item, in order.
     pub item_texts: Vec<String>,
     /// Must cover the score range in order, without gaps or overlaps; levels 0–3.
-    pub bands: Vec<BandView>,
+    pub bands: Vec<ScaleBand>,
 }
 
 /// Edit a scale's texts and bands
 ///
 /// Later submissions use the new texts and bands; stored results keep what was shown then.
 #[utoipa::path(
+    operation_id = "admin_update_scale",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Scale code")),

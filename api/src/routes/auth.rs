@@ -64,7 +64,7 @@ pub struct RefreshRequest {
 }))]
 pub struct UserProfile {
     pub id: String,
-    /// Always `user`.
+    #[schema(value_type = UserRole)]
     pub role: &'static str,
     pub nickname: Option<String>,
     pub audience_group: Option<Audience>,
@@ -181,6 +181,7 @@ async fn user_session(state: &AppState, user: &User) -> ApiResult<TokenResponse>
 /// (429), `wechat_user_blocked` (403); WeChat's own trouble `wechat_busy`/`wechat_unavailable`
 /// (503) or `wechat_failed` (502).
 #[utoipa::path(
+    operation_id = "login_wechat",
     tag = "账号 auth",
     request_body = WechatLoginRequest,
     responses(
@@ -238,6 +239,12 @@ pub async fn wechat_login(
     Ok(HttpResponse::Ok().json(user_session(&state, &user).await?))
 }
 
+crate::dto::string_enum!(
+    /// A resident's or worker's role: always `user`.
+    UserRole,
+    ["user"]
+);
+
 /// Dev-login openids are stored with this prefix: a real WeChat openid never contains `:`,
 /// so a dev account can never be (or become) a real user's.
 pub const DEV_OPENID_PREFIX: &str = "dev:";
@@ -247,6 +254,7 @@ pub const DEV_OPENID_PREFIX: &str = "dev:";
 /// Exists only when `XINLI_DEV_MODE=true`; otherwise this path answers 404
 /// `route_not_found` like any unknown path.
 #[utoipa::path(
+    operation_id = "login_dev",
     tag = "账号 auth",
     request_body = DevLoginRequest,
     responses(
@@ -293,6 +301,7 @@ pub async fn dev_login(
 /// `Retry-After`), counted across all instances. A disabled account answers
 /// `account_disabled` only once the password is right.
 #[utoipa::path(
+    operation_id = "login_staff",
     tag = "账号 auth",
     request_body = StaffLoginRequest,
     responses(
@@ -387,6 +396,7 @@ pub async fn staff_login(
 /// Each refresh token works once. Presenting a spent token again revokes every token of
 /// that login (it means the token was copied), and the person must log in again.
 #[utoipa::path(
+    operation_id = "refresh_tokens",
     tag = "账号 auth",
     request_body = RefreshRequest,
     responses(
@@ -443,6 +453,7 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 /// Revokes the refresh token and every token descended from the same login. Answers 204
 /// also for an unknown token, so that logging out twice is harmless.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "账号 auth",
     request_body = RefreshRequest,
     responses((status = 204, description = "Logged out"), (status = 422, body = ErrorBody))

@@ -18,11 +18,14 @@ use xinli_domain::assessment::current_risk;
 use xinli_domain::audit::{AuditAction, AuditEntry};
 use xinli_domain::consultation::{
     self as domain, Access, Change, ClaimRefusal, Consultation, Message, NewRequest, Priority,
-    Sender, Status, estimate_wait, position_of, transition,
+    Sender, Status, estimate_wait, position_of, transition, user_priority,
 };
 
 use crate::auth::{Caller, CounselorCaller, UserCaller};
-use crate::dto::{Paged, cst};
+use crate::dto::{
+    ChatSender, ConsultationChannel, ConsultationPriority, ConsultationStatus, ConsultationTopic,
+    Paged, UserPriority, cst,
+};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{Json, PageParams, Query, parse_id};
 use crate::routes::hotlines::{HotlineView, crisis_views};
@@ -59,13 +62,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }))]
 pub struct UserConsultation {
     pub id: String,
+    #[schema(value_type = ConsultationTopic)]
     pub topic: String,
     pub description: String,
-    /// `waiting`, `active`, `closed`, `cancelled`, `expired`.
-    #[schema(value_type = String, example = "waiting")]
+    #[schema(value_type = ConsultationStatus)]
     pub status: Status,
     pub status_label: String,
     /// `prioritized` when recent self-assessments moved the request ahead, else `standard`.
+    #[schema(value_type = UserPriority)]
     pub priority: String,
     /// While waiting: how many people will be served first (0 = next).
     pub position: Option<u64>,
@@ -98,13 +102,12 @@ pub struct UserConsultation {
 }))]
 pub struct CounselorConsultation {
     pub id: String,
+    #[schema(value_type = ConsultationTopic)]
     pub topic: String,
     pub description: String,
-    /// `waiting`, `active`, `closed`, `cancelled`, `expired`.
-    #[schema(value_type = String, example = "waiting")]
+    #[schema(value_type = ConsultationStatus)]
     pub status: Status,
-    /// `urgent`, `high`, `elevated`, `normal`.
-    #[schema(value_type = String, example = "urgent")]
+    #[schema(value_type = ConsultationPriority)]
     pub priority: Priority,
     pub priority_reason: String,
     /// Transferred to this counselor by name.
@@ -121,17 +124,16 @@ pub struct CounselorConsultation {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"seq": 3, "sender": "counselor", "text": "你好，我是王老师。今天想聊些什么？", "created_at": "2026-11-22T21:45:00+08:00"}))]
-pub struct MessageView {
+pub struct ChatMessage {
     /// The cursor: pass the last one seen as `after`.
     pub seq: i64,
-    /// `user`, `counselor` or `system`.
-    #[schema(value_type = String, example = "counselor")]
+    #[schema(value_type = ChatSender)]
     pub sender: Sender,
     pub text: String,
     pub created_at: DateTime<FixedOffset>,
 }
 
-impl From<&Message> for MessageView {
+impl From<&Message> for ChatMessage {
     fn from(m: &Message) -> Self {
         Self {
             seq: m.seq,
@@ -145,12 +147,12 @@ impl From<&Message> for MessageView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [{"seq": 3, "sender": "counselor", "text": "你好", "created_at": "2026-11-22T21:45:00+08:00"}],
     "next_after": 3, "status": "active"}))]
-pub struct MessagePage {
-    pub items: Vec<MessageView>,
+pub struct ChatMessagePage {
+    pub items: Vec<ChatMessage>,
     /// Pass as `after` next time.
     pub next_after: i64,
     /// The consultation's status now (a long poll also returns when it changes).
-    #[schema(value_type = String, example = "active")]
+    #[schema(value_type = ConsultationStatus)]
     pub status: Status,
 }
 
@@ -170,12 +172,7 @@ async fn user_view(state: &AppState, c: &Consultation) -> ApiResult<UserConsulta
         description: c.description.clone(),
         status: c.status,
         status_label: c.status.label().into(),
-        priority: if c.priority > Priority::Normal {
-            "prioritized"
-        } else {
-            "standard"
-        }
-        .into(),
+        priority: user_priority(c.priority).into(),
         position: None,
         estimated_wait_seconds: None,
         wait_basis: None,
@@ -323,14 +320,16 @@ async fn apply(state: &AppState, c: &Consultation, change: Change) -> ApiResult<
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"topic": "压力", "description": "最近工作压力很大，晚上睡不好。", "channel": "text"}))]
-pub struct CreateRequest {
-    /// 情绪困扰, 压力, 睡眠, 人际关系, 亲子家庭, 职业发展, 孕产期, 其他.
+pub struct ConsultationCreateRequest {
+    #[schema(value_type = ConsultationTopic)]
     pub topic: String,
     /// Up to 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
-    /// `text`.
+    /// Default `text`.
     #[serde(default = "text_channel")]
+    #[schema(value_type = ConsultationChannel)]
     pub channel: String,
 }
 
@@ -344,9 +343,10 @@ fn text_channel() -> String {
 /// the answer shows their position and an honest wait estimate (or, with no counselor
 /// online, no number and the hotlines open now). One open request per person.
 #[utoipa::path(
+    operation_id = "create_consultation",
     tag = "咨询 consultations",
     security(("bearer" = [])),
-    request_body = CreateRequest,
+    request_body = ConsultationCreateRequest,
     responses(
         (status = 201, body = UserConsultation),
         (status = 401, body = ErrorBody),
@@ -360,7 +360,7 @@ fn text_channel() -> String {
 pub async fn create(
     state: State,
     caller: UserCaller,
-    body: Json<CreateRequest>,
+    body: Json<ConsultationCreateRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = NewRequest::parse(&body.0.topic, &body.0.description, &body.0.channel)?;
     crate::limits::hit(
@@ -410,6 +410,7 @@ pub async fn create(
 
 /// My consultations, newest first
 #[utoipa::path(
+    operation_id = "list_my_consultations",
     tag = "咨询 consultations",
     security(("bearer" = [])),
     params(PageParams),
@@ -446,6 +447,7 @@ pub async fn my_consultations(
 /// Its user gets the user view (position and wait while waiting); its counselor the
 /// counselor view. Anyone else: 404 (admins: 403 — they see statistics, never a case).
 #[utoipa::path(
+    operation_id = "get_consultation",
     tag = "咨询 consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
@@ -480,6 +482,7 @@ pub async fn get_one(
 
 /// Withdraw a waiting request
 #[utoipa::path(
+    operation_id = "cancel_consultation",
     tag = "咨询 consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
@@ -508,19 +511,22 @@ pub async fn cancel(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"score": 5, "comment": "王老师很耐心，谢谢。"}))]
-pub struct RatingRequest {
+pub struct ConsultationRatingRequest {
     /// 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     pub score: i64,
     /// Up to 500 characters.
+    #[schema(max_length = 500)]
     pub comment: Option<String>,
 }
 
 /// Rate a closed consultation, once
 #[utoipa::path(
+    operation_id = "rate_consultation",
     tag = "咨询 consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
-    request_body = RatingRequest,
+    request_body = ConsultationRatingRequest,
     responses(
         (status = 200, body = UserConsultation),
         (status = 401, body = ErrorBody),
@@ -535,7 +541,7 @@ pub async fn rate(
     state: State,
     caller: UserCaller,
     id: web::Path<String>,
-    body: Json<RatingRequest>,
+    body: Json<ConsultationRatingRequest>,
 ) -> ApiResult<HttpResponse> {
     let (score, comment) = domain::parse_rating(body.0.score, body.0.comment.as_deref())?;
     let c = load(&state, &id).await?;
@@ -596,11 +602,12 @@ fn chat_access(c: &Consultation, caller: &Caller) -> ApiResult<Access> {
 /// through another instance — or the consultation's status changes. Its user can read at
 /// any time; its counselor while serving.
 #[utoipa::path(
+    operation_id = "list_messages",
     tag = "咨询 consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id"), MessagesQuery),
     responses(
-        (status = 200, body = MessagePage),
+        (status = 200, body = ChatMessagePage),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -661,8 +668,8 @@ pub async fn read_messages(
                 .await?;
             }
             let next_after = items.last().map(|m| m.seq).unwrap_or(after);
-            return Ok(HttpResponse::Ok().json(MessagePage {
-                items: items.iter().map(MessageView::from).collect(),
+            return Ok(HttpResponse::Ok().json(ChatMessagePage {
+                items: items.iter().map(ChatMessage::from).collect(),
                 next_after,
                 status: current.status,
             }));
@@ -685,8 +692,9 @@ pub async fn read_messages(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"text": "你好，我最近总是睡不着。"}))]
-pub struct MessageRequest {
+pub struct ChatMessageRequest {
     /// 1–2000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     pub text: String,
 }
 
@@ -695,12 +703,13 @@ pub struct MessageRequest {
 /// Its user while waiting or active (the counselor reads earlier messages on claiming); its
 /// counselor while serving. After the end nobody writes.
 #[utoipa::path(
+    operation_id = "write_message",
     tag = "咨询 consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
-    request_body = MessageRequest,
+    request_body = ChatMessageRequest,
     responses(
-        (status = 201, body = MessageView),
+        (status = 201, body = ChatMessage),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -714,7 +723,7 @@ pub async fn write_message(
     state: State,
     caller: Caller,
     id: web::Path<String>,
-    body: Json<MessageRequest>,
+    body: Json<ChatMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     let text = domain::parse_message(&body.0.text)?;
     crate::limits::hit(
@@ -740,7 +749,7 @@ pub async fn write_message(
         .add_message(c.id, sender, Some(caller.id), &text, state.clock.now())
         .await?;
     state.chat_signal.notify(c.id).await;
-    Ok(HttpResponse::Created().json(MessageView::from(&m)))
+    Ok(HttpResponse::Created().json(ChatMessage::from(&m)))
 }
 
 // ---------------------------------------------------------------- counselor side
@@ -748,7 +757,7 @@ pub async fn write_message(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"online": true, "capacity": 3}))]
-pub struct StatusRequest {
+pub struct CounselorStatusRequest {
     pub online: bool,
     /// Concurrent consultations, 1–10.
     pub capacity: i64,
@@ -756,22 +765,22 @@ pub struct StatusRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"online": true, "capacity": 3, "active": 1}))]
-pub struct StatusView {
+pub struct CounselorStatusView {
     pub online: bool,
     pub capacity: u8,
     /// Consultations this counselor serves now.
     pub active: u32,
 }
 
-async fn status_view(state: &AppState, me: Uuid) -> ApiResult<StatusView> {
+async fn status_view(state: &AppState, me: Uuid) -> ApiResult<CounselorStatusView> {
     let states = state.consultations.counselor_states().await?;
     Ok(match states.iter().find(|s| s.staff_id == me) {
-        Some(s) => StatusView {
+        Some(s) => CounselorStatusView {
             online: s.online,
             capacity: s.capacity,
             active: s.active,
         },
-        None => StatusView {
+        None => CounselorStatusView {
             online: false,
             capacity: 1,
             active: 0,
@@ -781,16 +790,17 @@ async fn status_view(state: &AppState, me: Uuid) -> ApiResult<StatusView> {
 
 /// Go online or offline and set capacity
 #[utoipa::path(
+    operation_id = "counselor_set_status",
     tag = "咨询师 counselor",
     security(("bearer" = [])),
-    request_body = StatusRequest,
-    responses((status = 200, body = StatusView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+    request_body = CounselorStatusRequest,
+    responses((status = 200, body = CounselorStatusView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 #[put("/counselor/status")]
 pub async fn put_status(
     state: State,
     me: CounselorCaller,
-    body: Json<StatusRequest>,
+    body: Json<CounselorStatusRequest>,
 ) -> ApiResult<HttpResponse> {
     let capacity = domain::parse_capacity(body.0.capacity)?;
     state
@@ -802,9 +812,10 @@ pub async fn put_status(
 
 /// My status
 #[utoipa::path(
+    operation_id = "counselor_get_status",
     tag = "咨询师 counselor",
     security(("bearer" = [])),
-    responses((status = 200, body = StatusView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    responses((status = 200, body = CounselorStatusView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 #[get("/counselor/status")]
 pub async fn get_status(state: State, me: CounselorCaller) -> ApiResult<HttpResponse> {
@@ -816,6 +827,7 @@ pub async fn get_status(state: State, me: CounselorCaller) -> ApiResult<HttpResp
 /// Those transferred to me by name first, then the shared pool by priority (urgent, high,
 /// elevated, normal), then arrival.
 #[utoipa::path(
+    operation_id = "counselor_get_queue",
     tag = "咨询师 counselor",
     security(("bearer" = [])),
     responses((status = 200, body = Vec<CounselorConsultation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
@@ -832,6 +844,7 @@ pub async fn queue(state: State, me: CounselorCaller) -> ApiResult<HttpResponse>
 /// Atomic: two counselors never get the same person, also across instances. 204 when nobody
 /// waits; 409 `counselor_offline` or `at_capacity`.
 #[utoipa::path(
+    operation_id = "counselor_claim_next",
     tag = "咨询师 counselor",
     security(("bearer" = [])),
     responses(
@@ -862,6 +875,7 @@ pub async fn claim(state: State, me: CounselorCaller) -> ApiResult<HttpResponse>
 
 /// The consultations I am serving
 #[utoipa::path(
+    operation_id = "counselor_list_consultations",
     tag = "咨询师 counselor",
     security(("bearer" = [])),
     responses((status = 200, body = Vec<CounselorConsultation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
@@ -884,7 +898,7 @@ fn serving(c: &Consultation, me: Uuid) -> ApiResult<()> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"note": "来访者工作压力大伴睡眠问题，已讨论放松训练，建议两周后复谈。"}))]
-pub struct CloseRequest {
+pub struct ConsultationCloseRequest {
     /// Private: only the counselor sees it, never the user or an admin. Up to 2000 characters.
     #[serde(default)]
     pub note: String,
@@ -892,10 +906,11 @@ pub struct CloseRequest {
 
 /// End the consultation with a private note
 #[utoipa::path(
+    operation_id = "close_consultation",
     tag = "咨询师 counselor",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
-    request_body = CloseRequest,
+    request_body = ConsultationCloseRequest,
     responses(
         (status = 200, body = CounselorConsultation),
         (status = 401, body = ErrorBody),
@@ -910,7 +925,7 @@ pub async fn close(
     state: State,
     me: CounselorCaller,
     id: web::Path<String>,
-    body: Json<CloseRequest>,
+    body: Json<ConsultationCloseRequest>,
 ) -> ApiResult<HttpResponse> {
     let note = xinli_domain::validation::text("note", "咨询记录", &body.0.note, 0, 2000)?;
     let c = load(&state, &id).await?;
@@ -923,7 +938,7 @@ pub async fn close(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"counselor_id": "0193a5d2-8d2f-7c7b-8a1f-3e5d2c9b0f12"}))]
-pub struct TransferRequest {
+pub struct ConsultationTransferRequest {
     /// An online counselor to hand over to; `null` or absent: back to the shared pool,
     /// keeping the person's place by arrival time.
     pub counselor_id: Option<String>,
@@ -931,10 +946,11 @@ pub struct TransferRequest {
 
 /// Hand over to another counselor or back to the pool
 #[utoipa::path(
+    operation_id = "transfer_consultation",
     tag = "咨询师 counselor",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
-    request_body = TransferRequest,
+    request_body = ConsultationTransferRequest,
     responses(
         (status = 200, body = CounselorConsultation),
         (status = 401, body = ErrorBody),
@@ -949,7 +965,7 @@ pub async fn transfer(
     state: State,
     me: CounselorCaller,
     id: web::Path<String>,
-    body: Json<TransferRequest>,
+    body: Json<ConsultationTransferRequest>,
 ) -> ApiResult<HttpResponse> {
     let c = load(&state, &id).await?;
     if c.counselor_id != Some(me.0.id) {
@@ -1027,6 +1043,7 @@ pub struct ClientAssessment {
 /// Only the counselor serving the consultation, only while it is active. Every read is
 /// recorded in an audit log (who, whose, when).
 #[utoipa::path(
+    operation_id = "get_client_assessments",
     tag = "咨询师 counselor",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),

@@ -10,34 +10,60 @@ use crate::state::State;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
-pub struct Health {
+pub struct HealthStatus {
+    #[schema(value_type = Alive)]
     pub status: &'static str,
 }
 
+crate::dto::string_enum!(
+    /// Always `ok` when the process answers.
+    Alive,
+    ["ok"]
+);
+crate::dto::string_enum!(
+    /// Always `ready` when the dependencies answer (otherwise the answer is a 503).
+    Readiness,
+    ["ready"]
+);
+crate::dto::string_enum!(
+    /// Which database the service runs on.
+    DatabaseKind,
+    ["sqlite", "postgres"]
+);
+crate::dto::string_enum!(
+    /// Which cache the service runs on.
+    CacheKind,
+    ["memory", "redis"]
+);
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "ready", "database": "sqlite", "cache": "memory"}))]
-pub struct Ready {
+pub struct ReadyStatus {
+    #[schema(value_type = Readiness)]
     pub status: &'static str,
-    /// `sqlite` or `postgres`.
+    #[schema(value_type = DatabaseKind)]
     pub database: &'static str,
-    /// `memory` or `redis`.
+    #[schema(value_type = CacheKind)]
     pub cache: &'static str,
 }
 
 /// The process is up.
-#[utoipa::path(tag = "运维 ops", responses((status = 200, body = Health)))]
+#[utoipa::path(
+    operation_id = "healthz",
+    tag = "运维 ops", responses((status = 200, body = HealthStatus)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+    HttpResponse::Ok().json(HealthStatus { status: "ok" })
 }
 
 /// The database and the cache answer.
 ///
 /// 503 `service_unavailable` names the failing dependency in `details`.
 #[utoipa::path(
+    operation_id = "readyz",
     tag = "运维 ops",
     responses(
-        (status = 200, body = Ready),
+        (status = 200, body = ReadyStatus),
         (status = 503, description = "A dependency does not answer", body = ErrorBody),
     )
 )]
@@ -55,7 +81,7 @@ pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
     if let Err(failing) = problems.finish() {
         return Err(ApiError::new(ErrorCode::ServiceUnavailable).with_details(failing));
     }
-    Ok(HttpResponse::Ok().json(Ready {
+    Ok(HttpResponse::Ok().json(ReadyStatus {
         status: "ready",
         database: if xinli_infra::db::is_sqlite(&state.config.database_url) {
             "sqlite"

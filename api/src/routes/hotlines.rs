@@ -330,6 +330,7 @@ pub struct DirectoryQuery {
 /// Active lines, open ones first, then those with unknown hours, then closed ones. `open_now`
 /// is computed for the moment of the request, so do not cache the answer on the client for long.
 #[utoipa::path(
+    operation_id = "list_hotlines",
     tag = "热线 hotlines",
     params(DirectoryQuery),
     responses(
@@ -380,7 +381,9 @@ pub async fn list_hotlines(state: State, query: Query<DirectoryQuery>) -> ApiRes
 /// answer. Taps are limited per client (user, or address when anonymous) so that statistics
 /// cannot be inflated; over the limit the tap is not counted (429).
 #[utoipa::path(
+    operation_id = "record_hotline_dial",
     tag = "热线 hotlines",
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Hotline id")),
     responses(
         (status = 204, description = "Counted"),
@@ -430,6 +433,7 @@ pub async fn record_dial(
 
 /// All hotlines, including inactive ones
 #[utoipa::path(
+    operation_id = "admin_list_hotlines",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(PageParams),
@@ -460,6 +464,7 @@ fn view_now(state: &AppState, h: hotline::Hotline) -> HotlineView {
 ///
 /// Visible in the directory on the next request.
 #[utoipa::path(
+    operation_id = "admin_create_hotline",
     tag = "管理 admin",
     security(("bearer" = [])),
     request_body = HotlineRequest,
@@ -484,6 +489,7 @@ pub async fn admin_create(
 
 /// Replace a hotline
 #[utoipa::path(
+    operation_id = "admin_update_hotline",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Hotline id")),
@@ -518,6 +524,7 @@ pub async fn admin_update(
 ///
 /// The line disappears from the directory and the admin list; its dial statistics stay.
 #[utoipa::path(
+    operation_id = "admin_delete_hotline",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Hotline id")),
@@ -560,19 +567,19 @@ pub struct DialStatsQuery {
     "items": [{"hotline_id": "0193a5d2-9e3f-7d8c-9b2a-4f6e3d0c1a23", "hotline_name": "上海市心理援助热线",
                "number": "962525", "date": "2026-11-22", "count": 3}]
 }))]
-pub struct DialStats {
+pub struct HotlineDialStats {
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// All dials in the range.
     pub total: u64,
     /// One row per line and day with at least one dial.
-    pub items: Vec<DialDay>,
+    pub items: Vec<HotlineDialDay>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"hotline_id": "0193a5d2-9e3f-7d8c-9b2a-4f6e3d0c1a23", "hotline_name": "上海市心理援助热线",
                           "number": "962525", "date": "2026-11-22", "count": 3}))]
-pub struct DialDay {
+pub struct HotlineDialDay {
     pub hotline_id: String,
     pub hotline_name: String,
     pub number: String,
@@ -584,11 +591,12 @@ pub struct DialDay {
 ///
 /// Counts only; who dialled is never shown. At most 366 days per request.
 #[utoipa::path(
+    operation_id = "admin_get_hotline_dial_stats",
     tag = "管理 admin",
     security(("bearer" = [])),
     params(DialStatsQuery),
     responses(
-        (status = 200, body = DialStats),
+        (status = 200, body = HotlineDialStats),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -603,13 +611,13 @@ pub async fn dial_stats(
     let range = DayRange::parse(query.0.from, query.0.to, china_date(state.clock.now()))?;
     let (from, to) = (range.from, range.to);
     let counts = state.hotlines.dial_counts(from, to).await?;
-    Ok(HttpResponse::Ok().json(DialStats {
+    Ok(HttpResponse::Ok().json(HotlineDialStats {
         from,
         to,
         total: counts.iter().map(|c| c.count).sum(),
         items: counts
             .into_iter()
-            .map(|c| DialDay {
+            .map(|c| HotlineDialDay {
                 hotline_id: c.hotline_id.to_string(),
                 hotline_name: c.hotline_name,
                 number: c.number,

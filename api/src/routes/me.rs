@@ -12,7 +12,7 @@ use xinli_domain::account::{self, ProfileUpdate, User};
 use xinli_domain::validation::Collector;
 
 use crate::auth::UserCaller;
-use crate::dto::{Audience, cst, nullable};
+use crate::dto::{Audience, ConsultationStatus, ConsultationTopic, cst, nullable};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::routes::auth::UserProfile;
@@ -80,14 +80,16 @@ pub struct ExportedReaction {
     "rating": 5, "rating_comment": "谢谢", "messages": [{"seq": 1, "sender": "user", "text": "你好", "created_at": "2026-11-22T21:41:00+08:00"}]}))]
 pub struct ExportedConsultation {
     pub id: String,
+    #[schema(value_type = ConsultationTopic)]
     pub topic: String,
     pub description: String,
+    #[schema(value_type = ConsultationStatus)]
     pub status: String,
     pub created_at: DateTime<FixedOffset>,
     pub ended_at: Option<DateTime<FixedOffset>>,
     pub rating: Option<u8>,
     pub rating_comment: Option<String>,
-    pub messages: Vec<crate::routes::consultations::MessageView>,
+    pub messages: Vec<crate::routes::consultations::ChatMessage>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -153,6 +155,7 @@ async fn load(state: &State, caller: UserCaller) -> ApiResult<User> {
 
 /// My profile
 #[utoipa::path(
+    operation_id = "get_me",
     tag = "账号 auth",
     security(("bearer" = [])),
     responses(
@@ -169,6 +172,7 @@ pub async fn get_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse>
 
 /// Change my nickname or audience group
 #[utoipa::path(
+    operation_id = "update_me",
     tag = "账号 auth",
     security(("bearer" = [])),
     request_body = ProfilePatch,
@@ -209,6 +213,7 @@ pub async fn patch_me(
 
 /// Download all my data
 #[utoipa::path(
+    operation_id = "export_me",
     tag = "账号 auth",
     security(("bearer" = [])),
     responses(
@@ -285,6 +290,7 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
 /// for the counselor's record and the statistics, without the person's link, description,
 /// messages or rating comment.
 #[utoipa::path(
+    operation_id = "delete_me",
     tag = "账号 auth",
     security(("bearer" = [])),
     responses(
