@@ -27,14 +27,14 @@ Every error answer has the body `ErrorBody` and every answer an `x-request-id` h
     components(schemas(ErrorBody, ErrorCode, FieldErrorBody)),
     modifiers(&BearerScheme),
     tags(
-        (name = "运维 ops", description = "Liveness and readiness"),
-        (name = "账号 auth", description = "Login, tokens and the user's own account"),
-        (name = "热线 hotlines", description = "热线一键拨打: the hotline directory and dial taps"),
-        (name = "科普 articles", description = "科普: science articles, search, likes and favourites"),
-        (name = "测评 assessments", description = "心理测评: screening scales, results, history and trends"),
-        (name = "咨询 consultations", description = "在线咨询: requests, chat and rating, for the person asking for help"),
-        (name = "咨询师 counselor", description = "The counselors' queue, claims, close and transfer"),
-        (name = "管理 admin", description = "Operator and admin functions"),
+        (name = "ops", description = "运维: liveness and readiness"),
+        (name = "auth", description = "账号: login, tokens and the user's own account"),
+        (name = "hotlines", description = "热线一键拨打: the hotline directory and dial taps"),
+        (name = "articles", description = "科普: science articles, search, likes and favourites"),
+        (name = "assessments", description = "心理测评: screening scales, results, history and trends"),
+        (name = "consultations", description = "在线咨询: requests, chat and rating, for the person asking for help"),
+        (name = "counselor", description = "咨询师: the counselors' queue, claims, close and transfer"),
+        (name = "admin", description = "管理: operator and admin functions"),
     )
 )]
 pub struct ApiDoc;

@@ -110,7 +110,7 @@ pub struct AuditEntryView {
 /// client.
 #[utoipa::path(
     operation_id = "admin_list_audit",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(AuditQuery),
     responses(

@@ -105,7 +105,7 @@ impl From<&Staff> for StaffView {
 /// Create a counselor or admin account
 #[utoipa::path(
     operation_id = "admin_create_staff",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     request_body = CreateStaffRequest,
     responses(
@@ -161,7 +161,7 @@ pub async fn create_staff(
 /// List counselor and admin accounts
 #[utoipa::path(
     operation_id = "admin_list_staff",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(PageParams),
     responses(
@@ -184,7 +184,7 @@ pub async fn list_staff(
 /// One staff account
 #[utoipa::path(
     operation_id = "admin_get_staff",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Staff id")),
     responses(
@@ -215,7 +215,7 @@ pub async fn get_staff(
 /// password or a new role ends the account's sessions.
 #[utoipa::path(
     operation_id = "admin_update_staff",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Staff id")),
     request_body = UpdateStaffRequest,

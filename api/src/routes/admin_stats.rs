@@ -96,7 +96,7 @@ pub struct SatisfactionFigures {
 /// Counts and durations only; no personal content. At most 366 days.
 #[utoipa::path(
     operation_id = "admin_get_stats",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(StatsQuery),
     responses(

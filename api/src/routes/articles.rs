@@ -233,7 +233,7 @@ fn json_bytes(bytes: Vec<u8>) -> HttpResponse {
 /// Published articles, newest first (with `q`: search results, best first)
 #[utoipa::path(
     operation_id = "list_articles",
-    tag = "科普 articles",
+    tag = "articles",
     params(ListQuery),
     responses((status = 200, body = Paged<ArticleSummary>), (status = 422, body = ErrorBody))
 )]
@@ -278,7 +278,7 @@ pub struct ArticleCategoryCount {
 /// Categories with the number of published articles
 #[utoipa::path(
     operation_id = "list_article_categories",
-    tag = "科普 articles", responses((status = 200, body = Vec<ArticleCategoryCount>)))]
+    tag = "articles", responses((status = 200, body = Vec<ArticleCategoryCount>)))]
 #[get("/article-categories")]
 pub async fn categories(state: State) -> ApiResult<HttpResponse> {
     let st = &state;
@@ -316,7 +316,7 @@ async fn public_article(state: &AppState, id: &str, now: DateTime<Utc>) -> ApiRe
 /// Drafts, archived and not-yet-published articles are 404.
 #[utoipa::path(
     operation_id = "get_article",
-    tag = "科普 articles",
+    tag = "articles",
     security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = ArticleDetail), (status = 404, body = ErrorBody))
@@ -388,7 +388,7 @@ async fn react(
 /// Like (idempotent)
 #[utoipa::path(
     operation_id = "like_article",
-    tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    tag = "articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[put("/articles/{id}/like")]
 pub async fn like(
@@ -402,7 +402,7 @@ pub async fn like(
 /// Remove a like (idempotent)
 #[utoipa::path(
     operation_id = "unlike_article",
-    tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    tag = "articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/articles/{id}/like")]
 pub async fn unlike(
@@ -416,7 +416,7 @@ pub async fn unlike(
 /// Favourite (idempotent)
 #[utoipa::path(
     operation_id = "favorite_article",
-    tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    tag = "articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[put("/articles/{id}/favorite")]
 pub async fn favorite(
@@ -430,7 +430,7 @@ pub async fn favorite(
 /// Remove a favourite (idempotent)
 #[utoipa::path(
     operation_id = "unfavorite_article",
-    tag = "科普 articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    tag = "articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/articles/{id}/favorite")]
 pub async fn unfavorite(
@@ -444,7 +444,7 @@ pub async fn unfavorite(
 /// My favourites
 #[utoipa::path(
     operation_id = "list_my_favorites",
-    tag = "科普 articles", security(("bearer" = [])), params(crate::extract::PageParams),
+    tag = "articles", security(("bearer" = [])), params(crate::extract::PageParams),
     responses((status = 200, body = Paged<ArticleSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/me/favorites")]
 pub async fn my_favorites(
@@ -561,7 +561,7 @@ async fn invalidate(state: &AppState) {
 /// All articles, any status
 #[utoipa::path(
     operation_id = "admin_list_articles",
-    tag = "管理 admin", security(("bearer" = [])), params(AdminListQuery),
+    tag = "admin", security(("bearer" = [])), params(AdminListQuery),
     responses((status = 200, body = Paged<AdminArticle>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[get("/admin/articles")]
 pub async fn admin_list(
@@ -587,7 +587,7 @@ pub async fn admin_list(
 /// Write a new article (a draft)
 #[utoipa::path(
     operation_id = "admin_create_article",
-    tag = "管理 admin", security(("bearer" = [])), request_body = ArticleRequest,
+    tag = "admin", security(("bearer" = [])), request_body = ArticleRequest,
     responses((status = 201, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/admin/articles")]
 pub async fn admin_create(
@@ -610,7 +610,7 @@ pub async fn admin_create(
 /// A published article changes for readers on their next request.
 #[utoipa::path(
     operation_id = "admin_update_article",
-    tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = ArticleRequest,
+    tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = ArticleRequest,
     responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[put("/admin/articles/{id}")]
 pub async fn admin_update(
@@ -634,7 +634,7 @@ pub async fn admin_update(
 /// Delete an article (with its likes and favourites)
 #[utoipa::path(
     operation_id = "admin_delete_article",
-    tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/admin/articles/{id}")]
 pub async fn admin_delete(
@@ -661,7 +661,7 @@ pub struct ArticlePublishRequest {
 /// Publish now or at a set time
 #[utoipa::path(
     operation_id = "admin_publish_article",
-    tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = ArticlePublishRequest,
+    tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")), request_body = ArticlePublishRequest,
     responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/admin/articles/{id}/publish")]
 pub async fn admin_publish(
@@ -689,7 +689,7 @@ pub async fn admin_publish(
 /// Archive: readers no longer see it
 #[utoipa::path(
     operation_id = "admin_archive_article",
-    tag = "管理 admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[post("/admin/articles/{id}/archive")]
 pub async fn admin_archive(

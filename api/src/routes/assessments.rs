@@ -333,7 +333,7 @@ async fn scale_or_404(state: &AppState, code: &str) -> ApiResult<Scale> {
 /// The available scales
 #[utoipa::path(
     operation_id = "list_scales",
-    tag = "测评 assessments", responses((status = 200, body = Vec<ScaleSummary>)))]
+    tag = "assessments", responses((status = 200, body = Vec<ScaleSummary>)))]
 #[get("/scales")]
 pub async fn list_scales(state: State) -> ApiResult<HttpResponse> {
     let scales = state.scales.list().await?;
@@ -346,7 +346,7 @@ pub async fn list_scales(state: State) -> ApiResult<HttpResponse> {
 /// with option `index`es.
 #[utoipa::path(
     operation_id = "get_scale",
-    tag = "测评 assessments",
+    tag = "assessments",
     params(("code" = String, Path, description = "`phq9`, `gad7`, `pss10`, `epds`, `who5`, `k10`")),
     responses((status = 200, body = ScaleDetail), (status = 404, body = ErrorBody))
 )]
@@ -365,7 +365,7 @@ pub async fn get_scale(state: State, code: web::Path<String>) -> ApiResult<HttpR
 /// result is at the top severity level, `crisis` lists the crisis hotlines, open ones first.
 #[utoipa::path(
     operation_id = "submit_assessment",
-    tag = "测评 assessments",
+    tag = "assessments",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Scale code")),
     request_body = SubmissionRequest,
@@ -453,7 +453,7 @@ pub struct AssessmentSummary {
 /// My results, newest first
 #[utoipa::path(
     operation_id = "list_my_assessments",
-    tag = "测评 assessments",
+    tag = "assessments",
     security(("bearer" = [])),
     params(HistoryQuery),
     responses(
@@ -500,7 +500,7 @@ pub async fn my_assessments(
 /// One of my results, with my answers
 #[utoipa::path(
     operation_id = "get_my_assessment",
-    tag = "测评 assessments",
+    tag = "assessments",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Result id")),
     responses(
@@ -552,7 +552,7 @@ pub struct AssessmentTrend {
 /// My trend on one scale
 #[utoipa::path(
     operation_id = "get_my_assessment_trend",
-    tag = "测评 assessments",
+    tag = "assessments",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Scale code")),
     responses(
@@ -621,7 +621,7 @@ pub struct ScaleEditRequest {
 /// Later submissions use the new texts and bands; stored results keep what was shown then.
 #[utoipa::path(
     operation_id = "admin_update_scale",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Scale code")),
     request_body = ScaleEditRequest,

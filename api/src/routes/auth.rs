@@ -182,7 +182,7 @@ async fn user_session(state: &AppState, user: &User) -> ApiResult<TokenResponse>
 /// (503) or `wechat_failed` (502).
 #[utoipa::path(
     operation_id = "login_wechat",
-    tag = "账号 auth",
+    tag = "auth",
     request_body = WechatLoginRequest,
     responses(
         (status = 200, body = TokenResponse),
@@ -255,7 +255,7 @@ pub const DEV_OPENID_PREFIX: &str = "dev:";
 /// `route_not_found` like any unknown path.
 #[utoipa::path(
     operation_id = "login_dev",
-    tag = "账号 auth",
+    tag = "auth",
     request_body = DevLoginRequest,
     responses(
         (status = 200, body = TokenResponse),
@@ -302,7 +302,7 @@ pub async fn dev_login(
 /// `account_disabled` only once the password is right.
 #[utoipa::path(
     operation_id = "login_staff",
-    tag = "账号 auth",
+    tag = "auth",
     request_body = StaffLoginRequest,
     responses(
         (status = 200, body = TokenResponse),
@@ -397,7 +397,7 @@ pub async fn staff_login(
 /// that login (it means the token was copied), and the person must log in again.
 #[utoipa::path(
     operation_id = "refresh_tokens",
-    tag = "账号 auth",
+    tag = "auth",
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenResponse),
@@ -454,7 +454,7 @@ pub async fn refresh(state: State, body: Json<RefreshRequest>) -> ApiResult<Http
 /// also for an unknown token, so that logging out twice is harmless.
 #[utoipa::path(
     operation_id = "logout",
-    tag = "账号 auth",
+    tag = "auth",
     request_body = RefreshRequest,
     responses((status = 204, description = "Logged out"), (status = 422, body = ErrorBody))
 )]

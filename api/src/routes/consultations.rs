@@ -344,7 +344,7 @@ fn text_channel() -> String {
 /// online, no number and the hotlines open now). One open request per person.
 #[utoipa::path(
     operation_id = "create_consultation",
-    tag = "咨询 consultations",
+    tag = "consultations",
     security(("bearer" = [])),
     request_body = ConsultationCreateRequest,
     responses(
@@ -411,7 +411,7 @@ pub async fn create(
 /// My consultations, newest first
 #[utoipa::path(
     operation_id = "list_my_consultations",
-    tag = "咨询 consultations",
+    tag = "consultations",
     security(("bearer" = [])),
     params(PageParams),
     responses(
@@ -448,7 +448,7 @@ pub async fn my_consultations(
 /// counselor view. Anyone else: 404 (admins: 403 — they see statistics, never a case).
 #[utoipa::path(
     operation_id = "get_consultation",
-    tag = "咨询 consultations",
+    tag = "consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
     responses(
@@ -483,7 +483,7 @@ pub async fn get_one(
 /// Withdraw a waiting request
 #[utoipa::path(
     operation_id = "cancel_consultation",
-    tag = "咨询 consultations",
+    tag = "consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
     responses(
@@ -523,7 +523,7 @@ pub struct ConsultationRatingRequest {
 /// Rate a closed consultation, once
 #[utoipa::path(
     operation_id = "rate_consultation",
-    tag = "咨询 consultations",
+    tag = "consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
     request_body = ConsultationRatingRequest,
@@ -603,7 +603,7 @@ fn chat_access(c: &Consultation, caller: &Caller) -> ApiResult<Access> {
 /// any time; its counselor while serving.
 #[utoipa::path(
     operation_id = "list_messages",
-    tag = "咨询 consultations",
+    tag = "consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id"), MessagesQuery),
     responses(
@@ -704,7 +704,7 @@ pub struct ChatMessageRequest {
 /// counselor while serving. After the end nobody writes.
 #[utoipa::path(
     operation_id = "write_message",
-    tag = "咨询 consultations",
+    tag = "consultations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
     request_body = ChatMessageRequest,
@@ -791,7 +791,7 @@ async fn status_view(state: &AppState, me: Uuid) -> ApiResult<CounselorStatusVie
 /// Go online or offline and set capacity
 #[utoipa::path(
     operation_id = "counselor_set_status",
-    tag = "咨询师 counselor",
+    tag = "counselor",
     security(("bearer" = [])),
     request_body = CounselorStatusRequest,
     responses((status = 200, body = CounselorStatusView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
@@ -813,7 +813,7 @@ pub async fn put_status(
 /// My status
 #[utoipa::path(
     operation_id = "counselor_get_status",
-    tag = "咨询师 counselor",
+    tag = "counselor",
     security(("bearer" = [])),
     responses((status = 200, body = CounselorStatusView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
@@ -828,7 +828,7 @@ pub async fn get_status(state: State, me: CounselorCaller) -> ApiResult<HttpResp
 /// elevated, normal), then arrival.
 #[utoipa::path(
     operation_id = "counselor_get_queue",
-    tag = "咨询师 counselor",
+    tag = "counselor",
     security(("bearer" = [])),
     responses((status = 200, body = Vec<CounselorConsultation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
@@ -845,7 +845,7 @@ pub async fn queue(state: State, me: CounselorCaller) -> ApiResult<HttpResponse>
 /// waits; 409 `counselor_offline` or `at_capacity`.
 #[utoipa::path(
     operation_id = "counselor_claim_next",
-    tag = "咨询师 counselor",
+    tag = "counselor",
     security(("bearer" = [])),
     responses(
         (status = 200, body = CounselorConsultation),
@@ -876,7 +876,7 @@ pub async fn claim(state: State, me: CounselorCaller) -> ApiResult<HttpResponse>
 /// The consultations I am serving
 #[utoipa::path(
     operation_id = "counselor_list_consultations",
-    tag = "咨询师 counselor",
+    tag = "counselor",
     security(("bearer" = [])),
     responses((status = 200, body = Vec<CounselorConsultation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
@@ -907,7 +907,7 @@ pub struct ConsultationCloseRequest {
 /// End the consultation with a private note
 #[utoipa::path(
     operation_id = "close_consultation",
-    tag = "咨询师 counselor",
+    tag = "counselor",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
     request_body = ConsultationCloseRequest,
@@ -947,7 +947,7 @@ pub struct ConsultationTransferRequest {
 /// Hand over to another counselor or back to the pool
 #[utoipa::path(
     operation_id = "transfer_consultation",
-    tag = "咨询师 counselor",
+    tag = "counselor",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
     request_body = ConsultationTransferRequest,
@@ -1044,7 +1044,7 @@ pub struct ClientAssessment {
 /// recorded in an audit log (who, whose, when).
 #[utoipa::path(
     operation_id = "get_client_assessments",
-    tag = "咨询师 counselor",
+    tag = "counselor",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Consultation id")),
     responses(

@@ -50,7 +50,7 @@ pub struct ReadyStatus {
 /// The process is up.
 #[utoipa::path(
     operation_id = "healthz",
-    tag = "运维 ops", responses((status = 200, body = HealthStatus)))]
+    tag = "ops", responses((status = 200, body = HealthStatus)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus { status: "ok" })
@@ -61,7 +61,7 @@ pub async fn healthz() -> HttpResponse {
 /// 503 `service_unavailable` names the failing dependency in `details`.
 #[utoipa::path(
     operation_id = "readyz",
-    tag = "运维 ops",
+    tag = "ops",
     responses(
         (status = 200, body = ReadyStatus),
         (status = 503, description = "A dependency does not answer", body = ErrorBody),

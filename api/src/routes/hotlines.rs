@@ -331,7 +331,7 @@ pub struct DirectoryQuery {
 /// is computed for the moment of the request, so do not cache the answer on the client for long.
 #[utoipa::path(
     operation_id = "list_hotlines",
-    tag = "热线 hotlines",
+    tag = "hotlines",
     params(DirectoryQuery),
     responses(
         (status = 200, body = Paged<HotlineView>),
@@ -382,7 +382,7 @@ pub async fn list_hotlines(state: State, query: Query<DirectoryQuery>) -> ApiRes
 /// cannot be inflated; over the limit the tap is not counted (429).
 #[utoipa::path(
     operation_id = "record_hotline_dial",
-    tag = "热线 hotlines",
+    tag = "hotlines",
     security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Hotline id")),
     responses(
@@ -434,7 +434,7 @@ pub async fn record_dial(
 /// All hotlines, including inactive ones
 #[utoipa::path(
     operation_id = "admin_list_hotlines",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(PageParams),
     responses(
@@ -465,7 +465,7 @@ fn view_now(state: &AppState, h: hotline::Hotline) -> HotlineView {
 /// Visible in the directory on the next request.
 #[utoipa::path(
     operation_id = "admin_create_hotline",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     request_body = HotlineRequest,
     responses(
@@ -490,7 +490,7 @@ pub async fn admin_create(
 /// Replace a hotline
 #[utoipa::path(
     operation_id = "admin_update_hotline",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Hotline id")),
     request_body = HotlineRequest,
@@ -525,7 +525,7 @@ pub async fn admin_update(
 /// The line disappears from the directory and the admin list; its dial statistics stay.
 #[utoipa::path(
     operation_id = "admin_delete_hotline",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Hotline id")),
     responses(
@@ -592,7 +592,7 @@ pub struct HotlineDialDay {
 /// Counts only; who dialled is never shown. At most 366 days per request.
 #[utoipa::path(
     operation_id = "admin_get_hotline_dial_stats",
-    tag = "管理 admin",
+    tag = "admin",
     security(("bearer" = [])),
     params(DialStatsQuery),
     responses(

@@ -156,7 +156,7 @@ async fn load(state: &State, caller: UserCaller) -> ApiResult<User> {
 /// My profile
 #[utoipa::path(
     operation_id = "get_me",
-    tag = "账号 auth",
+    tag = "auth",
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserProfile),
@@ -173,7 +173,7 @@ pub async fn get_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse>
 /// Change my nickname or audience group
 #[utoipa::path(
     operation_id = "update_me",
-    tag = "账号 auth",
+    tag = "auth",
     security(("bearer" = [])),
     request_body = ProfilePatch,
     responses(
@@ -214,7 +214,7 @@ pub async fn patch_me(
 /// Download all my data
 #[utoipa::path(
     operation_id = "export_me",
-    tag = "账号 auth",
+    tag = "auth",
     security(("bearer" = [])),
     responses(
         (status = 200, body = MeExport),
@@ -291,7 +291,7 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
 /// messages or rating comment.
 #[utoipa::path(
     operation_id = "delete_me",
-    tag = "账号 auth",
+    tag = "auth",
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
