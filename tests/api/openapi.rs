@@ -261,4 +261,13 @@ fn schema_rules_match_the_domain() {
     };
     assert_eq!(max("q"), xinli_domain::article::MAX_QUERY_CHARS);
     assert_eq!(max("tag"), xinli_domain::article::MAX_TAG_CHARS);
+    assert_eq!(
+        s["ArticleRequest"]["properties"]["tags"]["maxItems"],
+        xinli_domain::article::MAX_TAGS
+    );
+    let staff = &s["CreateStaffRequest"]["properties"];
+    use xinli_domain::account::{NewPassword, Username};
+    assert_eq!(staff["username"]["maxLength"], Username::MAX_CHARS);
+    assert_eq!(staff["password"]["minLength"], NewPassword::MIN_CHARS);
+    assert_eq!(staff["password"]["maxLength"], NewPassword::MAX_CHARS);
 }

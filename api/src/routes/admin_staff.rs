@@ -31,11 +31,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }))]
 pub struct CreateStaffRequest {
     /// 3–32 characters of `a-z 0-9 _ . -`; case-insensitive.
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$")]
     pub username: String,
     /// 10–128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub role: StaffRoleName,
     /// 1–32 characters, shown to users and colleagues.
+    #[schema(min_length = 1, max_length = 32)]
     pub display_name: String,
 }
 
@@ -44,11 +47,13 @@ pub struct CreateStaffRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"display_name": "王老师（二级咨询师）", "disabled": false}))]
 pub struct UpdateStaffRequest {
+    #[schema(min_length = 1, max_length = 32)]
     pub display_name: Option<String>,
     pub role: Option<StaffRoleName>,
     /// Disabling ends the account's sessions at once.
     pub disabled: Option<bool>,
     /// Sets a new password and ends the account's sessions.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
     /// Read-only fields of `StaffView`: accepted so that a GET can be edited and sent back,
     /// and ignored (the username cannot be changed).

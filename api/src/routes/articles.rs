@@ -469,11 +469,14 @@ pub async fn my_favorites(
     "category": "压力管理", "tags": ["压力", "职场"], "audience": "worker", "author": "心嚟在线编辑部"}))]
 pub struct ArticleRequest {
     /// 1–60 characters.
+    #[schema(min_length = 1, max_length = 60)]
     pub title: String,
     /// Up to 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub summary: String,
     /// Markdown, up to 20000 characters; rendered to sanitised HTML.
+    #[schema(min_length = 1, max_length = 20000)]
     pub body: String,
     pub kind: KindName,
     /// Required (https) for `video`, absent otherwise.
@@ -484,9 +487,11 @@ pub struct ArticleRequest {
     pub category: String,
     /// Up to 8, each 1–16 characters.
     #[serde(default)]
+    #[schema(max_items = 8)]
     pub tags: Vec<String>,
     pub audience: Audience,
     /// 1–32 characters.
+    #[schema(min_length = 1, max_length = 32)]
     pub author: String,
     /// Read-only fields of the admin view (`AdminArticle`): accepted so that a GET can be
     /// edited and sent back, and ignored.

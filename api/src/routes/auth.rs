@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[schema(example = json!({"code": "0a3Xk2000abcDEf1ghi3000jKlm4Xk2n"}))]
 pub struct WechatLoginRequest {
     /// The code from `wx.login()`; valid once, for five minutes.
+    #[schema(min_length = 1, max_length = 128)]
     pub code: String,
 }
 
@@ -38,6 +39,7 @@ pub struct WechatLoginRequest {
 #[schema(example = json!({"openid": "dev-user-1"}))]
 pub struct DevLoginRequest {
     /// Any stable identifier standing in for a WeChat openid (letters, digits, `_`, `-`).
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")]
     pub openid: String,
 }
 
@@ -45,7 +47,9 @@ pub struct DevLoginRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "counselor.wang", "password": "correct horse battery"}))]
 pub struct StaffLoginRequest {
+    #[schema(min_length = 1, max_length = 32)]
     pub username: String,
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
 }
 

@@ -760,6 +760,7 @@ pub async fn write_message(
 pub struct CounselorStatusRequest {
     pub online: bool,
     /// Concurrent consultations, 1–10.
+    #[schema(minimum = 1, maximum = 10)]
     pub capacity: i64,
 }
 
@@ -901,6 +902,7 @@ fn serving(c: &Consultation, me: Uuid) -> ApiResult<()> {
 pub struct ConsultationCloseRequest {
     /// Private: only the counselor sees it, never the user or an admin. Up to 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: String,
 }
 
@@ -941,6 +943,7 @@ pub async fn close(
 pub struct ConsultationTransferRequest {
     /// An online counselor to hand over to; `null` or absent: back to the shared pool,
     /// keeping the person's place by arrival time.
+    #[schema(format = Uuid)]
     pub counselor_id: Option<String>,
 }
 

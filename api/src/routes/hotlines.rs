@@ -92,7 +92,9 @@ pub enum HoursKind {
 #[schema(example = json!({"day": "mon", "start": "08:00", "end": "20:00"}))]
 pub struct WindowBody {
     pub day: DayName,
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start: String,
+    #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub end: String,
 }
 
@@ -165,26 +167,33 @@ pub struct HoursView {
 }))]
 pub struct HotlineRequest {
     /// 1–64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// Digits and single hyphens, 3–20 characters (`962525`, `021-39590800`).
+    #[schema(min_length = 3, max_length = 20, pattern = "^[0-9]+(-[0-9]+)*$")]
     pub number: String,
     /// 1–32 characters; `全国` for nationwide lines.
+    #[schema(min_length = 1, max_length = 32)]
     pub region: String,
     /// At least one.
+    #[schema(min_items = 1)]
     pub audiences: Vec<Audience>,
     /// Up to 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
     /// Listed in crisis answers (assessment results, consultation queue).
     pub crisis: bool,
     /// 0–10000; smaller first among lines in the same open state (default 100).
     #[serde(default = "default_sort_order")]
+    #[schema(minimum = 0, maximum = 10000)]
     pub sort_order: i32,
     /// Inactive lines are hidden from the public (default true).
     #[serde(default = "default_true")]
     pub active: bool,
     pub hours: HoursBody,
     /// Up to 200 characters. When absent, `hours.note` (as a GET shows it) is taken.
+    #[schema(max_length = 200)]
     pub hours_note: Option<String>,
     /// Read-only fields of `HotlineView`: accepted so that a GET can be edited and sent
     /// back, and ignored.

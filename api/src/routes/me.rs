@@ -30,9 +30,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"nickname": "小林", "audience_group": "worker"}))]
 pub struct ProfilePatch {
-    /// 1–32 characters.
+    /// 1–32 characters; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 32)]
     pub nickname: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Audience>)]
