@@ -99,11 +99,60 @@ fn takeable_by(counselor: Uuid) -> Condition {
 /// Queue order in SQL, the same as `domain::consultation::queue_cmp` with "assigned to me"
 /// first: assigned entries sort before pool entries (`assigned_to IS NULL` false < true).
 fn in_queue_order(q: sea_orm::Select<c::Entity>) -> sea_orm::Select<c::Entity> {
-    q.order_by(Expr::col(c::Column::AssignedTo).is_null(), Order::Asc)
-        .order_by_desc(c::Column::Priority)
+    pool_order(q.order_by(Expr::col(c::Column::AssignedTo).is_null(), Order::Asc))
+}
+
+/// Queue order within the pool or within one counselor's transfers: the column order of
+/// the partial indexes of migration 000008, so that the next entry is one index read.
+fn pool_order(q: sea_orm::Select<c::Entity>) -> sea_orm::Select<c::Entity> {
+    q.order_by_desc(c::Column::Priority)
         .order_by_desc(c::Column::Front)
         .order_by_asc(c::Column::QueuedAt)
         .order_by_asc(c::Column::Id)
+}
+
+/// The next entry for `counselor` in `txn`, locked on PostgreSQL (`SKIP LOCKED`): first
+/// those transferred to them by name, then the shared pool. Two queries, each matching a
+/// partial index; the status is a literal so that both databases can prove the index's
+/// condition (with a bound parameter they cannot, and sort everyone waiting instead).
+async fn next_for(
+    txn: &sea_orm::DatabaseTransaction,
+    counselor: Uuid,
+    postgres: bool,
+) -> Result<Option<c::Model>, RepoError> {
+    let lock = |q: sea_orm::Select<c::Entity>| {
+        if postgres {
+            q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        } else {
+            q
+        }
+    };
+    let waiting = Expr::cust("status = 'waiting'");
+    let mine = lock(
+        pool_order(
+            c::Entity::find()
+                .filter(waiting.clone())
+                .filter(c::Column::AssignedTo.eq(counselor.to_string())),
+        )
+        .limit(1),
+    )
+    .one(txn)
+    .await
+    .map_err(storage)?;
+    if mine.is_some() {
+        return Ok(mine);
+    }
+    lock(
+        pool_order(
+            c::Entity::find()
+                .filter(waiting)
+                .filter(Expr::cust("assigned_to IS NULL")),
+        )
+        .limit(1),
+    )
+    .one(txn)
+    .await
+    .map_err(storage)
 }
 
 #[async_trait]
@@ -249,12 +298,7 @@ impl ConsultationRepository for ConsultationStore {
         if active >= u64::try_from(status.capacity).unwrap_or(0) {
             return Ok(Err(ClaimRefusal::AtCapacity));
         }
-        let mut next_q =
-            in_queue_order(c::Entity::find().filter(takeable_by(counselor_id))).limit(1);
-        if self.postgres() {
-            next_q = next_q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let Some(next) = next_q.one(&txn).await.map_err(storage)? else {
+        let Some(next) = next_for(&txn, counselor_id, self.postgres()).await? else {
             txn.commit().await.map_err(storage)?;
             return Ok(Ok(None));
         };

@@ -15,6 +15,7 @@ mod m20261123_000004_consultations;
 mod m20261123_000005_articles;
 mod m20261123_000006_article_revision;
 mod m20261201_000007_audit;
+mod m20261201_000008_queue_indexes;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_articles::Migration),
             Box::new(m20261123_000006_article_revision::Migration),
             Box::new(m20261201_000007_audit::Migration),
+            Box::new(m20261201_000008_queue_indexes::Migration),
         ]
     }
 }

@@ -1,5 +1,7 @@
-//! Queue benchmark: claim throughput under concurrent counselors (one and two instances) and
-//! the accuracy of the waiting-time estimate in a simulated day with a manual clock.
+//! Queue benchmark: claim throughput under concurrent counselors (one and two instances);
+//! on PostgreSQL, claim → close cycles over HTTP with 1,000 and 10,000 people waiting next to
+//! the bare SQL anchor (`../shared/perf/claim-anchor`, run with pgbench on the same server in
+//! the same run); and the accuracy of the waiting-time estimate in a simulated day.
 //!
 //! `cargo run -p xinli-tests --bin bench_queue` (SQLite + in-process cache), or with
 //! `XINLI_TEST_DATABASE_URL` / `XINLI_TEST_REDIS_URL` for PostgreSQL + Redis. Add `--release`
@@ -97,6 +99,152 @@ async fn throughput(two_instances: bool) {
         if two_instances { 2 } else { 1 },
         f64::from(claimed) / secs
     );
+}
+
+/// `waiting` people in the queue (inserted directly: the setup is not what is measured), then
+/// 6 counselors of capacity 1, one connection each, cycling claim → close over HTTP until a
+/// third of the queue has been served or 10 s have passed. Returns cycles per second.
+async fn cycles(waiting: usize) -> f64 {
+    let app = TestApp::spawn_with(TestOptions {
+        configure: roomy,
+        ..TestOptions::default()
+    })
+    .await;
+    let db = sea_orm::Database::connect(&app.config.database_url)
+        .await
+        .expect("database");
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(&format!(
+        "INSERT INTO consultations (id, topic, description, status, priority, priority_reason, \
+         front, created_at, queued_at, rating_flagged) \
+         SELECT gen_random_uuid()::text, '压力', '', 'waiting', g % 4, '', false, \
+         now() - make_interval(secs => g), now() - make_interval(secs => g), false \
+         FROM generate_series(1, {waiting}) g"
+    ))
+    .await
+    .expect("waiting rows");
+    db.execute_unprepared("ANALYZE consultations")
+        .await
+        .expect("analyze");
+    let admin = app.admin_token().await;
+    let mut tokens = vec![];
+    for i in 0..6 {
+        tokens.push(counselor(&app, &admin, &format!("cycle.c{i}"), 1).await);
+    }
+    let target = waiting / 3 / tokens.len();
+    let started = Instant::now();
+    let tasks = tokens.iter().map(|token| {
+        let app = &app;
+        async move {
+            let mut n = 0;
+            while n < target && started.elapsed() < Duration::from_secs(10) {
+                let res = app
+                    .post("/api/v1/counselor/queue/claim", Some(token), json!({}))
+                    .await;
+                if res.status() != 200 {
+                    break;
+                }
+                let id = res.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let closed = app
+                    .post(
+                        &format!("/api/v1/consultations/{id}/close"),
+                        Some(token),
+                        json!({"note": ""}),
+                    )
+                    .await;
+                assert_eq!(closed.status(), 200);
+                n += 1;
+            }
+            n
+        }
+    });
+    let done: usize = futures::future::join_all(tasks).await.into_iter().sum();
+    done as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The bare SQL claim → close loop of `../shared/perf/claim-anchor` with pgbench (6 clients,
+/// 5 s) on the PostgreSQL server of `admin_url`; `None` when pgbench is not installed.
+fn anchor(admin_url: &str) -> Option<f64> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/perf/claim-anchor"
+    );
+    let url = url_of(admin_url, "xinli_claim_anchor");
+    let run = |cmd: &str, args: &[&str]| {
+        std::process::Command::new(cmd)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .ok()
+    };
+    run(
+        "psql",
+        &[
+            admin_url,
+            "-qc",
+            "DROP DATABASE IF EXISTS xinli_claim_anchor",
+        ],
+    )?;
+    run(
+        "psql",
+        &[admin_url, "-qc", "CREATE DATABASE xinli_claim_anchor"],
+    )?;
+    run("psql", &[&url, "-q", "-f", "setup.sql"])?;
+    let out = run(
+        "pgbench",
+        &[
+            &url,
+            "-n",
+            "-c",
+            "6",
+            "-j",
+            "2",
+            "-T",
+            "5",
+            "-f",
+            "cycle.sql",
+        ],
+    )?;
+    run(
+        "psql",
+        &[
+            admin_url,
+            "-qc",
+            "DROP DATABASE IF EXISTS xinli_claim_anchor",
+        ],
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l["tps = ".len()..].split_whitespace().next()?.parse().ok())
+}
+
+/// `url` with its database replaced by `db`.
+fn url_of(url: &str, db: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{db}"),
+        None => url.to_owned(),
+    }
+}
+
+async fn cycles_against_the_anchor() {
+    let Some(admin_url) = xinli_tests::test_database_url() else {
+        println!("claim → close cycles: PostgreSQL only (set XINLI_TEST_DATABASE_URL)");
+        return;
+    };
+    let anchor = anchor(&admin_url);
+    println!("\n| waiting | claim → close cycles/s over HTTP | bare SQL loop (pgbench) | ratio |");
+    println!("| --- | --- | --- | --- |");
+    for waiting in [1_000, 10_000] {
+        let rate = cycles(waiting).await;
+        match anchor {
+            Some(a) => println!("| {waiting} | {rate:.0} | {a:.0} | {:.2} |", rate / a),
+            None => println!("| {waiting} | {rate:.0} | (pgbench not installed) | |"),
+        }
+    }
 }
 
 /// A deterministic pseudo-random sequence (no extra dependency for a benchmark).
@@ -239,5 +387,6 @@ async fn main() {
     );
     throughput(false).await;
     throughput(true).await;
+    cycles_against_the_anchor().await;
     wait_accuracy().await;
 }
