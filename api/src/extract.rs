@@ -20,16 +20,19 @@ use crate::error::{ApiError, ErrorCode};
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Largest body of a bulk route (an article import of up to 500 articles).
+pub const MAX_BULK_BODY_BYTES: usize = 32 * 1024 * 1024;
+
 /// A JSON body. Unlike `actix_web::web::Json`, a body that is valid JSON but does not fit the
 /// schema answers `422 validation_failed` naming the field (`answers[3]`), and syntax errors
 /// answer `400 malformed_json`; bodies over 1 MiB answer `413`. An empty body (with or
 /// without a Content-Type) is read as `{}`: action routes whose fields are all optional
 /// (`publish`, `claim`, `cancel`, …) need none, and a route with required fields names the
-/// first missing one.
+/// first missing one. `LIMIT` is the largest body in bytes (a bulk route raises it).
 #[derive(Debug)]
-pub struct Json<T>(pub T);
+pub struct Json<T, const LIMIT: usize = MAX_BODY_BYTES>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, LIMIT> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -55,13 +58,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if content_type_ok == Some(false) {
                 return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
             }
-            if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
+            if declared_len.is_some_and(|n| n > LIMIT) {
                 return Err(ApiError::new(ErrorCode::PayloadTooLarge));
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::BadRequest))?;
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                if body.len() + chunk.len() > LIMIT {
                     return Err(ApiError::new(ErrorCode::PayloadTooLarge));
                 }
                 body.extend_from_slice(&chunk);

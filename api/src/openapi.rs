@@ -156,7 +156,10 @@ fn conventions(spec: &mut Spec) {
             let mut shared: Vec<(&str, &str)> = Vec::new();
             if body {
                 shared.push(("400", "`malformed_json`: the body is not valid JSON"));
-                shared.push(("413", "`payload_too_large`: the body is over 1 MiB"));
+                shared.push((
+                    "413",
+                    "`payload_too_large`: the body is over 1 MiB (32 MiB for imports)",
+                ));
                 shared.push((
                     "415",
                     "`unsupported_media_type`: a body that is not `application/json`",

@@ -232,6 +232,29 @@ pub struct ArticleFilter {
     pub kind: Option<Kind>,
 }
 
+/// Most articles one import request may carry.
+pub const MAX_IMPORT: usize = 500;
+
+/// One article of an import (operators moving an existing library in): what an admin writes,
+/// and when it was published there (`None`: it arrives as a draft). A time in the future
+/// schedules it, as publishing does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedArticle {
+    pub input: ArticleInput,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// Checks an import's size: 1 to [`MAX_IMPORT`] articles.
+pub fn check_import_size(n: usize) -> Result<(), ValidationError> {
+    if n == 0 || n > MAX_IMPORT {
+        return Err(ValidationError::single(
+            "articles",
+            format!("每次导入 1 到 {MAX_IMPORT} 篇文章"),
+        ));
+    }
+    Ok(())
+}
+
 /// Longest search query, in characters.
 pub const MAX_QUERY_CHARS: usize = 50;
 /// Longest tag, in characters.
@@ -295,6 +318,13 @@ pub trait ArticleRepository: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Article>, RepoError>;
     async fn find(&self, id: Uuid) -> Result<Option<Article>, RepoError>;
+    /// Stores a whole import in one transaction (all or nothing); each with its rendered
+    /// body. Returns the new ids in order.
+    async fn import(
+        &self,
+        articles: &[(ImportedArticle, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>, RepoError>;
     /// The articles among `ids` that exist, in no particular order.
     async fn find_many(&self, ids: &[Uuid]) -> Result<Vec<Article>, RepoError>;
     /// Every article's id and revision: what a derived index compares to find what changed.

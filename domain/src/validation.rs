@@ -27,6 +27,20 @@ impl ValidationError {
     pub fn fields(&self) -> &[FieldError] {
         &self.0
     }
+
+    /// The same errors, each field named under `prefix` (`articles[3]` + `title` →
+    /// `articles[3].title`), for inputs nested in a list.
+    pub fn under(self, prefix: &str) -> Self {
+        Self(
+            self.0
+                .into_iter()
+                .map(|e| FieldError {
+                    field: format!("{prefix}.{}", e.field),
+                    message: e.message,
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Accumulates field errors while parsing several inputs.

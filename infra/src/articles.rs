@@ -14,7 +14,7 @@ use uuid::Uuid;
 use xinli_domain::RepoError;
 use xinli_domain::account::AudienceGroup;
 use xinli_domain::article::{
-    Article, ArticleFilter, ArticleInput, ArticleRepository, ArticleStatus, Kind,
+    Article, ArticleFilter, ArticleInput, ArticleRepository, ArticleStatus, ImportedArticle, Kind,
 };
 use xinli_domain::page::{Page, PageRequest};
 
@@ -198,6 +198,35 @@ fn has_tag(tag: &str) -> sea_orm::sea_query::SimpleExpr {
     a::Column::Tags.like(contains(&format!(",{tag},")))
 }
 
+/// A new article's row: published at `published_at` when given, a draft otherwise.
+fn new_row(
+    id: Uuid,
+    input: &ArticleInput,
+    body_html: &str,
+    published_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> a::ActiveModel {
+    let status = if published_at.is_some() {
+        ArticleStatus::Published
+    } else {
+        ArticleStatus::Draft
+    };
+    let mut row = a::ActiveModel {
+        id: Set(id.to_string()),
+        status: Set(status.as_str().to_owned()),
+        published_at: Set(published_at),
+        view_count: Set(0),
+        like_count: Set(0),
+        favorite_count: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        revision: Set(0),
+        ..Default::default()
+    };
+    apply(&mut row, input, body_html);
+    row
+}
+
 async fn recount(txn: &DatabaseTransaction, article: &str) -> Result<(u64, u64), RepoError> {
     let l = likes::Entity::find()
         .filter(likes::Column::ArticleId.eq(article))
@@ -363,20 +392,31 @@ impl ArticleRepository for ArticleStore {
         body_html: &str,
         now: DateTime<Utc>,
     ) -> Result<Article, RepoError> {
-        let mut row = a::ActiveModel {
-            id: Set(Uuid::now_v7().to_string()),
-            status: Set(ArticleStatus::Draft.as_str().to_owned()),
-            published_at: Set(None),
-            view_count: Set(0),
-            like_count: Set(0),
-            favorite_count: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            revision: Set(0),
-            ..Default::default()
-        };
-        apply(&mut row, input, body_html);
+        let row = new_row(Uuid::now_v7(), input, body_html, None, now);
         from_row(row.insert(&self.db).await.map_err(storage)?)
+    }
+
+    async fn import(
+        &self,
+        articles: &[(ImportedArticle, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>, RepoError> {
+        let mut ids = Vec::with_capacity(articles.len());
+        let rows: Vec<a::ActiveModel> = articles
+            .iter()
+            .map(|(imported, html)| {
+                let id = Uuid::now_v7();
+                ids.push(id);
+                new_row(id, &imported.input, html, imported.published_at, now)
+            })
+            .collect();
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        a::Entity::insert_many(rows)
+            .exec(&txn)
+            .await
+            .map_err(storage)?;
+        txn.commit().await.map_err(storage)?;
+        Ok(ids)
     }
 
     async fn update(

@@ -669,3 +669,83 @@ async fn an_admin_can_put_back_the_article_they_got() {
         .unwrap();
     assert_eq!(shown["title"], "往返编辑（改）");
 }
+
+/// Operators move an existing library in with one request per 500 articles: validated like
+/// single writes, stored all or none, visible (and searchable) at once when published.
+#[tokio::test]
+async fn a_library_is_imported_in_batches_all_or_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let user = app.user_token("importing-reader").await;
+    let item = |title: &str, published: Option<&str>| json!({"article": draft(title, "迁移过来的正文：萤石湖边的晨跑"), "published_at": published});
+    let import = |body: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.post("/api/v1/admin/articles/import", Some(&admin), body)
+                .await
+        }
+    };
+    // One bad article: nothing is stored, and the error names it.
+    let body = assert_error(
+        import(json!({"articles": [item("迁移一", None), item("", None)]})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "articles[1].title");
+    assert_eq!(list(&app, "?q=萤石湖").await["total"], 0);
+    let body = assert_error(
+        import(json!({"articles": []})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "articles");
+
+    let res = import(json!({"articles": [
+        item("迁移一", Some("2025-03-01T08:00:00+08:00")),
+        item("迁移二", Some("2025-04-01T08:00:00+08:00")),
+        item("迁移草稿", None),
+    ]}))
+    .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["created"], 3);
+    let found = list(&app, "?q=萤石湖").await;
+    assert_eq!(
+        found["total"], 2,
+        "published ones are searchable at once; the draft is not"
+    );
+    let draft_id = created["ids"][2].as_str().unwrap();
+    assert_error(
+        app.get(&format!("/api/v1/articles/{draft_id}"), None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let first: Value = app
+        .get(
+            &format!("/api/v1/articles/{}", created["ids"][0].as_str().unwrap()),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        first["published_at"], "2025-03-01T08:00:00+08:00",
+        "its original date"
+    );
+    assert_error(
+        app.post(
+            "/api/v1/admin/articles/import",
+            Some(&user),
+            json!({"articles": [item("越权", None)]}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
