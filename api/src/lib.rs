@@ -16,6 +16,7 @@ pub mod limits;
 pub mod openapi;
 pub mod request_context;
 pub mod routes;
+pub mod schedule;
 pub mod seed;
 pub mod startup;
 pub mod state;

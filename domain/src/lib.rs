@@ -21,6 +21,7 @@ pub mod hotline;
 pub mod page;
 pub mod period;
 pub mod retention;
+pub mod schedule;
 pub mod throttle;
 pub mod validation;
 pub mod wechat;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
-use crate::hotline::CHINA;
+use crate::schedule::CHINA;
 use crate::validation::{Collector, ValidationError};
 
 /// Longest period one report covers.

@@ -15,10 +15,9 @@ use uuid::Uuid;
 use xinli_domain::RepoError;
 use xinli_domain::account::AudienceGroup;
 use xinli_domain::cache::Cache;
-use xinli_domain::hotline::{
-    DialCount, Hotline, HotlineInput, HotlineRepository, NewDial, ServiceHours, china_date,
-};
+use xinli_domain::hotline::{DialCount, Hotline, HotlineInput, HotlineRepository, NewDial};
 use xinli_domain::page::{Page, PageRequest};
+use xinli_domain::schedule::{ServiceHours, china_date};
 
 use crate::cache::Namespace;
 use crate::db::{fetch_page, parse_id, storage};

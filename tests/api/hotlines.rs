@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use serde_json::{Value, json};
-use xinli_domain::hotline::CHINA;
+use xinli_domain::schedule::CHINA;
 use xinli_tests::{TestApp, TestOptions, assert_error, first_detail};
 
 /// The next Monday 00:00 in China time, at least a day ahead of now: tokens issued on the

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use xinli_domain::account::Role;
 use xinli_domain::audit::{AuditAction, AuditEntry, AuditFilter};
-use xinli_domain::hotline::china_date;
 use xinli_domain::period::DayRange;
+use xinli_domain::schedule::china_date;
 
 use crate::auth::AdminCaller;
 use crate::dto::{Paged, StaffRoleName, cst};

@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use xinli_domain::hotline::china_date;
 use xinli_domain::period::DayRange;
+use xinli_domain::schedule::china_date;
 
 use crate::auth::AdminCaller;
 use crate::error::{ApiResult, ErrorBody};

@@ -9,19 +9,19 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use xinli_domain::account::Role;
 use xinli_domain::hotline::{
-    self, Day, DirectoryFilter, HotlineInput, HotlineNow, NewDial, ServiceHours, Window,
-    china_date, format_hhmm, order_for_display,
+    self, DirectoryFilter, HotlineInput, HotlineNow, NewDial, order_for_display,
 };
 use xinli_domain::page::PageRequest;
 use xinli_domain::period::DayRange;
+use xinli_domain::schedule::{self, china_date};
 use xinli_domain::throttle;
-use xinli_domain::validation::Collector;
 
 use crate::auth::extract::client_ip;
 use crate::auth::{AdminCaller, OptionalCaller};
 use crate::dto::{Audience, Paged, ReadOnly, cst};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, PageParams, Query, parse_id};
+use crate::schedule::{HoursBody, HoursView};
 use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -32,129 +32,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(admin_update)
         .service(admin_delete)
         .service(dial_stats);
-}
-
-/// Day of the week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DayName {
-    Mon,
-    Tue,
-    Wed,
-    Thu,
-    Fri,
-    Sat,
-    Sun,
-}
-
-impl From<DayName> for Day {
-    fn from(d: DayName) -> Self {
-        match d {
-            DayName::Mon => Day::Mon,
-            DayName::Tue => Day::Tue,
-            DayName::Wed => Day::Wed,
-            DayName::Thu => Day::Thu,
-            DayName::Fri => Day::Fri,
-            DayName::Sat => Day::Sat,
-            DayName::Sun => Day::Sun,
-        }
-    }
-}
-
-impl From<Day> for DayName {
-    fn from(d: Day) -> Self {
-        match d {
-            Day::Mon => DayName::Mon,
-            Day::Tue => DayName::Tue,
-            Day::Wed => DayName::Wed,
-            Day::Thu => DayName::Thu,
-            Day::Fri => DayName::Fri,
-            Day::Sat => DayName::Sat,
-            Day::Sun => DayName::Sun,
-        }
-    }
-}
-
-/// `always` (7×24), `weekly` (the listed windows), or `unknown` (not published; the app then
-/// says so rather than guess).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HoursKind {
-    Always,
-    Weekly,
-    Unknown,
-}
-
-/// A weekly window in China time. An `end` not after `start` crosses midnight
-/// (`22:00`–`02:00`); `24:00` ends at midnight.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"day": "mon", "start": "08:00", "end": "20:00"}))]
-pub struct WindowBody {
-    pub day: DayName,
-    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-    pub start: String,
-    #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
-    pub end: String,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"kind": "weekly", "windows": [
-    {"day": "mon", "start": "09:00", "end": "12:00"}, {"day": "mon", "start": "14:30", "end": "17:30"}
-]}))]
-pub struct HoursBody {
-    pub kind: HoursKind,
-    /// Required, and only allowed, for `weekly`.
-    #[serde(default)]
-    pub windows: Vec<WindowBody>,
-    /// As `HoursView` shows it; used when the request has no `hours_note`.
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-impl HoursBody {
-    fn parse(&self) -> Result<ServiceHours, xinli_domain::ValidationError> {
-        let mut c = Collector::new();
-        let hours = match self.kind {
-            HoursKind::Always | HoursKind::Unknown if !self.windows.is_empty() => {
-                c.push("hours.windows", "只有按周开放（weekly）时才填写时段");
-                None
-            }
-            HoursKind::Always => Some(ServiceHours::Always),
-            HoursKind::Unknown => Some(ServiceHours::Unknown),
-            HoursKind::Weekly => {
-                let windows: Vec<Option<Window>> = self
-                    .windows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| {
-                        c.check(Window::parse(
-                            &format!("hours.windows[{i}]"),
-                            w.day.into(),
-                            &w.start,
-                            &w.end,
-                        ))
-                    })
-                    .collect();
-                windows
-                    .into_iter()
-                    .collect::<Option<Vec<_>>>()
-                    .map(|windows| ServiceHours::Weekly { windows })
-            }
-        };
-        c.finish()?;
-        hours.ok_or_else(|| xinli_domain::ValidationError::single("hours", "服务时间有误"))
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"kind": "weekly", "windows": [{"day": "mon", "start": "08:00", "end": "20:00"}], "note": null}))]
-pub struct HoursView {
-    pub kind: HoursKind,
-    pub windows: Vec<WindowBody>,
-    /// Where the hours come from, or why they are unknown.
-    pub note: Option<String>,
 }
 
 /// What an admin sends to create or replace a hotline.
@@ -274,21 +151,6 @@ pub struct HotlineView {
 impl HotlineView {
     pub fn new(line: &HotlineNow, now: chrono::DateTime<chrono::Utc>) -> Self {
         let h = &line.hotline;
-        let (kind, windows) = match &h.hours {
-            ServiceHours::Always => (HoursKind::Always, vec![]),
-            ServiceHours::Unknown => (HoursKind::Unknown, vec![]),
-            ServiceHours::Weekly { windows } => (
-                HoursKind::Weekly,
-                windows
-                    .iter()
-                    .map(|w| WindowBody {
-                        day: w.day.into(),
-                        start: format_hhmm(w.start),
-                        end: format_hhmm(w.end),
-                    })
-                    .collect(),
-            ),
-        };
         Self {
             id: h.id.to_string(),
             name: h.name.clone(),
@@ -298,14 +160,10 @@ impl HotlineView {
             audiences: h.audiences.iter().map(|a| (*a).into()).collect(),
             description: h.description.clone(),
             crisis: h.crisis,
-            hours: HoursView {
-                kind,
-                windows,
-                note: h.hours_note.clone(),
-            },
+            hours: HoursView::new(&h.hours, h.hours_note.clone()),
             open_now: line.status.open,
             next_change_at: line.status.next_change.map(cst),
-            status_text: hotline::describe(line.status, now),
+            status_text: schedule::describe(line.status, now),
             sort_order: h.sort_order,
             active: h.active,
         }
