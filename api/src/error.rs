@@ -14,7 +14,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use xinli_domain::wechat::WechatError;
-use xinli_domain::{FieldError, RepoError, ValidationError};
+use xinli_domain::{Conflict, FieldError, RepoError, ValidationError};
 
 use crate::request_context;
 
@@ -279,7 +279,10 @@ impl From<ValidationError> for ApiError {
 impl From<RepoError> for ApiError {
     fn from(e: RepoError) -> Self {
         match e {
-            RepoError::Conflict("username") => Self::new(ErrorCode::UsernameTaken),
+            RepoError::Conflict(Conflict::Username) => Self::new(ErrorCode::UsernameTaken),
+            RepoError::Conflict(Conflict::OpenConsultation) => {
+                Self::new(ErrorCode::ConsultationOpen)
+            }
             other => Self::internal(other),
         }
     }

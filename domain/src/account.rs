@@ -310,7 +310,7 @@ pub trait UserRepository: Send + Sync {
 pub trait StaffRepository: Send + Sync {
     async fn find_by_id(&self, id: Uuid) -> Result<Option<Staff>, RepoError>;
     async fn find_by_username(&self, username: &Username) -> Result<Option<Staff>, RepoError>;
-    /// Fails with `RepoError::Conflict("username")` when the name is taken.
+    /// Fails with `RepoError::Conflict(Conflict::Username)` when the name is taken.
     async fn create(&self, new: NewStaff, now: DateTime<Utc>) -> Result<Staff, RepoError>;
     async fn list(&self, page: PageRequest) -> Result<Page<Staff>, RepoError>;
     async fn update(

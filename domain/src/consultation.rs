@@ -490,7 +490,7 @@ pub struct ConsultationStats {
 
 #[async_trait]
 pub trait ConsultationRepository: Send + Sync {
-    /// Creates a waiting request unless the user already has an open one (`Conflict("open")`).
+    /// Creates a waiting request unless the user already has an open one (`Conflict::OpenConsultation`).
     async fn create(&self, c: &Consultation) -> Result<(), RepoError>;
     async fn find(&self, id: Uuid) -> Result<Option<Consultation>, RepoError>;
     async fn list_of_user(

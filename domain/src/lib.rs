@@ -26,5 +26,5 @@ pub mod throttle;
 pub mod validation;
 pub mod wechat;
 
-pub use error::RepoError;
+pub use error::{Conflict, RepoError};
 pub use validation::{FieldError, ValidationError};

@@ -7,13 +7,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
-use xinli_domain::RepoError;
 use xinli_domain::account::{
     AudienceGroup, Consumed, NewRefreshToken, NewStaff, ProfileUpdate, RefreshTokenRepository,
     Staff, StaffChanges, StaffRepository, StaffRole, Subject, User, UserRepository, Username,
 };
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::wechat::WechatIdentity;
+use xinli_domain::{Conflict, RepoError};
 
 use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
 use crate::entities::{refresh_tokens, staff, users};
@@ -106,12 +106,12 @@ impl UserRepository for AccountStore {
                 .await
                 .map(|m| (m, true)),
             };
-            match result.map_err(repo_err("openid")) {
+            match result.map_err(repo_err(Conflict::Openid)) {
                 Ok((row, created)) => {
                     txn.commit().await.map_err(storage)?;
                     return Ok((user_from_row(row)?, created));
                 }
-                Err(RepoError::Conflict(_)) => continue,
+                Err(RepoError::Conflict(Conflict::Openid)) => continue,
                 Err(e) => return Err(e),
             }
         }
@@ -200,7 +200,7 @@ impl StaffRepository for AccountStore {
         }
         .insert(&self.db)
         .await
-        .map_err(repo_err("username"))?;
+        .map_err(repo_err(Conflict::Username))?;
         staff_from_row(row)
     }
 
@@ -267,7 +267,7 @@ impl RefreshTokenRepository for AccountStore {
         }
         .insert(&self.db)
         .await
-        .map_err(repo_err("token_hash"))?;
+        .map_err(repo_err(Conflict::TokenHash))?;
         Ok(())
     }
 

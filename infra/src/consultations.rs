@@ -17,12 +17,12 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
-use xinli_domain::RepoError;
 use xinli_domain::consultation::{
     Change, ClaimRefusal, Consultation, ConsultationRepository, ConsultationStats, CounselorState,
     Message, Priority, Sender, Status, percentiles,
 };
 use xinli_domain::page::{Page, PageRequest};
+use xinli_domain::{Conflict, RepoError};
 
 use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
 use crate::entities::{consultation_messages as messages, consultations as c, counselor_status};
@@ -184,7 +184,7 @@ impl ConsultationRepository for ConsultationStore {
         }
         .insert(&self.db)
         .await
-        .map_err(repo_err("open_consultation"))?;
+        .map_err(repo_err(Conflict::OpenConsultation))?;
         Ok(())
     }
 

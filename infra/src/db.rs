@@ -64,7 +64,7 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
 
 /// Translates a database error for the domain: unique violations become
 /// [`RepoError::Conflict`] naming `rule`, everything else an opaque storage failure.
-pub fn repo_err(rule: &'static str) -> impl Fn(DbErr) -> RepoError {
+pub fn repo_err(rule: xinli_domain::Conflict) -> impl Fn(DbErr) -> RepoError {
     move |e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => RepoError::Conflict(rule),
         _ => RepoError::Storage(e.to_string()),

@@ -397,13 +397,7 @@ pub async fn create(
         rating_comment: None,
         rating_flagged: false,
     };
-    match state.consultations.create(&c).await {
-        Ok(()) => {}
-        Err(xinli_domain::RepoError::Conflict(_)) => {
-            return Err(ApiError::new(ErrorCode::ConsultationOpen));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    state.consultations.create(&c).await?;
     tracing::info!(consultation_id = %c.id, priority = priority.as_str(), "consultation requested");
     Ok(HttpResponse::Created().json(user_view(&state, &c).await?))
 }
