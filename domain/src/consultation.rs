@@ -518,8 +518,11 @@ pub trait ConsultationRepository: Send + Sync {
     ) -> Result<Result<Option<Consultation>, ClaimRefusal>, RepoError>;
     /// Waiting entries this counselor may take, in the order `claim_next` follows.
     async fn queue_for(&self, counselor_id: Uuid) -> Result<Vec<Consultation>, RepoError>;
-    /// All waiting entries in queue order (for positions).
+    /// All waiting entries in queue order.
     async fn waiting(&self) -> Result<Vec<Consultation>, RepoError>;
+    /// [`position_of`] `target` among the stored waiting entries, counted by the store (an
+    /// index range, not a read of everyone waiting).
+    async fn position(&self, target: &Consultation) -> Result<u64, RepoError>;
     async fn set_counselor_state(
         &self,
         staff_id: Uuid,

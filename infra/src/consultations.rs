@@ -349,6 +349,42 @@ impl ConsultationRepository for ConsultationStore {
             .collect()
     }
 
+    async fn position(&self, t: &Consultation) -> Result<u64, RepoError> {
+        // Ahead in `queue_cmp` order: higher priority; or equal and handed back (`front`)
+        // while `t` is not; or equal on both and earlier; or the same moment, smaller id.
+        let (p, f) = (t.priority.rank(), t.front);
+        let same = || {
+            Condition::all()
+                .add(c::Column::Priority.eq(p))
+                .add(c::Column::Front.eq(f))
+        };
+        let ahead = Condition::any()
+            .add(c::Column::Priority.gt(p))
+            .add(
+                Condition::all()
+                    .add(c::Column::Priority.eq(p))
+                    .add(c::Column::Front.gt(f)),
+            )
+            .add(same().add(c::Column::QueuedAt.lt(t.queued_at)))
+            .add(
+                same()
+                    .add(c::Column::QueuedAt.eq(t.queued_at))
+                    .add(c::Column::Id.lt(t.id.to_string())),
+            );
+        let group = match t.assigned_to {
+            Some(a) => Condition::all().add(c::Column::AssignedTo.eq(a.to_string())),
+            None => Condition::all().add(Expr::cust("assigned_to IS NULL")),
+        };
+        c::Entity::find()
+            .filter(Expr::cust("status = 'waiting'"))
+            .filter(group)
+            .filter(ahead)
+            .filter(c::Column::Id.ne(t.id.to_string()))
+            .count(&self.db)
+            .await
+            .map_err(storage)
+    }
+
     async fn set_counselor_state(
         &self,
         staff_id: Uuid,

@@ -1200,3 +1200,79 @@ async fn a_disabled_counselor_loses_their_chats_at_once_and_their_clients_go_bac
     let taken: Value = claim(&app, &c2).await.json().await.unwrap();
     assert_eq!(taken["id"], id.as_str());
 }
+
+/// The position the store counts (an index range in SQL) is the domain's `position_of` over
+/// the same queue, for every waiting entry: ties in arrival time, handed-back entries,
+/// transfers to one counselor, all priorities. On both databases.
+#[tokio::test]
+async fn the_stored_position_is_the_domain_position() {
+    use sea_orm::{ConnectionTrait, Statement};
+    use xinli_domain::consultation::{
+        Consultation, ConsultationRepository, Priority, Status, position_of,
+    };
+
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let staff = app.create_staff(&admin, "order.check", "counselor").await;
+    let staff_id = staff["id"].as_str().unwrap().to_owned();
+    let db = xinli_infra::db::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    let store = xinli_infra::consultations::ConsultationStore::new(db.clone());
+    let base = chrono::Utc::now();
+    let mut seed = 7u64;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for _ in 0..60 {
+        let at = base + chrono::Duration::seconds(next(6) as i64);
+        let c = Consultation {
+            id: uuid::Uuid::now_v7(),
+            user_id: None,
+            topic: "压力".into(),
+            description: String::new(),
+            status: Status::Waiting,
+            priority: Priority::ALL[next(4) as usize],
+            priority_reason: String::new(),
+            counselor_id: None,
+            assigned_to: None,
+            front: false,
+            created_at: at,
+            queued_at: at,
+            claimed_at: None,
+            first_claimed_at: None,
+            closed_at: None,
+            ended_at: None,
+            rating: None,
+            rating_comment: None,
+            rating_flagged: false,
+        };
+        store.create(&c).await.unwrap();
+        let (front, assigned) = (next(3) == 0, next(5) == 0);
+        let sql = format!(
+            "UPDATE consultations SET front = {front}, assigned_to = {} WHERE id = '{}'",
+            if assigned {
+                format!("'{staff_id}'")
+            } else {
+                "NULL".into()
+            },
+            c.id
+        );
+        db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap();
+    }
+    let waiting = store.waiting().await.unwrap();
+    assert_eq!(waiting.len(), 60);
+    assert!(waiting.iter().any(|w| w.front) && waiting.iter().any(|w| w.assigned_to.is_some()));
+    for w in &waiting {
+        assert_eq!(
+            store.position(w).await.unwrap(),
+            position_of(&waiting, w),
+            "{w:?}"
+        );
+    }
+}

@@ -18,7 +18,7 @@ use xinli_domain::assessment::current_risk;
 use xinli_domain::audit::{AuditAction, AuditEntry};
 use xinli_domain::consultation::{
     self as domain, Access, Change, ClaimRefusal, Consultation, Message, NewRequest, Priority,
-    Sender, Status, estimate_wait, position_of, transition, user_priority,
+    Sender, Status, estimate_wait, transition, user_priority,
 };
 
 use crate::auth::{Caller, CounselorCaller, UserCaller};
@@ -188,8 +188,7 @@ async fn user_view(state: &AppState, c: &Consultation) -> ApiResult<UserConsulta
     };
     match c.status {
         Status::Waiting => {
-            let waiting = state.consultations.waiting().await?;
-            let position = position_of(&waiting, c);
+            let position = state.consultations.position(c).await?;
             let mut counselors = state.consultations.counselor_states().await?;
             if let Some(assigned) = c.assigned_to {
                 counselors.retain(|s| s.staff_id == assigned);
