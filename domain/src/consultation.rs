@@ -517,7 +517,12 @@ pub trait ConsultationRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Result<Option<Consultation>, ClaimRefusal>, RepoError>;
     /// Waiting entries this counselor may take, in the order `claim_next` follows.
-    async fn queue_for(&self, counselor_id: Uuid) -> Result<Vec<Consultation>, RepoError>;
+    /// One page of the entries `counselor_id` may take, in the order claiming gives them.
+    async fn queue_for(
+        &self,
+        counselor_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Consultation>, RepoError>;
     /// All waiting entries in queue order.
     async fn waiting(&self) -> Result<Vec<Consultation>, RepoError>;
     /// [`position_of`] `target` among the stored waiting entries, counted by the store (an

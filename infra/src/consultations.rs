@@ -329,14 +329,18 @@ impl ConsultationRepository for ConsultationStore {
         claimed.map(from_row).transpose().map(Ok)
     }
 
-    async fn queue_for(&self, counselor_id: Uuid) -> Result<Vec<Consultation>, RepoError> {
-        in_queue_order(c::Entity::find().filter(takeable_by(counselor_id)))
-            .all(&self.db)
-            .await
-            .map_err(storage)?
-            .into_iter()
-            .map(from_row)
-            .collect()
+    async fn queue_for(
+        &self,
+        counselor_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Consultation>, RepoError> {
+        fetch_page(
+            &self.db,
+            in_queue_order(c::Entity::find().filter(takeable_by(counselor_id))),
+            page,
+            from_row,
+        )
+        .await
     }
 
     async fn waiting(&self) -> Result<Vec<Consultation>, RepoError> {

@@ -192,7 +192,24 @@ async fn priority_follows_recent_risk_and_the_queue_is_served_in_that_order() {
         .json()
         .await
         .unwrap();
-    let order: Vec<(&str, &str)> = queue
+    // Paged and bounded: the first page of two is the head of the same order.
+    let head: Value = app
+        .get("/api/v1/counselor/queue?page_size=2", Some(&c1))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(head["items"].as_array().unwrap().len(), 2);
+    assert_eq!(head["total"], queue["total"]);
+    assert_eq!(head["items"][1]["id"], queue["items"][1]["id"]);
+    assert_error(
+        app.get("/api/v1/counselor/queue?page_size=1000", Some(&c1))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let order: Vec<(&str, &str)> = queue["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -213,7 +230,7 @@ async fn priority_follows_recent_risk_and_the_queue_is_served_in_that_order() {
         ]
     );
     assert!(
-        queue[0]["priority_reason"]
+        queue["items"][0]["priority_reason"]
             .as_str()
             .unwrap()
             .contains("自伤")
@@ -634,8 +651,8 @@ async fn transfer_to_a_named_counselor_or_back_to_the_pool() {
         .json()
         .await
         .unwrap();
-    assert_eq!(q2[0]["id"], id);
-    assert_eq!(q2[0]["assigned_to_me"], true);
+    assert_eq!(q2["items"][0]["id"], id);
+    assert_eq!(q2["items"][0]["assigned_to_me"], true);
     let q1: Value = app
         .get("/api/v1/counselor/queue", Some(&c1))
         .await
@@ -643,7 +660,11 @@ async fn transfer_to_a_named_counselor_or_back_to_the_pool() {
         .await
         .unwrap();
     assert!(
-        !q1.as_array().unwrap().iter().any(|e| e["id"] == id),
+        !q1["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == id),
         "not offered to others"
     );
     assert_error(
@@ -669,7 +690,7 @@ async fn transfer_to_a_named_counselor_or_back_to_the_pool() {
         .json()
         .await
         .unwrap();
-    let ids: Vec<&str> = pool
+    let ids: Vec<&str> = pool["items"]
         .as_array()
         .unwrap()
         .iter()

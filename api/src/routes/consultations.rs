@@ -819,18 +819,30 @@ pub async fn get_status(state: State, me: CounselorCaller) -> ApiResult<HttpResp
 /// The people I may take, in the order claiming will give them
 ///
 /// Those transferred to me by name first, then the shared pool by priority (urgent, high,
-/// elevated, normal), then arrival.
+/// elevated, normal), then arrival. Paged (20 by default, at most 100), with the total.
 #[utoipa::path(
     operation_id = "counselor_get_queue",
     tag = "counselor",
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<CounselorConsultation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    params(PageParams),
+    responses((status = 200, body = Paged<CounselorConsultation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 #[get("/counselor/queue")]
-pub async fn queue(state: State, me: CounselorCaller) -> ApiResult<HttpResponse> {
-    let entries = state.consultations.queue_for(me.0.id).await?;
-    let out = counselor_views(&state, &entries, me.0.id).await?;
-    Ok(HttpResponse::Ok().json(out))
+pub async fn queue(
+    state: State,
+    me: CounselorCaller,
+    query: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let found = state
+        .consultations
+        .queue_for(me.0.id, query.0.parse()?)
+        .await?;
+    Ok(HttpResponse::Ok().json(Paged {
+        items: counselor_views(&state, &found.items, me.0.id).await?,
+        total: found.total,
+        page: found.request.page,
+        page_size: found.request.page_size,
+    }))
 }
 
 /// Take the next person
