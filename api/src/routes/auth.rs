@@ -164,13 +164,7 @@ async fn limit_client(
     limit: Limit,
 ) -> ApiResult<()> {
     let ip = client_ip(req, state.config.trust_proxy);
-    throttle::hit(
-        state.cache.as_ref(),
-        &format!("login:{kind}:ip:{ip}"),
-        limit,
-    )
-    .await
-    .map_err(too_many)
+    limits::hit(state, &format!("login:{kind}:ip"), ip, limit).await
 }
 
 async fn user_session(state: &AppState, user: &User) -> ApiResult<TokenResponse> {

@@ -14,7 +14,6 @@ use xinli_domain::hotline::{
 use xinli_domain::page::PageRequest;
 use xinli_domain::period::DayRange;
 use xinli_domain::schedule::{self, china_date};
-use xinli_domain::throttle;
 
 use crate::auth::extract::client_ip;
 use crate::auth::{AdminCaller, OptionalCaller};
@@ -280,13 +279,7 @@ pub async fn record_dial(
         Some(u) => format!("user:{u}"),
         None => format!("ip:{}", client_ip(&req, state.config.trust_proxy)),
     };
-    throttle::hit(
-        state.cache.as_ref(),
-        &format!("dial:{client}"),
-        state.config.limits.dials_per_client,
-    )
-    .await
-    .map_err(crate::limits::too_many)?;
+    crate::limits::hit(&state, "dial", client, state.config.limits.dials_per_client).await?;
     state
         .hotlines
         .record_dial(NewDial {

@@ -166,7 +166,8 @@ async fn cycles(waiting: usize) -> f64 {
 }
 
 /// The bare SQL claim → close loop of `../shared/perf/claim-anchor` with pgbench (6 clients,
-/// 5 s) on the PostgreSQL server of `admin_url`; `None` when pgbench is not installed.
+/// 5 s) on the PostgreSQL server of `admin_url`; `None` when psql or pgbench is missing or
+/// fails.
 fn anchor(admin_url: &str) -> Option<f64> {
     let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -242,7 +243,7 @@ async fn cycles_against_the_anchor() {
         let rate = cycles(waiting).await;
         match anchor {
             Some(a) => println!("| {waiting} | {rate:.0} | {a:.0} | {:.2} |", rate / a),
-            None => println!("| {waiting} | {rate:.0} | (pgbench not installed) | |"),
+            None => println!("| {waiting} | {rate:.0} | (anchor unavailable: psql/pgbench) | |"),
         }
     }
 }
