@@ -7,6 +7,7 @@ use std::time::Duration;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use xinli_domain::retention::RetentionPolicy;
+use xinli_domain::station::BookingPolicy;
 use xinli_domain::throttle::Limit;
 use xinli_infra::redis_link::RedisSettings;
 use xinli_infra::wechat::WechatCredentials;
@@ -57,6 +58,10 @@ pub struct Config {
     pub retention: RetentionPolicy,
     /// How often the retention job runs (`XINLI_RETENTION_SWEEP_SECONDS`, 3600).
     pub retention_every: Duration,
+    /// One person's booking rules (`XINLI_BOOKING_PER_DAY`, 1; `XINLI_BOOKING_MAX_UPCOMING`, 3;
+    /// `XINLI_BOOKING_NO_SHOWS`, 3; `XINLI_BOOKING_NO_SHOW_DAYS`, 90; `XINLI_BOOKING_PAUSE_DAYS`,
+    /// 30).
+    pub booking: BookingPolicy,
 }
 
 /// How the service treats a slow or absent Redis (see `xinli_infra::redis_link`).
@@ -121,6 +126,8 @@ pub struct Limits {
     pub messages_per_account: Limit,
     /// Exports of one's own data per user (`EXPORTS`, 5/3600).
     pub exports_per_user: Limit,
+    /// Bookings, cancellations and waitlist entries per user (`BOOKINGS`, 30/3600).
+    pub bookings_per_user: Limit,
     /// Token refreshes per login (one chain of refresh tokens) (`REFRESHES`, 60/3600).
     pub refreshes_per_login: Limit,
     /// Long polls one user may hold open at once on one instance (`XINLI_LIMIT_LONG_POLLS`, 2).
@@ -140,6 +147,7 @@ impl Default for Limits {
             consultation_requests_per_user: per(10, 3600),
             messages_per_account: per(30, 60),
             exports_per_user: per(5, 3600),
+            bookings_per_user: per(30, 3600),
             refreshes_per_login: per(60, 3600),
             long_polls_per_user: 2,
         }
@@ -183,6 +191,7 @@ impl Limits {
             )?,
             messages_per_account: limit("XINLI_LIMIT_MESSAGES", d.messages_per_account)?,
             exports_per_user: limit("XINLI_LIMIT_EXPORTS", d.exports_per_user)?,
+            bookings_per_user: limit("XINLI_LIMIT_BOOKINGS", d.bookings_per_user)?,
             refreshes_per_login: limit("XINLI_LIMIT_REFRESHES", d.refreshes_per_login)?,
             long_polls_per_user: match var("XINLI_LIMIT_LONG_POLLS") {
                 Some(v) => v
@@ -395,6 +404,26 @@ impl Config {
                 Duration::from_secs(30),
                 Duration::from_secs,
             )?,
+            booking: {
+                let d = BookingPolicy::default();
+                let count = |k: &'static str, default: u32| -> Result<u32, ConfigError> {
+                    match var(k) {
+                        Some(v) => v
+                            .parse::<u32>()
+                            .ok()
+                            .filter(|n| (1..=1000).contains(n))
+                            .ok_or(ConfigError::BadNumber(k)),
+                        None => Ok(default),
+                    }
+                };
+                BookingPolicy {
+                    per_day: count("XINLI_BOOKING_PER_DAY", d.per_day)?,
+                    max_upcoming: count("XINLI_BOOKING_MAX_UPCOMING", d.max_upcoming)?,
+                    no_show_limit: count("XINLI_BOOKING_NO_SHOWS", d.no_show_limit)?,
+                    no_show_days: days("XINLI_BOOKING_NO_SHOW_DAYS", d.no_show_days)?,
+                    pause_days: days("XINLI_BOOKING_PAUSE_DAYS", d.pause_days)?,
+                }
+            },
         })
     }
 

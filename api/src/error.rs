@@ -13,6 +13,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
+use xinli_domain::station::{BookingError, Refusal};
 use xinli_domain::wechat::WechatError;
 use xinli_domain::{Conflict, FieldError, RepoError, ValidationError};
 
@@ -91,6 +92,32 @@ error_codes! {
     TransferTargetUnavailable => (StatusCode::CONFLICT, "transfer_target_unavailable", "对方咨询师不在线，无法转接"),
     /// The consultation has been rated already.
     AlreadyRated => (StatusCode::CONFLICT, "already_rated", "你已经评价过这次咨询"),
+    /// Every seat of the session is taken; the person may join its waitlist.
+    SlotFull => (StatusCode::CONFLICT, "slot_full", "该时段已约满，可以加入候补"),
+    /// One booking per day, or the number of upcoming bookings, reached (see `message`).
+    BookingLimit => (StatusCode::CONFLICT, "booking_limit", "已达到预约次数上限"),
+    /// Repeated no-shows paused booking; `until` says until when.
+    BookingPaused => (StatusCode::CONFLICT, "booking_paused", "因多次预约后未到场，预约功能暂停使用"),
+    /// No session of this station starts at that time.
+    SlotNotFound => (StatusCode::UNPROCESSABLE_ENTITY, "slot_not_found", "没有这个预约时段，请刷新后重新选择"),
+    /// Before the minimum notice or beyond the booking window.
+    OutsideBookingWindow => (StatusCode::UNPROCESSABLE_ENTITY, "outside_booking_window", "该时段不在可预约的时间范围内"),
+    /// The station is closed that day (`message` gives the reason).
+    StationClosed => (StatusCode::CONFLICT, "station_closed", "该站点当天停诊"),
+    /// The station is inactive or its hours are not published yet.
+    StationNotBookable => (StatusCode::CONFLICT, "station_not_bookable", "该站点暂未开放网上预约"),
+    /// The session has a free seat: book it instead of joining the waitlist.
+    SlotAvailable => (StatusCode::CONFLICT, "slot_available", "该时段还有名额，请直接预约"),
+    /// Already waiting for, or holding a seat in, this session.
+    AlreadyWaiting => (StatusCode::CONFLICT, "already_waiting", "你已在该时段的候补队列中或已有预约"),
+    /// The cancel deadline has passed.
+    TooLateToCancel => (StatusCode::CONFLICT, "too_late_to_cancel", "已过取消截止时间，如不能到场请联系站点"),
+    /// The booking's state does not allow this (cancelled, already marked).
+    BookingNotActive => (StatusCode::CONFLICT, "booking_not_active", "该预约当前的状态不允许此操作"),
+    /// Attendance is marked from the session's start.
+    AttendanceTooEarly => (StatusCode::CONFLICT, "attendance_too_early", "咨询开始后才能登记到场情况"),
+    /// Only an attended session can be rated.
+    NotAttended => (StatusCode::CONFLICT, "not_attended", "到场咨询后才能评价"),
     /// The body is larger than 1 MiB.
     PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过大"),
     /// The body is not `application/json`.
@@ -135,6 +162,10 @@ pub struct ErrorBody {
     /// For `validation_failed`: one entry per offending field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<FieldErrorBody>>,
+    /// For `booking_paused`: when booking opens again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2026-12-20T09:00:00+08:00")]
+    pub until: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 /// One field's problem.
@@ -163,6 +194,7 @@ pub struct ApiError {
     details: Option<Vec<FieldError>>,
     retry_after: Option<Duration>,
     allow: Option<String>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Marks a response rendered from [`ApiError`], so that the request-context middleware can
@@ -178,7 +210,14 @@ impl ApiError {
             details: None,
             retry_after: None,
             allow: None,
+            until: None,
         }
+    }
+
+    /// When a pause ends (`booking_paused`).
+    pub fn until(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.until = Some(at);
+        self
     }
 
     /// A more specific Chinese message than the code's default.
@@ -251,6 +290,7 @@ impl ResponseError for ApiError {
                 .details
                 .clone()
                 .map(|d| d.into_iter().map(FieldErrorBody::from).collect()),
+            until: self.until.map(crate::dto::cst),
         };
         let mut res = HttpResponse::build(self.code.status());
         if let Some(after) = self.retry_after {
@@ -284,6 +324,48 @@ impl From<RepoError> for ApiError {
                 Self::new(ErrorCode::ConsultationOpen)
             }
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<BookingError> for ApiError {
+    fn from(e: BookingError) -> Self {
+        let local = |t: chrono::DateTime<chrono::Utc>| crate::dto::cst(t).format("%Y-%m-%d %H:%M");
+        match e {
+            BookingError::NotFound => Self::not_found(),
+            BookingError::Repo(e) => e.into(),
+            BookingError::Refused(r) => match r {
+                Refusal::NotBookable => Self::new(ErrorCode::StationNotBookable),
+                Refusal::SlotNotFound => Self::new(ErrorCode::SlotNotFound),
+                Refusal::OutsideWindow => Self::new(ErrorCode::OutsideBookingWindow),
+                Refusal::Closed { reason } => Self::new(ErrorCode::StationClosed)
+                    .with_message(format!("该站点当天停诊：{reason}")),
+                Refusal::SlotFull => Self::new(ErrorCode::SlotFull),
+                Refusal::BookingLimit { per_day: true } => Self::new(ErrorCode::BookingLimit)
+                    .with_message("你当天已有预约，每天只能预约一次"),
+                Refusal::BookingLimit { per_day: false } => Self::new(ErrorCode::BookingLimit)
+                    .with_message("未到期的预约已达上限，请先完成或取消已有预约"),
+                Refusal::Paused { until } => Self::new(ErrorCode::BookingPaused)
+                    .with_message(format!(
+                        "因多次预约后未到场，预约功能暂停至 {}",
+                        local(until)
+                    ))
+                    .until(until),
+                Refusal::SlotAvailable => Self::new(ErrorCode::SlotAvailable),
+                Refusal::AlreadyWaiting => Self::new(ErrorCode::AlreadyWaiting),
+                Refusal::TooLateToCancel { deadline } => Self::new(ErrorCode::TooLateToCancel)
+                    .with_message(format!(
+                        "取消截止时间为 {}，已无法在线取消；如不能到场请联系站点",
+                        local(deadline)
+                    )),
+                Refusal::InvalidState(_) => Self::new(ErrorCode::BookingNotActive),
+                Refusal::TooEarly { from } => Self::new(ErrorCode::AttendanceTooEarly)
+                    .with_message(format!("咨询 {} 开始后才能登记到场情况", local(from))),
+                Refusal::NotAttended => Self::new(ErrorCode::NotAttended),
+                Refusal::AlreadyRated => {
+                    Self::new(ErrorCode::AlreadyRated).with_message("你已经评价过这次咨询")
+                }
+            },
         }
     }
 }

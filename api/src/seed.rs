@@ -92,6 +92,56 @@ async fn seed_hotlines(state: &AppState) -> Result<(), StartupError> {
     Ok(())
 }
 
+#[derive(serde::Deserialize)]
+struct StationSeedFile {
+    stations: Vec<serde_json::Value>,
+}
+
+/// The stations of `infra/seeds/stations.json` (seed 002 附件 2, seed 001), when there are
+/// none. Session length, seats, notice and cancel deadline are the service's defaults.
+async fn seed_stations(state: &AppState) -> Result<(), StartupError> {
+    let seed_err = |e: xinli_domain::RepoError| StartupError::Seed(e.to_string());
+    if !state
+        .stations
+        .list(false)
+        .await
+        .map_err(seed_err)?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let file: StationSeedFile =
+        crate::extract::parse_json(include_bytes!("../../infra/seeds/stations.json"))
+            .map_err(|e| StartupError::Seed(format!("stations.json: {e}")))?;
+    let defaults = xinli_domain::station::BookingRules::default();
+    for mut entry in file.stations {
+        if let Some(fields) = entry.as_object_mut() {
+            fields.remove("source");
+            for (k, v) in [
+                ("slot_minutes", defaults.slot_minutes),
+                ("break_minutes", defaults.break_minutes),
+                ("seats", defaults.seats),
+            ] {
+                fields.entry(k).or_insert(v.into());
+            }
+        }
+        let request: crate::routes::stations::StationRequest =
+            crate::extract::parse_json(entry.to_string().as_bytes())
+                .map_err(|e| StartupError::Seed(format!("stations.json: {e}")))?;
+        let input = request
+            .parse_input(state)
+            .await
+            .map_err(|e| StartupError::Seed(format!("station {}: {e}", request.name)))?;
+        state
+            .stations
+            .create(input, state.clock.now())
+            .await
+            .map_err(seed_err)?;
+    }
+    tracing::info!("dev mode: counseling stations seeded");
+    Ok(())
+}
+
 /// The standard scales, one file each (`infra/seeds/scales/`). They are content the service
 /// needs in every mode, so they are loaded whenever a code is missing; admin edits of an
 /// existing scale are kept.
@@ -217,6 +267,7 @@ pub async fn run(state: &AppState) -> Result<(), StartupError> {
         }
         seed_hotlines(state).await?;
         seed_articles(state).await?;
+        seed_stations(state).await?;
     } else {
         disable_demo_staff(state).await?;
     }

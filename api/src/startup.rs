@@ -232,7 +232,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     };
     let wechat = WechatClient::new(&config.wechat_api_base, config.wechat.clone())
         .map_err(|e| StartupError::Http(e.to_string()))?;
-    let accounts = Arc::new(AccountStore::new(db.clone()));
+    let accounts =
+        Arc::new(AccountStore::new(db.clone()).with_bookings(config.booking, clock.clone()));
     let assessments = Arc::new(AssessmentStore::new(db.clone()));
     let consultations = Arc::new(ConsultationStore::new(db.clone()));
     let articles = Arc::new(ArticleStore::new(db.clone()));
@@ -249,6 +250,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     ));
     let tokens = TokenService::new(config.jwt_secret_bytes(), config.access_token_ttl);
     let audit = Arc::new(AuditStore::new(db.clone()));
+    let stations = Arc::new(xinli_infra::stations::StationStore::new(db.clone()));
+    let bookings = Arc::new(xinli_infra::stations::BookingStore::new(db.clone()));
     let user_presence = UserPresence::new(accounts.clone(), cache.clone(), config.access_token_ttl);
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
@@ -266,6 +269,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         chat_signal,
         open_polls: Default::default(),
         articles,
+        stations,
+        bookings,
         search,
         views: Arc::new(ViewBuffer::default()),
         cache,

@@ -37,6 +37,8 @@ pub struct AppState {
     /// Who read a client's data or changed staff and scales, and when.
     pub audit: Arc<dyn AuditLog>,
     pub articles: Arc<dyn ArticleRepository>,
+    pub stations: Arc<dyn xinli_domain::station::StationRepository>,
+    pub bookings: Arc<dyn xinli_domain::station::BookingRepository>,
     /// Chinese full-text search over published articles, derived from `articles`.
     pub search: Arc<ArticleSearch>,
     /// Article views counted in memory, flushed every few seconds and at shutdown.

@@ -27,16 +27,19 @@ pub enum AuditAction {
     CreateStaff,
     UpdateStaff,
     UpdateScale,
+    /// A station's day sheet (names and phones people gave) was read.
+    ReadStationDaySheet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 6] = [
+    pub const ALL: [AuditAction; 7] = [
         AuditAction::ReadClientAssessments,
         AuditAction::ReadClientMessages,
         AuditAction::TransferConsultation,
         AuditAction::CreateStaff,
         AuditAction::UpdateStaff,
         AuditAction::UpdateScale,
+        AuditAction::ReadStationDaySheet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl AuditAction {
             AuditAction::CreateStaff => "create_staff",
             AuditAction::UpdateStaff => "update_staff",
             AuditAction::UpdateScale => "update_scale",
+            AuditAction::ReadStationDaySheet => "read_station_day_sheet",
         }
     }
 

@@ -22,6 +22,7 @@ pub mod page;
 pub mod period;
 pub mod retention;
 pub mod schedule;
+pub mod station;
 pub mod throttle;
 pub mod validation;
 pub mod wechat;

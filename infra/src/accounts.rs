@@ -22,11 +22,29 @@ use crate::entities::{refresh_tokens, staff, users};
 #[derive(Clone)]
 pub struct AccountStore {
     db: DatabaseConnection,
+    /// Deleting an account cancels its future bookings and hands their seats to the people
+    /// waiting, under the deployment's booking rules and clock.
+    booking_policy: xinli_domain::station::BookingPolicy,
+    clock: std::sync::Arc<dyn xinli_domain::clock::Clock>,
 }
 
 impl AccountStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            booking_policy: Default::default(),
+            clock: std::sync::Arc::new(xinli_domain::clock::SystemClock),
+        }
+    }
+
+    pub fn with_bookings(
+        mut self,
+        policy: xinli_domain::station::BookingPolicy,
+        clock: std::sync::Arc<dyn xinli_domain::clock::Clock>,
+    ) -> Self {
+        self.booking_policy = policy;
+        self.clock = clock;
+        self
     }
 }
 
@@ -148,6 +166,7 @@ impl UserRepository for AccountStore {
         let txn = begin_write(&self.db).await.map_err(storage)?;
         crate::consultations::forget_user(&txn, id).await?;
         crate::articles::forget_user(&txn, id).await?;
+        crate::stations::forget_user(&txn, id, self.clock.now(), &self.booking_policy).await?;
         crate::audit::forget_subject(&txn, id).await?;
         refresh_tokens::Entity::delete_many()
             .filter(refresh_tokens::Column::SubjectKind.eq("user"))

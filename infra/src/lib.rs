@@ -16,5 +16,6 @@ pub mod password;
 pub mod redis_link;
 pub mod search;
 pub mod signal;
+pub mod stations;
 pub mod views;
 pub mod wechat;

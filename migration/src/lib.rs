@@ -16,6 +16,7 @@ mod m20261123_000005_articles;
 mod m20261123_000006_article_revision;
 mod m20261201_000007_audit;
 mod m20261201_000008_queue_indexes;
+mod m20261201_000009_stations;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_article_revision::Migration),
             Box::new(m20261201_000007_audit::Migration),
             Box::new(m20261201_000008_queue_indexes::Migration),
+            Box::new(m20261201_000009_stations::Migration),
         ]
     }
 }

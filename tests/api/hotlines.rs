@@ -1,26 +1,9 @@
 //! 热线: directory, open-now at window edges with a moving clock, validation, dials,
 //! admin changes visible at once (also across instances sharing Redis), roles, privacy.
 
-use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use xinli_domain::schedule::CHINA;
-use xinli_tests::{TestApp, TestOptions, assert_error, first_detail};
-
-/// The next Monday 00:00 in China time, at least a day ahead of now: tokens issued on the
-/// manual clock are then never expired by real time.
-fn next_monday() -> DateTime<Utc> {
-    let today = Utc::now().with_timezone(&CHINA).date_naive() + Duration::days(2);
-    let monday =
-        today + Duration::days((7 - i64::from(today.weekday().num_days_from_monday())) % 7);
-    CHINA
-        .from_local_datetime(&monday.and_hms_opt(0, 0, 0).unwrap())
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn at(monday: DateTime<Utc>, day: i64, h: i64, m: i64) -> DateTime<Utc> {
-    monday + Duration::days(day) + Duration::hours(h) + Duration::minutes(m)
-}
+use xinli_tests::{TestApp, TestOptions, assert_error, at, first_detail, next_monday};
 
 fn line(name: &str, number: &str, hours: Value) -> Value {
     json!({"name": name, "number": number, "region": "上海市", "audiences": ["worker"], "crisis": false, "hours": hours})

@@ -16,4 +16,5 @@ mod limits;
 mod me;
 mod openapi;
 mod retention;
+mod stations;
 mod tokens;

@@ -624,3 +624,23 @@ pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {
     );
     body
 }
+
+/// The next Monday 00:00 in China time, at least two days ahead of now: tokens issued on a
+/// manual clock set there are never expired by real time.
+pub fn next_monday() -> DateTime<Utc> {
+    use chrono::{Datelike, TimeZone};
+    let china = xinli_domain::schedule::CHINA;
+    let today = Utc::now().with_timezone(&china).date_naive() + chrono::Duration::days(2);
+    let monday =
+        today + chrono::Duration::days((7 - i64::from(today.weekday().num_days_from_monday())) % 7);
+    china
+        .from_local_datetime(&monday.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("China time has no gaps")
+        .with_timezone(&Utc)
+}
+
+/// `day` days, `h` hours and `m` minutes after `monday`.
+pub fn at(monday: DateTime<Utc>, day: i64, h: i64, m: i64) -> DateTime<Utc> {
+    monday + chrono::Duration::days(day) + chrono::Duration::hours(h) + chrono::Duration::minutes(m)
+}

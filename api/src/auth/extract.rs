@@ -41,6 +41,10 @@ pub struct CounselorCaller(pub Staff);
 #[derive(Debug, Clone)]
 pub struct AdminCaller(pub Staff);
 
+/// An enabled staff account of either role; the handler decides what each role may do.
+#[derive(Debug, Clone)]
+pub struct StaffCaller(pub Staff);
+
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
@@ -205,6 +209,28 @@ impl FromRequest for AdminCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let fut = staff_with_role(req, StaffRole::Admin);
         Box::pin(async move { fut.await.map(AdminCaller) })
+    }
+}
+
+impl FromRequest for StaffCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let found =
+            caller(req).and_then(|c| c.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated)));
+        let state = state(req);
+        Box::pin(async move {
+            let caller = found?;
+            let role = match caller.role {
+                Role::User => return Err(ApiError::forbidden()),
+                Role::Counselor => StaffRole::Counselor,
+                Role::Admin => StaffRole::Admin,
+            };
+            enabled_staff(&*state?, caller.id, role)
+                .await
+                .map(StaffCaller)
+        })
     }
 }
 

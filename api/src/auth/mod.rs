@@ -5,4 +5,4 @@ pub mod extract;
 pub mod session;
 pub mod token;
 
-pub use extract::{AdminCaller, Caller, CounselorCaller, OptionalCaller, UserCaller};
+pub use extract::{AdminCaller, Caller, CounselorCaller, OptionalCaller, StaffCaller, UserCaller};

@@ -32,6 +32,7 @@ pub enum AuditActionName {
     CreateStaff,
     UpdateStaff,
     UpdateScale,
+    ReadStationDaySheet,
 }
 
 impl From<AuditAction> for AuditActionName {
@@ -43,6 +44,7 @@ impl From<AuditAction> for AuditActionName {
             AuditAction::CreateStaff => Self::CreateStaff,
             AuditAction::UpdateStaff => Self::UpdateStaff,
             AuditAction::UpdateScale => Self::UpdateScale,
+            AuditAction::ReadStationDaySheet => Self::ReadStationDaySheet,
         }
     }
 }
@@ -56,6 +58,7 @@ impl From<AuditActionName> for AuditAction {
             AuditActionName::CreateStaff => Self::CreateStaff,
             AuditActionName::UpdateStaff => Self::UpdateStaff,
             AuditActionName::UpdateScale => Self::UpdateScale,
+            AuditActionName::ReadStationDaySheet => Self::ReadStationDaySheet,
         }
     }
 }

@@ -52,7 +52,7 @@ pub struct ProfilePatch {
     "assessments": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
         "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "……",
         "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}],
-    "consultations": [], "article_likes": [], "article_favorites": []
+    "consultations": [], "article_likes": [], "article_favorites": [], "bookings": [], "station_waitlist": []
 }))]
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
@@ -65,6 +65,10 @@ pub struct MeExport {
     /// Articles liked and favourited.
     pub article_likes: Vec<ExportedReaction>,
     pub article_favorites: Vec<ExportedReaction>,
+    /// Station bookings with the name, phone, note and rating given, newest first.
+    pub bookings: Vec<crate::routes::stations::BookingView>,
+    /// Station waitlist entries.
+    pub station_waitlist: Vec<crate::routes::stations::WaitEntryView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -236,6 +240,8 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     let assessments = state.assessments.all_of(user.id).await?;
     let consultations = state.consultations.messages_of_user(user.id).await?;
     let (likes, favorites) = state.articles.reactions_of_user(user.id).await?;
+    let (bookings, station_waitlist) =
+        crate::routes::stations::export_of_user(&state, user.id).await?;
     let reactions =
         |rows: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)>| -> Vec<ExportedReaction> {
             rows.into_iter()
@@ -279,12 +285,16 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
             .collect(),
         article_likes: reactions(likes),
         article_favorites: reactions(favorites),
+        bookings,
+        station_waitlist,
     }))
 }
 
 /// Delete my account and all my personal data
 ///
 /// Irreversible. Logging in with WeChat again afterwards creates a new, empty account.
+/// Future station bookings are cancelled (their seats go to the people waiting) and past ones
+/// stay in the stations' figures without the person's link, name, phone, note or comment.
 /// Hotline dial taps stay in the statistics without any link to the person; assessment
 /// results, messages and open consultation requests are deleted; closed consultations stay
 /// for the counselor's record and the statistics, without the person's link, description,

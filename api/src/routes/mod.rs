@@ -15,6 +15,7 @@ pub mod consultations;
 pub mod health;
 pub mod hotlines;
 pub mod me;
+pub mod stations;
 
 /// Registers every route of the service.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(consultations::configure)
                 .configure(admin_staff::configure)
                 .configure(admin_audit::configure)
+                .configure(stations::configure)
                 .configure(admin_stats::configure),
         );
 }

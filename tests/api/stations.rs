@@ -1,0 +1,685 @@
+//! 站点预约: the seeded stations, sessions from weekly hours, booking rules, the waitlist,
+//! cancellation, attendance and the no-show pause, ratings, closures, the day sheet and its
+//! audit, figures, export and deletion, and no overbooking under concurrent requests from two
+//! instances.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use xinli_domain::schedule::CHINA;
+use xinli_domain::station::BookingRepository;
+use xinli_tests::{TestApp, TestOptions, assert_error, at, next_monday};
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.with_timezone(&CHINA).to_rfc3339()
+}
+
+fn every_day(start: &str, end: &str) -> Value {
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    json!({"kind": "weekly", "windows": days.iter().map(|d| json!({"day": d, "start": start, "end": end})).collect::<Vec<_>>()})
+}
+
+fn station(hours: Value, seats: u64) -> Value {
+    json!({
+        "name": "测试站点", "unit": "测试单位", "address": "测试路 1 号", "region": "长沙市",
+        "audiences": ["worker"], "hours": hours, "slot_minutes": 50, "break_minutes": 10,
+        "seats": seats, "booking_window_days": 7, "min_notice_hours": 2, "cancel_hours": 2
+    })
+}
+
+async fn create_station(app: &TestApp, admin: &str, body: Value) -> String {
+    let res = app.post("/api/v1/admin/stations", Some(admin), body).await;
+    assert_eq!(res.status(), 201, "create station");
+    let v: Value = res.json().await.unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+async fn book(
+    app: &TestApp,
+    token: &str,
+    station: &str,
+    start: DateTime<Utc>,
+) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/stations/{station}/bookings"),
+        Some(token),
+        json!({"start_at": iso(start), "name": "林女士", "phone": "13800000000"}),
+    )
+    .await
+}
+
+async fn booked(app: &TestApp, token: &str, station: &str, start: DateTime<Utc>) -> Value {
+    let res = book(app, token, station, start).await;
+    assert_eq!(res.status(), 201, "booking at {start}");
+    res.json().await.unwrap()
+}
+
+async fn cancel(app: &TestApp, token: &str, booking: &Value) -> reqwest::Response {
+    let id = booking["id"].as_str().expect("booking id");
+    app.post(
+        &format!("/api/v1/bookings/{id}/cancel"),
+        Some(token),
+        json!({}),
+    )
+    .await
+}
+
+async fn json_ok(res: reqwest::Response) -> Value {
+    let status = res.status();
+    let url = res.url().clone();
+    let body: Value = res.json().await.unwrap();
+    assert!(status.is_success(), "{url}: {status} {body}");
+    body
+}
+
+fn manual(monday: DateTime<Utc>) -> TestOptions {
+    TestOptions {
+        clock_at: Some(monday),
+        ..TestOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn dev_mode_seeds_the_stations_of_the_sources() {
+    let app = TestApp::spawn().await;
+    let list = json_ok(app.get("/api/v1/stations?page_size=100", None).await).await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(list["total"], 9);
+    let find = |name: &str| {
+        items
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name} listed"))
+            .clone()
+    };
+    let brain = find("湖南省脑科医院(湖南省第二人民医院)");
+    assert_eq!(
+        brain["address"],
+        "长沙市芙蓉中路三段 427 号 湖南省脑科医院(湖南省第二人民医院) 门诊楼 222 室"
+    );
+    assert_eq!(
+        brain["hours"]["windows"],
+        json!([
+            {"day": "mon", "start": "09:00", "end": "12:00"},
+            {"day": "wed", "start": "14:30", "end": "17:30"},
+            {"day": "thu", "start": "14:30", "end": "17:30"}
+        ])
+    );
+    assert_eq!(brain["bookable"], true);
+    assert_eq!(brain["booking_window_days"], 7);
+    let school = find("长沙市一中");
+    assert_eq!(school["bookable"], false);
+    assert_eq!(school["hours"]["kind"], "unknown");
+    let id = school["id"].as_str().unwrap();
+    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    assert_eq!(slots, json!([]));
+    let token = app.user_token("seed-user").await;
+    let res = book(&app, &token, id, Utc::now() + Duration::days(2)).await;
+    assert_error(res, 409, "station_not_bookable").await;
+    let waigang = find("外冈镇心理健康服务驿站");
+    assert_eq!(waigang["address"], Value::Null);
+    assert_eq!(waigang["bookable"], false);
+    // Filters.
+    let jiading = json_ok(app.get("/api/v1/stations?region=上海市嘉定区", None).await).await;
+    assert_eq!(jiading["total"], 2);
+    // A weekly station offers sessions a week ahead.
+    let id = brain["id"].as_str().unwrap();
+    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    let slots = slots.as_array().unwrap();
+    assert!(slots.len() >= 6, "three half-days a week: {slots:?}");
+    assert!(slots.iter().all(|s| s["seats"] == 1 && s["remaining"] == 1));
+}
+
+#[tokio::test]
+async fn sessions_follow_hours_notice_window_and_closures() {
+    let monday = next_monday();
+    let app = TestApp::spawn_with(manual(at(monday, 0, 8, 0))).await;
+    let admin = app.admin_token().await;
+    let hours = json!({"kind": "weekly", "windows": [
+        {"day": "mon", "start": "09:00", "end": "12:00"}, {"day": "wed", "start": "14:30", "end": "17:30"}
+    ]});
+    let id = create_station(&app, &admin, station(hours, 2)).await;
+    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    let starts: Vec<&str> = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start_at"].as_str().unwrap())
+        .collect();
+    // 09:00 today is inside the 2 h notice; next Monday is the last day of the window.
+    let expected: Vec<String> = [
+        at(monday, 0, 10, 0),
+        at(monday, 0, 11, 0),
+        at(monday, 2, 14, 30),
+        at(monday, 2, 15, 30),
+        at(monday, 2, 16, 30),
+        at(monday, 7, 9, 0),
+        at(monday, 7, 10, 0),
+        at(monday, 7, 11, 0),
+    ]
+    .into_iter()
+    .map(iso)
+    .collect();
+    assert_eq!(starts, expected);
+    assert_eq!(slots[0]["end_at"], iso(at(monday, 0, 10, 50)));
+    assert_eq!(slots[0]["remaining"], 2);
+    // A booking takes one seat.
+    let token = app.user_token("slots-user").await;
+    booked(&app, &token, &id, at(monday, 2, 14, 30)).await;
+    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    assert_eq!(slots[2]["remaining"], 1);
+    assert_eq!(slots[2]["bookable"], true);
+    // A closure takes the day out and cancels its bookings.
+    let wednesday = (monday + Duration::days(2))
+        .with_timezone(&CHINA)
+        .date_naive();
+    let res = app
+        .post(
+            &format!("/api/v1/admin/stations/{id}/closures"),
+            Some(&admin),
+            json!({"date": wednesday, "reason": "院内培训"}),
+        )
+        .await;
+    let closure = json_ok(res).await;
+    assert_eq!(closure["cancelled_bookings"], 1);
+    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    assert_eq!(slots.as_array().unwrap().len(), 5);
+    let mine = json_ok(app.get("/api/v1/me/bookings", Some(&token)).await).await;
+    assert_eq!(mine["items"][0]["status"], "cancelled");
+    assert_eq!(mine["items"][0]["cancel_reason"], "closure");
+    let res = book(&app, &token, &id, at(monday, 2, 15, 30)).await;
+    let body = assert_error(res, 409, "station_closed").await;
+    assert!(body["message"].as_str().unwrap().contains("院内培训"));
+    // Refusals name themselves.
+    let res = book(&app, &token, &id, at(monday, 0, 10, 5)).await;
+    assert_error(res, 422, "slot_not_found").await;
+    let res = book(&app, &token, &id, at(monday, 0, 9, 0)).await;
+    assert_error(res, 422, "outside_booking_window").await;
+    let res = book(&app, &token, &id, at(monday, 14, 9, 0)).await;
+    assert_error(res, 422, "outside_booking_window").await;
+    let res = app
+        .post(
+            &format!("/api/v1/admin/stations/{id}/closures"),
+            Some(&admin),
+            json!({"date": "2020-01-01", "reason": "过去"}),
+        )
+        .await;
+    assert_error(res, 422, "validation_failed").await;
+    let res = app
+        .get(
+            &format!("/api/v1/stations/{id}/slots?from=2026-01-10&to=2026-01-01"),
+            None,
+        )
+        .await;
+    assert_error(res, 422, "validation_failed").await;
+    // Removing the closure opens the day again.
+    let res = app
+        .delete(
+            &format!("/api/v1/admin/stations/{id}/closures/{wednesday}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    assert_eq!(slots.as_array().unwrap().len(), 8);
+}
+
+#[tokio::test]
+async fn limits_waitlist_promotion_cancel_deadline_and_reminders() {
+    let monday = next_monday();
+    let app = TestApp::spawn_with(manual(at(monday, 0, 6, 0))).await;
+    let admin = app.admin_token().await;
+    let id = create_station(&app, &admin, station(every_day("09:00", "12:00"), 1)).await;
+    let a = app.user_token("booker-a").await;
+    let b = app.user_token("booker-b").await;
+    let c = app.user_token("booker-c").await;
+    let first = booked(&app, &a, &id, at(monday, 1, 9, 0)).await;
+    assert_eq!(first["status"], "booked");
+    assert_eq!(first["cancel_until"], iso(at(monday, 1, 7, 0)));
+    // One a day.
+    let res = book(&app, &a, &id, at(monday, 1, 10, 0)).await;
+    assert_error(res, 409, "booking_limit").await;
+    // Full: the others may wait.
+    let res = book(&app, &b, &id, at(monday, 1, 9, 0)).await;
+    assert_error(res, 409, "slot_full").await;
+    let wait = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.post(
+                &format!("/api/v1/stations/{id}/waitlist"),
+                Some(&token),
+                json!({"start_at": iso(at(monday, 1, 9, 0))}),
+            )
+            .await
+        }
+    };
+    let wb = json_ok(wait(b.clone()).await).await;
+    assert_eq!(
+        (wb["status"].as_str(), wb["position"].as_u64()),
+        (Some("waiting"), Some(1))
+    );
+    let wc = json_ok(wait(c.clone()).await).await;
+    assert_eq!(wc["position"], 2);
+    assert_error(wait(b.clone()).await, 409, "already_waiting").await;
+    assert_error(wait(a.clone()).await, 409, "already_waiting").await;
+    let res = app
+        .post(
+            &format!("/api/v1/stations/{id}/waitlist"),
+            Some(&b),
+            json!({"start_at": iso(at(monday, 1, 10, 0))}),
+        )
+        .await;
+    assert_error(res, 409, "slot_available").await;
+    // Reminders: confirmation now, reminder 24 h before.
+    let store = xinli_infra::stations::BookingStore::new(
+        xinli_infra::db::connect(&app.config.database_url)
+            .await
+            .unwrap(),
+    );
+    let me_a: Value = json_ok(app.get("/api/v1/me", Some(&a)).await).await;
+    let a_id = me_a["id"].as_str().unwrap().parse().unwrap();
+    let events: Vec<(String, DateTime<Utc>)> = store
+        .outbox_of_user(a_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event, e.due_at))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("booking_created".to_owned(), at(monday, 0, 6, 0)),
+            ("booking_reminder".to_owned(), at(monday, 0, 9, 0))
+        ]
+    );
+    // A cancels: B gets the seat in the same transaction, C moves up, A's reminder is gone.
+    let res = cancel(&app, &a, &first).await;
+    assert_eq!(json_ok(res).await["status"], "cancelled");
+    let events = store.outbox_of_user(a_id).await.unwrap();
+    assert!(
+        events.iter().all(|e| e.event != "booking_reminder"),
+        "{events:?}"
+    );
+    let mine_b = json_ok(app.get("/api/v1/me/bookings", Some(&b)).await).await;
+    assert_eq!(mine_b["items"][0]["status"], "booked");
+    assert_eq!(mine_b["items"][0]["promoted"], true);
+    let waits_b = json_ok(app.get("/api/v1/me/waitlist", Some(&b)).await).await;
+    assert_eq!(waits_b[0]["status"], "promoted");
+    assert_eq!(waits_b[0]["booking_id"], mine_b["items"][0]["id"]);
+    let waits_c = json_ok(app.get("/api/v1/me/waitlist", Some(&c)).await).await;
+    assert_eq!(waits_c[0]["position"], 1);
+    // A cancelled booking cannot be cancelled again.
+    let res = cancel(&app, &a, &first).await;
+    assert_error(res, 409, "booking_not_active").await;
+    // Someone else's booking is not found.
+    let res = app
+        .post(
+            &format!(
+                "/api/v1/bookings/{}/cancel",
+                mine_b["items"][0]["id"].as_str().unwrap()
+            ),
+            Some(&a),
+            json!({}),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+    // C leaves the line.
+    let res = app
+        .delete(
+            &format!("/api/v1/waitlist/{}", wc["id"].as_str().unwrap()),
+            Some(&c),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    // At most 3 upcoming.
+    for day in 2..=4 {
+        booked(&app, &a, &id, at(monday, day, 9, 0)).await;
+    }
+    let res = book(&app, &a, &id, at(monday, 5, 9, 0)).await;
+    let body = assert_error(res, 409, "booking_limit").await;
+    assert!(body["message"].as_str().unwrap().contains("未到期"));
+    // Cancel deadline: 2 h before.
+    app.clock.as_ref().unwrap().set(at(monday, 2, 7, 1));
+    let a = app.user_token("booker-a").await;
+    let mine = json_ok(app.get("/api/v1/me/bookings?page_size=100", Some(&a)).await).await;
+    let wed = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["start_at"] == iso(at(monday, 2, 9, 0)))
+        .unwrap();
+    let res = cancel(&app, &a, wed).await;
+    assert_error(res, 409, "too_late_to_cancel").await;
+}
+
+#[tokio::test]
+async fn attendance_ratings_no_show_pause_and_the_audited_day_sheet() {
+    let monday = next_monday();
+    let app = TestApp::spawn_with(manual(at(monday, 0, 6, 0))).await;
+    let admin = app.admin_token().await;
+    let duty = app
+        .create_staff(&admin, "duty-counselor", "counselor")
+        .await;
+    app.create_staff(&admin, "other-counselor", "counselor")
+        .await;
+    let mut body = station(every_day("09:00", "12:00"), 1);
+    body["counselor_ids"] = json!([duty["id"]]);
+    let id = create_station(&app, &admin, body).await;
+    let u = app.user_token("attender").await;
+    let mut ids = vec![];
+    for day in 0..=2 {
+        ids.push(
+            booked(&app, &u, &id, at(monday, day, 9, 0)).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let login = |name: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.staff_login(name, &format!("{name}-password")).await;
+            xinli_tests::access_token(&json_ok(res).await)
+        }
+    };
+    let counselor = login("duty-counselor").await;
+    let other = login("other-counselor").await;
+    let mark = |token: String, booking: String, attended: bool| {
+        let app = &app;
+        async move {
+            app.post(
+                &format!("/api/v1/bookings/{booking}/attendance"),
+                Some(&token),
+                json!({"attended": attended}),
+            )
+            .await
+        }
+    };
+    assert_error(
+        mark(counselor.clone(), ids[0].clone(), true).await,
+        409,
+        "attendance_too_early",
+    )
+    .await;
+    assert_error(
+        mark(other.clone(), ids[0].clone(), true).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        mark(u.clone(), ids[0].clone(), true).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // The day sheet: on-duty counselor and admins; each read audited.
+    let date = monday.with_timezone(&CHINA).date_naive();
+    let sheet = json_ok(
+        app.get(
+            &format!("/api/v1/staff/stations/{id}/day-sheet?date={date}"),
+            Some(&counselor),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(sheet["sessions"].as_array().unwrap().len(), 3);
+    assert_eq!(sheet["sessions"][0]["bookings"][0]["name"], "林女士");
+    assert_eq!(sheet["sessions"][0]["bookings"][0]["phone"], "13800000000");
+    let res = app
+        .get(
+            &format!("/api/v1/staff/stations/{id}/day-sheet?date={date}"),
+            Some(&other),
+        )
+        .await;
+    assert_error(res, 403, "forbidden").await;
+    let audit = json_ok(
+        app.get(
+            "/api/v1/admin/audit?action=read_station_day_sheet",
+            Some(&admin),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(audit["total"], 1);
+    // After the sessions: attended (then rated once), and two no-shows.
+    app.clock.as_ref().unwrap().set(at(monday, 3, 8, 0));
+    let counselor = login("duty-counselor").await;
+    let u = app.user_token("attender").await;
+    let attended = json_ok(mark(counselor.clone(), ids[0].clone(), true).await).await;
+    assert_eq!(attended["status"], "attended");
+    let rate = |score: i64| {
+        let app = &app;
+        let (u, b) = (u.clone(), ids[0].clone());
+        async move {
+            app.post(
+                &format!("/api/v1/bookings/{b}/rating"),
+                Some(&u),
+                json!({"score": score, "comment": "很有帮助"}),
+            )
+            .await
+        }
+    };
+    assert_error(rate(6).await, 422, "validation_failed").await;
+    assert_eq!(json_ok(rate(5).await).await["rating"], 5);
+    assert_error(rate(4).await, 409, "already_rated").await;
+    let res = app
+        .post(
+            &format!("/api/v1/bookings/{}/rating", ids[1]),
+            Some(&u),
+            json!({"score": 3}),
+        )
+        .await;
+    assert_error(res, 409, "not_attended").await;
+    for b in &ids[1..] {
+        assert_eq!(
+            json_ok(mark(counselor.clone(), b.clone(), false).await).await["status"],
+            "no_show"
+        );
+    }
+    // Two no-shows: still allowed. A correction turns the attended one into a third: paused.
+    booked(&app, &u, &id, at(monday, 4, 9, 0)).await;
+    json_ok(mark(admin_token_now(&app).await, ids[0].clone(), false).await).await;
+    let res = book(&app, &u, &id, at(monday, 5, 9, 0)).await;
+    let body = assert_error(res, 409, "booking_paused").await;
+    assert_eq!(body["until"], iso(at(monday, 2, 9, 0) + Duration::days(30)));
+    // Figures per station and month count them; no person in them.
+    let stats = json_ok(
+        app.get(
+            &format!(
+                "/api/v1/admin/station-stats?station_id={id}&from={date}&to={}",
+                date + Duration::days(6)
+            ),
+            Some(&admin_token_now(&app).await),
+        )
+        .await,
+    )
+    .await;
+    let total: u64 = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["no_shows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 3);
+    assert!(!stats.to_string().contains("林女士"));
+}
+
+async fn admin_token_now(app: &TestApp) -> String {
+    app.admin_token().await
+}
+
+#[tokio::test]
+async fn admin_validation_roles_export_and_deletion() {
+    let monday = next_monday();
+    let app = TestApp::spawn_with(manual(at(monday, 0, 6, 0))).await;
+    let admin = app.admin_token().await;
+    let res = app
+        .post(
+            "/api/v1/admin/stations",
+            Some(&admin),
+            json!({"name": "", "unit": "单位", "region": "长沙市", "audiences": [], "hours": {"kind": "always"},
+                   "slot_minutes": 5, "break_minutes": 10, "seats": 0, "counselor_ids": ["nobody"]}),
+        )
+        .await;
+    let body = assert_error(res, 422, "validation_failed").await;
+    let fields: Vec<&str> = body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "name",
+        "audiences",
+        "hours.kind",
+        "slot_minutes",
+        "seats",
+        "counselor_ids[0]",
+    ] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+    let user = app.user_token("station-user").await;
+    let res = app.get("/api/v1/admin/stations", Some(&user)).await;
+    assert_error(res, 403, "forbidden").await;
+    let res = app
+        .post(
+            "/api/v1/admin/stations",
+            None,
+            station(every_day("09:00", "12:00"), 1),
+        )
+        .await;
+    assert_error(res, 401, "unauthenticated").await;
+    // What an admin GETs can be PUT back.
+    let id = create_station(&app, &admin, station(every_day("09:00", "12:00"), 1)).await;
+    let all = json_ok(app.get("/api/v1/admin/stations", Some(&admin)).await).await;
+    let mut view = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    view["seats"] = json!(2);
+    let updated = json_ok(
+        app.put(&format!("/api/v1/admin/stations/{id}"), Some(&admin), view)
+            .await,
+    )
+    .await;
+    assert_eq!(updated["seats"], 2);
+    // Export holds the booking; deleting the account frees the seat for the person waiting.
+    let d = app.user_token("deleter").await;
+    let e = app.user_token("waiter").await;
+    let f = app.user_token("third").await;
+    booked(&app, &d, &id, at(monday, 1, 9, 0)).await;
+    booked(&app, &f, &id, at(monday, 1, 9, 0)).await;
+    let res = app
+        .post(
+            &format!("/api/v1/stations/{id}/waitlist"),
+            Some(&e),
+            json!({"start_at": iso(at(monday, 1, 9, 0))}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let export = json_ok(app.get("/api/v1/me/export", Some(&d)).await).await;
+    assert_eq!(export["bookings"][0]["phone"], "13800000000");
+    let export_e = json_ok(app.get("/api/v1/me/export", Some(&e)).await).await;
+    assert_eq!(export_e["station_waitlist"][0]["status"], "waiting");
+    assert_eq!(app.delete("/api/v1/me", Some(&d)).await.status(), 204);
+    let mine_e = json_ok(app.get("/api/v1/me/bookings", Some(&e)).await).await;
+    assert_eq!(mine_e["items"][0]["status"], "booked");
+    assert_eq!(mine_e["items"][0]["promoted"], true);
+    // The station's sheet no longer shows the deleted person.
+    let date = (monday + Duration::days(1))
+        .with_timezone(&CHINA)
+        .date_naive();
+    let sheet = json_ok(
+        app.get(
+            &format!("/api/v1/staff/stations/{id}/day-sheet?date={date}"),
+            Some(&admin),
+        )
+        .await,
+    )
+    .await;
+    let names: Vec<&Value> = sheet["sessions"][0]["bookings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| &b["name"])
+        .collect();
+    assert_eq!(names.len(), 2, "{sheet}");
+    // Deleting the station cancels its future bookings.
+    assert_eq!(
+        app.delete(&format!("/api/v1/admin/stations/{id}"), Some(&admin))
+            .await
+            .status(),
+        204
+    );
+    let mine_e = json_ok(app.get("/api/v1/me/bookings", Some(&e)).await).await;
+    assert_eq!(mine_e["items"][0]["status"], "cancelled");
+    let res = app.get(&format!("/api/v1/stations/{id}"), None).await;
+    assert_error(res, 404, "not_found").await;
+}
+
+/// Thirty people ask for the one seat of a session at once, through two instances: exactly
+/// one booking, the others `slot_full`. Twenty sessions in a row.
+#[tokio::test]
+async fn the_last_seat_goes_to_exactly_one_of_thirty_across_two_instances() {
+    let monday = next_monday();
+    let app = TestApp::spawn_with(TestOptions {
+        clock_at: Some(at(monday, 0, 6, 0)),
+        configure: |c| {
+            c.booking.per_day = 100;
+            c.booking.max_upcoming = 100;
+            c.limits.logins_per_ip =
+                xinli_domain::throttle::Limit::new(10_000, std::time::Duration::from_secs(60));
+        },
+        ..TestOptions::default()
+    })
+    .await;
+    let sibling = app.sibling().await;
+    let admin = app.admin_token().await;
+    let mut body = station(every_day("08:00", "20:00"), 1);
+    body["slot_minutes"] = json!(30);
+    body["break_minutes"] = json!(0);
+    let id = create_station(&app, &admin, body).await;
+    let mut tokens = vec![];
+    for i in 0..30 {
+        tokens.push(app.user_token(&format!("racer-{i}")).await);
+    }
+    for round in 0..20 {
+        let start = at(monday, 1, 8, 0) + Duration::minutes(30 * round);
+        let requests = tokens.iter().enumerate().map(|(i, t)| {
+            let target = if i % 2 == 0 { &app } else { &sibling };
+            book(target, t, &id, start)
+        });
+        let answers = futures::future::join_all(requests).await;
+        let mut created = 0;
+        for res in answers {
+            match res.status().as_u16() {
+                201 => created += 1,
+                409 => assert_eq!(res.json::<Value>().await.unwrap()["code"], "slot_full"),
+                other => panic!("round {round}: unexpected {other}"),
+            }
+        }
+        assert_eq!(created, 1, "round {round}");
+        let slots = json_ok(
+            app.get(
+                &format!(
+                    "/api/v1/stations/{id}/slots?from={0}&to={0}",
+                    start.with_timezone(&CHINA).date_naive()
+                ),
+                None,
+            )
+            .await,
+        )
+        .await;
+        let slot = slots
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["start_at"] == iso(start))
+            .unwrap();
+        assert_eq!(slot["remaining"], 0);
+    }
+}
