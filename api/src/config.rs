@@ -40,6 +40,9 @@ pub struct Config {
     pub dev_mode: bool,
     pub wechat: Option<WechatCredentials>,
     pub wechat_api_base: String,
+    /// The mini-program page a station's code opens (`XINLI_WECHAT_STATION_PAGE`,
+    /// `pages/station/index`); it receives the station id (32 hex digits) as `scene`.
+    pub wechat_station_page: String,
     pub bootstrap_admin: Option<(String, SecretString)>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -380,6 +383,8 @@ impl Config {
             wechat,
             wechat_api_base: var("XINLI_WECHAT_API_BASE")
                 .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.into()),
+            wechat_station_page: var("XINLI_WECHAT_STATION_PAGE")
+                .unwrap_or_else(|| "pages/station/index".into()),
             bootstrap_admin,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),

@@ -377,13 +377,17 @@ impl From<WechatError> for ApiError {
             WechatError::RateLimited => Self::new(ErrorCode::WechatRateLimited),
             WechatError::RiskyUser => Self::new(ErrorCode::WechatUserBlocked),
             WechatError::Busy => Self::new(ErrorCode::WechatBusy),
+            WechatError::Quota(code) => {
+                tracing::warn!(errcode = code, "WeChat quota reached");
+                Self::new(ErrorCode::WechatBusy)
+            }
             WechatError::NotConfigured => Self::new(ErrorCode::WechatNotConfigured),
             WechatError::Unreachable(cause) => {
                 tracing::warn!(%cause, "WeChat unreachable");
                 Self::new(ErrorCode::WechatUnavailable)
             }
             WechatError::Upstream { code, message } => {
-                tracing::warn!(errcode = code, errmsg = %message, "WeChat jscode2session failed");
+                tracing::warn!(errcode = code, errmsg = %message, "WeChat call failed");
                 Self::new(ErrorCode::WechatFailed)
             }
         }

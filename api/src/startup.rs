@@ -231,7 +231,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         None => Arc::new(MemoryCache::new(config.cache_max_bytes)),
     };
     let wechat = WechatClient::new(&config.wechat_api_base, config.wechat.clone())
-        .map_err(|e| StartupError::Http(e.to_string()))?;
+        .map_err(|e| StartupError::Http(e.to_string()))?
+        .with_token_cache(cache.clone());
     let accounts =
         Arc::new(AccountStore::new(db.clone()).with_bookings(config.booking, clock.clone()));
     let assessments = Arc::new(AssessmentStore::new(db.clone()));

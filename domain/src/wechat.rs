@@ -1,4 +1,5 @@
-//! What the domain needs from WeChat: turning a `wx.login` code into an identity.
+//! What the domain needs from WeChat: turning a `wx.login` code into an identity, and
+//! mini-program codes (QR-like images) that open a page of the mini-program.
 
 use async_trait::async_trait;
 
@@ -23,6 +24,9 @@ pub enum WechatError {
     /// errcode 40226: WeChat's risk control blocks this user.
     #[error("user blocked by WeChat risk control")]
     RiskyUser,
+    /// errcode 45009 and the like: this app called an interface too often today.
+    #[error("WeChat quota reached (errcode {0})")]
+    Quota(i64),
     /// errcode -1: WeChat is busy; try again shortly.
     #[error("WeChat is busy")]
     Busy,
@@ -41,4 +45,16 @@ pub enum WechatError {
 pub trait WechatGateway: Send + Sync {
     /// Calls `jscode2session` for a code from `wx.login`.
     async fn code_to_session(&self, code: &str) -> Result<WechatIdentity, WechatError>;
+
+    /// A mini-program code (PNG) opening `page` with `scene` (at most 32 visible ASCII
+    /// characters), from `wxa/getwxacodeunlimit`, with the one shared access token.
+    async fn unlimited_code(&self, scene: &str, page: &str) -> Result<Vec<u8>, WechatError>;
+}
+
+/// `scene` of a mini-program code: 1–32 characters of `0-9a-zA-Z!#$&'()*+,/:;=?@-._~`.
+pub fn valid_scene(scene: &str) -> bool {
+    (1..=32).contains(&scene.len())
+        && scene
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$&'()*+,/:;=?@-._~".contains(c))
 }

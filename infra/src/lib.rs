@@ -19,3 +19,4 @@ pub mod signal;
 pub mod stations;
 pub mod views;
 pub mod wechat;
+pub mod wechat_token;

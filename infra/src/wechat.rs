@@ -1,12 +1,20 @@
-//! The WeChat `jscode2session` client.
+//! The WeChat client: `jscode2session` for logins, `wxa/getwxacodeunlimit` for mini-program
+//! codes (with the shared access token of [`crate::wechat_token`]). Every call has a timeout
+//! (5 s, connect 3 s) and maps WeChat's `errcode` to a [`WechatError`].
 //!
 //! <https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html>
+//! <https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/qrcode-link/qr-code/getUnlimitedQRCode.html>
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::Deserialize;
-use xinli_domain::wechat::{WechatError, WechatGateway, WechatIdentity};
+use xinli_domain::cache::Cache;
+use xinli_domain::wechat::{WechatError, WechatGateway, WechatIdentity, valid_scene};
+
+use crate::wechat_token::AccessTokens;
 
 /// Mini-program credentials. `Debug` never shows the secret.
 #[derive(Clone)]
@@ -28,6 +36,7 @@ pub struct WechatClient {
     http: reqwest::Client,
     base: String,
     credentials: Option<WechatCredentials>,
+    tokens: Option<AccessTokens>,
 }
 
 impl WechatClient {
@@ -40,8 +49,118 @@ impl WechatClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
             credentials,
+            tokens: None,
         })
     }
+
+    /// Holds the access token in `cache`, shared by every instance that uses the same cache.
+    pub fn with_token_cache(mut self, cache: Arc<dyn Cache>) -> Self {
+        self.tokens = self
+            .credentials
+            .clone()
+            .map(|c| AccessTokens::new(self.http.clone(), self.base.clone(), c, cache));
+        self
+    }
+
+    /// One `getwxacodeunlimit` call: the image, or WeChat's error.
+    async fn code_with(
+        &self,
+        token: &str,
+        scene: &str,
+        page: &str,
+    ) -> Result<Vec<u8>, WechatError> {
+        let answer = exchange(
+            self.http
+                .post(format!("{}/wxa/getwxacodeunlimit", self.base))
+                .query(&[("access_token", token)])
+                .json(&serde_json::json!({
+                    "scene": scene,
+                    "page": page,
+                    "check_path": false,
+                    "env_version": "release",
+                    "width": 430,
+                    "is_hyaline": true,
+                })),
+        )
+        .await?;
+        if !answer.json {
+            return Ok(answer.body);
+        }
+        let answer: ErrorAnswer = answer.decode()?;
+        Err(match answer.errcode {
+            -1 => WechatError::Busy,
+            45009 => WechatError::Quota(answer.errcode),
+            code => WechatError::Upstream {
+                code,
+                message: answer.errmsg,
+            },
+        })
+    }
+}
+
+/// A WeChat answer: whether it is JSON (errors always are), and its bytes.
+pub(crate) struct Answer {
+    pub json: bool,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as `T`; an unreadable body is an upstream error.
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, WechatError> {
+        serde_json::from_slice(&self.body).map_err(|e| WechatError::Upstream {
+            code: 0,
+            message: format!("unreadable answer: {e}"),
+        })
+    }
+}
+
+/// Sends a request to WeChat and reads the answer. Network failures and HTTP errors become
+/// [`WechatError`]s without the URL, which carries the app secret or the access token.
+pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer, WechatError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| WechatError::Unreachable(e.without_url().to_string()))?;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json") || v.starts_with("text/"));
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| WechatError::Unreachable(e.without_url().to_string()))?;
+    if !status.is_success() {
+        return Err(WechatError::Upstream {
+            code: i64::from(status.as_u16()),
+            message: format!("HTTP {status}"),
+        });
+    }
+    let json = json || body.starts_with(b"{");
+    Ok(Answer {
+        json,
+        body: body.to_vec(),
+    })
+}
+
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+}
+
+/// errcode 40001 (invalid credential), 42001 (token expired): get a new token and retry once.
+fn token_refused(e: &WechatError) -> bool {
+    matches!(
+        e,
+        WechatError::Upstream {
+            code: 40001 | 42001,
+            ..
+        }
+    )
 }
 
 /// WeChat answers with `Content-Type: text/plain` and either the session or an `errcode`.
@@ -62,35 +181,18 @@ impl WechatGateway for WechatClient {
             .credentials
             .as_ref()
             .ok_or(WechatError::NotConfigured)?;
-        let response = self
-            .http
-            .get(format!("{}/sns/jscode2session", self.base))
-            .query(&[
-                ("appid", creds.appid.as_str()),
-                ("secret", creds.secret.as_str()),
-                ("js_code", code),
-                ("grant_type", "authorization_code"),
-            ])
-            .send()
-            .await
-            // `without_url`: the URL carries the app secret and must not reach a log line.
-            .map_err(|e| WechatError::Unreachable(e.without_url().to_string()))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| WechatError::Unreachable(e.without_url().to_string()))?;
-        if !status.is_success() {
-            return Err(WechatError::Upstream {
-                code: i64::from(status.as_u16()),
-                message: format!("HTTP {status}"),
-            });
-        }
-        let answer: SessionAnswer =
-            serde_json::from_slice(&body).map_err(|e| WechatError::Upstream {
-                code: 0,
-                message: format!("unreadable answer: {e}"),
-            })?;
+        let answer: SessionAnswer = exchange(
+            self.http
+                .get(format!("{}/sns/jscode2session", self.base))
+                .query(&[
+                    ("appid", creds.appid.as_str()),
+                    ("secret", creds.secret.as_str()),
+                    ("js_code", code),
+                    ("grant_type", "authorization_code"),
+                ]),
+        )
+        .await?
+        .decode()?;
         match answer.errcode {
             0 => match answer.openid.filter(|o| !o.is_empty()) {
                 Some(openid) => Ok(WechatIdentity {
@@ -110,6 +212,25 @@ impl WechatGateway for WechatClient {
                 code,
                 message: answer.errmsg,
             }),
+        }
+    }
+
+    async fn unlimited_code(&self, scene: &str, page: &str) -> Result<Vec<u8>, WechatError> {
+        if !valid_scene(scene) {
+            return Err(WechatError::Upstream {
+                code: 40129,
+                message: "invalid scene".into(),
+            });
+        }
+        let tokens = self.tokens.as_ref().ok_or(WechatError::NotConfigured)?;
+        let token = tokens.get().await?;
+        match self.code_with(&token, scene, page).await {
+            Err(e) if token_refused(&e) => {
+                tracing::warn!("WeChat refused the access token; replacing it once");
+                let fresh = tokens.replace(&token).await?;
+                self.code_with(&fresh, scene, page).await
+            }
+            other => other,
         }
     }
 }

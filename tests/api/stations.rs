@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
+use wiremock::matchers::{body_partial_json, method, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
 use xinli_domain::schedule::CHINA;
 use xinli_domain::station::BookingRepository;
 use xinli_tests::{TestApp, TestOptions, assert_error, at, next_monday};
@@ -682,4 +684,176 @@ async fn the_last_seat_goes_to_exactly_one_of_thirty_across_two_instances() {
             .unwrap();
         assert_eq!(slot["remaining"], 0);
     }
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRfake-station-code";
+
+async fn station_ids(app: &TestApp) -> Vec<String> {
+    let list = json_ok(app.get("/api/v1/stations?page_size=100", None).await).await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn token_answer(token: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"access_token": token, "expires_in": 7200}))
+}
+
+fn code_for(token: &str) -> wiremock::MockBuilder {
+    Mock::given(method("POST"))
+        .and(path("/wxa/getwxacodeunlimit"))
+        .and(query_param("access_token", token))
+}
+
+fn stable_token(force: bool) -> wiremock::MockBuilder {
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/stable_token"))
+        .and(body_partial_json(json!({
+            "grant_type": "client_credential", "appid": "wx-test-appid",
+            "secret": "wx-test-secret", "force_refresh": force
+        })))
+}
+
+/// Five codes asked for at once, then again: one token for all of them (one holder, a lock
+/// around the refresh), each code fetched once and then kept.
+#[tokio::test]
+async fn station_codes_come_from_wechat_with_one_shared_access_token() {
+    let app = TestApp::spawn().await;
+    let shared = xinli_tests::test_redis_url().is_some();
+    stable_token(false)
+        .respond_with(token_answer("tok-1"))
+        .expect(1)
+        .mount(&app.wechat)
+        .await;
+    code_for("tok-1")
+        .and(body_partial_json(
+            json!({"page": "pages/station/index", "check_path": false}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .set_body_bytes(PNG),
+        )
+        .expect(if shared { 6 } else { 5 })
+        .mount(&app.wechat)
+        .await;
+    let admin = app.admin_token().await;
+    let ids = station_ids(&app).await;
+    let fetch = |id: String| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.get(&format!("/api/v1/admin/stations/{id}/qrcode"), Some(&admin))
+                .await
+        }
+    };
+    for round in 0..2 {
+        let answers = futures::future::join_all(ids.iter().take(5).cloned().map(fetch)).await;
+        for res in answers {
+            assert_eq!(res.status(), 200, "round {round}");
+            assert_eq!(res.headers()["content-type"], "image/png");
+            assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+        }
+    }
+    // A second instance sharing Redis uses the same token: still one stable_token call.
+    if shared {
+        let sibling = app.sibling().await;
+        let res = sibling
+            .get(
+                &format!("/api/v1/admin/stations/{}/qrcode", ids[5]),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let user = app.user_token("code-user").await;
+    let res = app
+        .get(
+            &format!("/api/v1/admin/stations/{}/qrcode", ids[0]),
+            Some(&user),
+        )
+        .await;
+    assert_error(res, 403, "forbidden").await;
+}
+
+/// WeChat says the token is invalid (40001): it is replaced once with `force_refresh` and the
+/// call repeated. Other errcodes become clear errors.
+#[tokio::test]
+async fn a_refused_token_is_replaced_once_and_errcodes_are_mapped() {
+    let app = TestApp::spawn().await;
+    stable_token(false)
+        .respond_with(token_answer("tok-old"))
+        .expect(1)
+        .mount(&app.wechat)
+        .await;
+    stable_token(true)
+        .respond_with(token_answer("tok-new"))
+        .expect(1)
+        .mount(&app.wechat)
+        .await;
+    code_for("tok-old")
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 40001, "errmsg": "invalid credential"})),
+        )
+        .expect(1)
+        .mount(&app.wechat)
+        .await;
+    let ids = station_ids(&app).await;
+    code_for("tok-new")
+        .and(body_partial_json(json!({"scene": ids[0].replace('-', "")})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .set_body_bytes(PNG),
+        )
+        .expect(1)
+        .mount(&app.wechat)
+        .await;
+    code_for("tok-new")
+        .and(body_partial_json(json!({"scene": ids[1].replace('-', "")})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": -1, "errmsg": "system busy"})),
+        )
+        .mount(&app.wechat)
+        .await;
+    code_for("tok-new")
+        .and(body_partial_json(json!({"scene": ids[2].replace('-', "")})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 41030, "errmsg": "invalid page"})),
+        )
+        .mount(&app.wechat)
+        .await;
+    let admin = app.admin_token().await;
+    let get = |id: &str| {
+        let (app, admin, path) = (
+            &app,
+            admin.clone(),
+            format!("/api/v1/admin/stations/{id}/qrcode"),
+        );
+        async move { app.get(&path, Some(&admin)).await }
+    };
+    let res = get(&ids[0]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    assert_error(get(&ids[1]).await, 503, "wechat_busy").await;
+    let body = assert_error(get(&ids[2]).await, 502, "wechat_failed").await;
+    assert!(body["message"].as_str().unwrap().contains("小程序码"));
+    assert_error(get(&uuid::Uuid::nil().to_string()).await, 404, "not_found").await;
+    // Without WeChat credentials: a clear 503.
+    let bare = TestApp::spawn_with(TestOptions {
+        wechat_configured: false,
+        ..TestOptions::default()
+    })
+    .await;
+    let admin = bare.admin_token().await;
+    let id = station_ids(&bare).await.remove(0);
+    let res = bare
+        .get(&format!("/api/v1/admin/stations/{id}/qrcode"), Some(&admin))
+        .await;
+    assert_error(res, 503, "wechat_not_configured").await;
 }

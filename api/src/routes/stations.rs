@@ -47,7 +47,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(admin_list_closures)
         .service(admin_add_closure)
         .service(admin_remove_closure)
-        .service(admin_stats);
+        .service(admin_stats)
+        .service(admin_qrcode);
 }
 
 string_enum!(
@@ -1445,4 +1446,86 @@ pub async fn export_of_user(
     }
     let waitlist = state.bookings.waitlist_of_user(user).await?;
     Ok((bookings, waitlist.iter().map(WaitEntryView::from).collect()))
+}
+
+/// A PNG image.
+pub struct Png;
+
+impl utoipa::PartialSchema for Png {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("PNG image"))
+            .into()
+    }
+}
+
+impl ToSchema for Png {}
+
+/// How long a station's code is kept: the code never changes, WeChat's calls are limited.
+const QRCODE_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The station's mini-program code
+///
+/// A PNG of a mini-program code (WeChat `wxa/getwxacodeunlimit`) that opens the station's
+/// booking page (`XINLI_WECHAT_STATION_PAGE`) with the station id as `scene` (32 hex
+/// digits), to print and hang at the station (seed 002 附件 1: "扫描二维码预约"). Kept for a
+/// day. The access token comes from the one holder all instances share.
+#[utoipa::path(
+    operation_id = "admin_get_station_qrcode",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Station id")),
+    responses(
+        (status = 200, description = "The code", content_type = "image/png", body = Png),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 502, description = "`wechat_failed`: WeChat refused (logged with its errcode)", body = ErrorBody),
+        (status = 503, description = "`wechat_not_configured`, `wechat_busy`, `wechat_unavailable`", body = ErrorBody),
+    )
+)]
+#[get("/admin/stations/{id}/qrcode")]
+pub async fn admin_qrcode(
+    state: State,
+    _admin: AdminCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let station = state
+        .stations
+        .find(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let scene = station.id.simple().to_string();
+    let page = state.config.wechat_station_page.clone();
+    let key = format!("station_qrcode:{page}:{scene}");
+    let png = match state.cache.get(&key).await {
+        Some(png) => png,
+        None => {
+            let png = state
+                .wechat
+                .unlimited_code(&scene, &page)
+                .await
+                .map_err(|e| {
+                    let err = ApiError::from(e);
+                    if err.code == crate::error::ErrorCode::WechatFailed {
+                        err.with_message("暂时无法生成小程序码，请稍后再试")
+                    } else {
+                        err
+                    }
+                })?;
+            state.cache.set(&key, &png, QRCODE_TTL).await;
+            png
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"station-{scene}.png\""),
+        ))
+        .body(png))
 }
