@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
+use xinli_domain::notification::{Event, Template};
 use xinli_domain::retention::RetentionPolicy;
 use xinli_domain::station::BookingPolicy;
 use xinli_domain::throttle::Limit;
@@ -65,6 +66,7 @@ pub struct Config {
     /// `XINLI_BOOKING_NO_SHOWS`, 3; `XINLI_BOOKING_NO_SHOW_DAYS`, 90; `XINLI_BOOKING_PAUSE_DAYS`,
     /// 30).
     pub booking: BookingPolicy,
+    pub notifications: NotificationSettings,
 }
 
 /// How the service treats a slow or absent Redis (see `xinli_infra::redis_link`).
@@ -232,6 +234,74 @@ pub enum ConfigError {
     HalfWechat,
     #[error("XINLI_ADMIN_USERNAME and XINLI_ADMIN_PASSWORD must be set together")]
     HalfAdmin,
+    #[error("XINLI_WECHAT_TEMPLATES: {0}")]
+    BadTemplates(String),
+}
+
+/// Subscribe messages: which template each event uses, how often the outbox is read.
+#[derive(Debug, Clone)]
+pub struct NotificationSettings {
+    /// `XINLI_WECHAT_TEMPLATES`: `{"<event>": {"template_id": "…", "fields": {"thing1":
+    /// "station", …}, "page": "…"}}`; an event without a template sends nothing.
+    pub templates: Vec<(Event, Template)>,
+    /// How often each instance's worker looks for due messages (`XINLI_OUTBOX_POLL_MS`, 2000).
+    pub poll_every: Duration,
+    /// `formal`, `trial` or `developer` (`XINLI_WECHAT_MINIPROGRAM_STATE`, `formal`).
+    pub miniprogram_state: String,
+}
+
+impl NotificationSettings {
+    pub fn template(&self, event: Event) -> Option<&Template> {
+        self.templates
+            .iter()
+            .find(|(e, _)| *e == event)
+            .map(|(_, t)| t)
+    }
+
+    pub fn configured(&self) -> Vec<Event> {
+        self.templates.iter().map(|(e, _)| *e).collect()
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateVar {
+    template_id: String,
+    #[serde(default)]
+    fields: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// Parses `XINLI_WECHAT_TEMPLATES`.
+pub fn parse_templates(raw: &str) -> Result<Vec<(Event, Template)>, ConfigError> {
+    let map: std::collections::BTreeMap<String, TemplateVar> =
+        serde_json::from_str(raw).map_err(|e| ConfigError::BadTemplates(e.to_string()))?;
+    map.into_iter()
+        .map(|(name, t)| {
+            let event = Event::parse(&name).ok_or_else(|| {
+                ConfigError::BadTemplates(format!(
+                    "unknown event {name:?}; events are {}",
+                    Event::ALL.map(|e| e.as_str()).join(", ")
+                ))
+            })?;
+            let template = Template::parse(
+                event,
+                &t.template_id,
+                t.fields.map(|f| f.into_iter().collect()),
+                t.page.as_deref(),
+            )
+            .map_err(|e| {
+                ConfigError::BadTemplates(
+                    e.0.iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?;
+            Ok((event, template))
+        })
+        .collect()
 }
 
 impl Config {
@@ -409,6 +479,27 @@ impl Config {
                 Duration::from_secs(30),
                 Duration::from_secs,
             )?,
+            notifications: NotificationSettings {
+                templates: match get("XINLI_WECHAT_TEMPLATES").filter(|s| !s.trim().is_empty()) {
+                    Some(raw) => parse_templates(&raw)?,
+                    None => vec![],
+                },
+                poll_every: positive(
+                    "XINLI_OUTBOX_POLL_MS",
+                    Duration::from_secs(2),
+                    Duration::from_millis,
+                )?,
+                miniprogram_state: match var("XINLI_WECHAT_MINIPROGRAM_STATE") {
+                    None => "formal".into(),
+                    Some(v) if matches!(v.as_str(), "formal" | "trial" | "developer") => v,
+                    Some(_) => {
+                        return Err(ConfigError::BadTemplates(
+                            "XINLI_WECHAT_MINIPROGRAM_STATE must be formal, trial or developer"
+                                .into(),
+                        ));
+                    }
+                },
+            },
             booking: {
                 let d = BookingPolicy::default();
                 let count = |k: &'static str, default: u32| -> Result<u32, ConfigError> {

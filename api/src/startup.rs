@@ -88,6 +88,7 @@ impl Application {
         build_search_index(&state).await?;
         routes::consultations::spawn_sweeper(state.clone());
         crate::jobs::spawn_retention(state.clone());
+        crate::jobs::spawn_outbox(state.clone());
         spawn_view_flusher(state.clone());
         spawn_search_refresher(state.clone());
 
@@ -253,6 +254,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let audit = Arc::new(AuditStore::new(db.clone()));
     let stations = Arc::new(xinli_infra::stations::StationStore::new(db.clone()));
     let bookings = Arc::new(xinli_infra::stations::BookingStore::new(db.clone()));
+    let notifications = Arc::new(xinli_infra::notifications::NotificationStore::new(
+        db.clone(),
+    ));
     let user_presence = UserPresence::new(accounts.clone(), cache.clone(), config.access_token_ttl);
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
@@ -272,6 +276,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         articles,
         stations,
         bookings,
+        notifications,
         search,
         views: Arc::new(ViewBuffer::default()),
         cache,

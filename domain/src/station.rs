@@ -811,13 +811,41 @@ pub enum BookingEvent {
 pub const REMINDER_BEFORE_HOURS: i64 = 24;
 
 impl BookingEvent {
+    /// The notification this event becomes.
+    pub fn event(self) -> crate::notification::Event {
+        use crate::notification::Event;
+        match self {
+            BookingEvent::Created => Event::BookingCreated,
+            BookingEvent::Cancelled | BookingEvent::Promoted => Event::BookingChanged,
+            BookingEvent::Reminder => Event::BookingReminder,
+        }
+    }
+
     /// The outbox event name (`booking_reminder`, `booking_changed`, …).
     pub fn name(self) -> &'static str {
-        match self {
-            BookingEvent::Created => "booking_created",
-            BookingEvent::Cancelled | BookingEvent::Promoted => "booking_changed",
-            BookingEvent::Reminder => "booking_reminder",
+        self.event().as_str()
+    }
+
+    /// What the message may say: the station, the session's time and address, and for a
+    /// change what changed. Nothing the person wrote.
+    pub fn payload(self, station: &Station, start: DateTime<Utc>) -> crate::notification::Payload {
+        let mut p = crate::notification::Payload::new();
+        p.insert("station".into(), station.name.clone());
+        p.insert("time".into(), crate::notification::format_time(start));
+        if let Some(a) = &station.address {
+            p.insert("address".into(), a.clone());
         }
+        let (status, change) = match self {
+            BookingEvent::Created => ("预约成功", None),
+            BookingEvent::Reminder => ("明天咨询", None),
+            BookingEvent::Promoted => ("候补成功", Some("候补成功，已为你预约")),
+            BookingEvent::Cancelled => ("预约取消", Some("站点停诊，预约已取消")),
+        };
+        p.insert("status".into(), status.into());
+        if let Some(c) = change {
+            p.insert("change".into(), c.into());
+        }
+        p
     }
 
     /// One event per booking and kind: the outbox refuses a second one.

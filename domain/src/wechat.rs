@@ -49,6 +49,23 @@ pub trait WechatGateway: Send + Sync {
     /// A mini-program code (PNG) opening `page` with `scene` (at most 32 visible ASCII
     /// characters), from `wxa/getwxacodeunlimit`, with the one shared access token.
     async fn unlimited_code(&self, scene: &str, page: &str) -> Result<Vec<u8>, WechatError>;
+
+    /// Sends one subscribe message (`cgi-bin/message/subscribe/send`) with the shared access
+    /// token. errcode 43101 (refused, or the grant used) and the others come back as
+    /// [`WechatError::Upstream`] with their code.
+    async fn send_subscribe(&self, message: &SubscribeMessage) -> Result<(), WechatError>;
+}
+
+/// A subscribe message as WeChat takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeMessage {
+    pub touser: String,
+    pub template_id: String,
+    pub page: String,
+    /// Template key → value, already cut to WeChat's limits.
+    pub data: Vec<(String, String)>,
+    /// `formal`, `trial` or `developer`.
+    pub miniprogram_state: String,
 }
 
 /// `scene` of a mini-program code: 1–32 characters of `0-9a-zA-Z!#$&'()*+,/:;=?@-._~`.

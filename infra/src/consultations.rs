@@ -21,6 +21,7 @@ use xinli_domain::consultation::{
     Change, ClaimRefusal, Consultation, ConsultationRepository, ConsultationStats, CounselorState,
     Message, Priority, Sender, Status, percentiles,
 };
+use xinli_domain::notification::Event;
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::{Conflict, RepoError};
 
@@ -325,6 +326,22 @@ impl ConsultationRepository for ConsultationStore {
             .one(&txn)
             .await
             .map_err(storage)?;
+        // Tell the person, once per request (a transfer's second claim is not news).
+        if let Some(row) = &claimed
+            && let Some(user) = row.user_id.as_deref()
+        {
+            crate::notifications::enqueue(
+                &txn,
+                Event::ConsultationReady,
+                parse_id(user)?,
+                None,
+                format!("consultation:{}:ready", row.id),
+                now,
+                &xinli_domain::notification::consultation_ready(now),
+                now,
+            )
+            .await?;
+        }
         txn.commit().await.map_err(storage)?;
         claimed.map(from_row).transpose().map(Ok)
     }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod entities;
 pub mod hotlines;
 pub mod markdown;
+pub mod notifications;
 pub mod password;
 pub mod redis_link;
 pub mod search;

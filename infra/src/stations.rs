@@ -291,38 +291,25 @@ fn wait_from_row(m: wl::Model, position: Option<u32>) -> Result<WaitEntry, RepoE
 
 async fn write_events(
     txn: &DatabaseTransaction,
+    station: &Station,
     booking: Uuid,
+    start: DateTime<Utc>,
     user: Uuid,
     events: &[(BookingEvent, DateTime<Utc>)],
     now: DateTime<Utc>,
 ) -> Result<(), RepoError> {
     for (event, due) in events {
-        let key = event.idempotency_key(booking);
-        let exists = outbox::Entity::find()
-            .filter(outbox::Column::IdempotencyKey.eq(key.clone()))
-            .one(txn)
-            .await
-            .map_err(storage)?
-            .is_some();
-        if exists {
-            continue;
-        }
-        outbox::ActiveModel {
-            id: Set(Uuid::now_v7().to_string()),
-            event: Set(event.name().to_owned()),
-            user_id: Set(user.to_string()),
-            booking_id: Set(Some(booking.to_string())),
-            idempotency_key: Set(key),
-            due_at: Set(*due),
-            status: Set("pending".into()),
-            attempts: Set(0),
-            last_error: Set(None),
-            created_at: Set(now),
-            sent_at: Set(None),
-        }
-        .insert(txn)
-        .await
-        .map_err(storage)?;
+        crate::notifications::enqueue(
+            txn,
+            event.event(),
+            user,
+            Some(booking),
+            event.idempotency_key(booking),
+            *due,
+            &event.payload(station, start),
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -382,7 +369,9 @@ async fn insert_booking(
     })?;
     write_events(
         txn,
+        station,
         id,
+        slot.start,
         user,
         &rules::events_of_new_booking(slot.start, now, promoted),
         now,
@@ -467,13 +456,13 @@ async fn promote_waiting(
 /// the waitlist of those sessions is closed.
 async fn cancel_by_station(
     txn: &DatabaseTransaction,
-    station: Uuid,
+    station: &Station,
     filter: sea_orm::Condition,
     reason: CancelReason,
     now: DateTime<Utc>,
 ) -> Result<u64, RepoError> {
     let affected = b::Entity::find()
-        .filter(b::Column::StationId.eq(station.to_string()))
+        .filter(b::Column::StationId.eq(station.id.to_string()))
         .filter(b::Column::Status.eq(BookingStatus::Booked.as_str()))
         .filter(filter.clone())
         .all(txn)
@@ -495,7 +484,9 @@ async fn cancel_by_station(
         if let Some(user) = row.user_id.as_deref().map(parse_id).transpose()? {
             write_events(
                 txn,
+                station,
                 parse_id(&row.id)?,
+                row.start_at,
                 user,
                 &[(BookingEvent::Cancelled, now)],
                 now,
@@ -505,7 +496,7 @@ async fn cancel_by_station(
     }
     wl::Entity::update_many()
         .col_expr(wl::Column::Status, Expr::value(WaitStatus::Left.as_str()))
-        .filter(wl::Column::StationId.eq(station.to_string()))
+        .filter(wl::Column::StationId.eq(station.id.to_string()))
         .filter(wl::Column::Status.eq(WaitStatus::Waiting.as_str()))
         .filter(filter)
         .exec(txn)
@@ -633,9 +624,9 @@ impl StationRepository for StationStore {
 
     async fn delete(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, RepoError> {
         let txn = begin_write(&self.db).await.map_err(storage)?;
-        if lock_station(&txn, id).await?.is_none() {
+        let Some(station) = lock_station(&txn, id).await? else {
             return Ok(false);
-        }
+        };
         stations::Entity::update_many()
             .col_expr(stations::Column::DeletedAt, Expr::value(now))
             .col_expr(stations::Column::Active, Expr::value(false))
@@ -645,7 +636,7 @@ impl StationRepository for StationStore {
             .map_err(storage)?;
         cancel_by_station(
             &txn,
-            id,
+            &station,
             sea_orm::Condition::all().add(Expr::col(b::Column::StartAt).gt(now)),
             CancelReason::Closure,
             now,
@@ -671,9 +662,9 @@ impl StationRepository for StationStore {
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, RepoError> {
         let txn = begin_write(&self.db).await.map_err(storage)?;
-        if lock_station(&txn, station).await?.is_none() {
+        let Some(locked) = lock_station(&txn, station).await? else {
             return Ok(None);
-        }
+        };
         let date = day(closure.date);
         station_closures::Entity::delete_many()
             .filter(station_closures::Column::StationId.eq(station.to_string()))
@@ -693,7 +684,7 @@ impl StationRepository for StationStore {
         let (from, to) = day_bounds(closure.date);
         let cancelled = cancel_by_station(
             &txn,
-            station,
+            &locked,
             sea_orm::Condition::all()
                 .add(Expr::col(b::Column::StartAt).gte(from))
                 .add(Expr::col(b::Column::StartAt).lt(to))

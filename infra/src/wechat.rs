@@ -12,7 +12,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::Deserialize;
 use xinli_domain::cache::Cache;
-use xinli_domain::wechat::{WechatError, WechatGateway, WechatIdentity, valid_scene};
+use xinli_domain::wechat::{
+    SubscribeMessage, WechatError, WechatGateway, WechatIdentity, valid_scene,
+};
 
 use crate::wechat_token::AccessTokens;
 
@@ -60,6 +62,57 @@ impl WechatClient {
             .clone()
             .map(|c| AccessTokens::new(self.http.clone(), self.base.clone(), c, cache));
         self
+    }
+
+    /// Runs `call` with the shared access token; when WeChat refuses the token (40001,
+    /// 42001), replaces it once and runs `call` again.
+    async fn with_token<T, F, Fut>(&self, call: F) -> Result<T, WechatError>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, WechatError>>,
+    {
+        let tokens = self.tokens.as_ref().ok_or(WechatError::NotConfigured)?;
+        let token = tokens.get().await?;
+        match call(token.clone()).await {
+            Err(e) if token_refused(&e) => {
+                tracing::warn!("WeChat refused the access token; replacing it once");
+                let fresh = tokens.replace(&token).await?;
+                call(fresh).await
+            }
+            other => other,
+        }
+    }
+
+    /// One `message/subscribe/send` call.
+    async fn send_with(&self, token: &str, m: &SubscribeMessage) -> Result<(), WechatError> {
+        let data: serde_json::Map<String, serde_json::Value> = m
+            .data
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!({ "value": v })))
+            .collect();
+        let answer: ErrorAnswer = exchange(
+            self.http
+                .post(format!("{}/cgi-bin/message/subscribe/send", self.base))
+                .query(&[("access_token", token)])
+                .json(&serde_json::json!({
+                    "touser": m.touser,
+                    "template_id": m.template_id,
+                    "page": m.page,
+                    "data": data,
+                    "miniprogram_state": m.miniprogram_state,
+                    "lang": "zh_CN",
+                })),
+        )
+        .await?
+        .decode()?;
+        match answer.errcode {
+            0 => Ok(()),
+            -1 => Err(WechatError::Busy),
+            code => Err(WechatError::Upstream {
+                code,
+                message: answer.errmsg,
+            }),
+        }
     }
 
     /// One `getwxacodeunlimit` call: the image, or WeChat's error.
@@ -222,15 +275,12 @@ impl WechatGateway for WechatClient {
                 message: "invalid scene".into(),
             });
         }
-        let tokens = self.tokens.as_ref().ok_or(WechatError::NotConfigured)?;
-        let token = tokens.get().await?;
-        match self.code_with(&token, scene, page).await {
-            Err(e) if token_refused(&e) => {
-                tracing::warn!("WeChat refused the access token; replacing it once");
-                let fresh = tokens.replace(&token).await?;
-                self.code_with(&fresh, scene, page).await
-            }
-            other => other,
-        }
+        self.with_token(|token| async move { self.code_with(&token, scene, page).await })
+            .await
+    }
+
+    async fn send_subscribe(&self, message: &SubscribeMessage) -> Result<(), WechatError> {
+        self.with_token(|token| async move { self.send_with(&token, message).await })
+            .await
     }
 }

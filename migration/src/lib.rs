@@ -17,6 +17,7 @@ mod m20261123_000006_article_revision;
 mod m20261201_000007_audit;
 mod m20261201_000008_queue_indexes;
 mod m20261201_000009_stations;
+mod m20261201_000010_notifications;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_audit::Migration),
             Box::new(m20261201_000008_queue_indexes::Migration),
             Box::new(m20261201_000009_stations::Migration),
+            Box::new(m20261201_000010_notifications::Migration),
         ]
     }
 }

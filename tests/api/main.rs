@@ -14,6 +14,7 @@ mod health;
 mod hotlines;
 mod limits;
 mod me;
+mod notifications;
 mod openapi;
 mod retention;
 mod stations;

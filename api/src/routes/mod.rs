@@ -15,6 +15,7 @@ pub mod consultations;
 pub mod health;
 pub mod hotlines;
 pub mod me;
+pub mod notifications;
 pub mod stations;
 
 /// Registers every route of the service.
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(admin_staff::configure)
                 .configure(admin_audit::configure)
                 .configure(stations::configure)
+                .configure(notifications::configure)
                 .configure(admin_stats::configure),
         );
 }

@@ -20,4 +20,5 @@ pub mod staff;
 pub mod station_closures;
 pub mod station_counselors;
 pub mod stations;
+pub mod subscription_grants;
 pub mod users;

@@ -15,6 +15,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    pub payload: Option<String>,
+    pub lease_until: Option<DateTimeUtc>,
+    pub errcode: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
