@@ -114,6 +114,28 @@ pub fn consultation_ready(now: DateTime<Utc>) -> Payload {
     p
 }
 
+/// How long a counselor's reply waits before the person is told: someone in the
+/// conversation reads it within this time, and reading withdraws the message.
+pub const REPLY_GRACE_SECONDS: i64 = 60;
+
+/// What a "counselor replied" message says: never the reply itself.
+pub fn counselor_replied(now: DateTime<Utc>) -> Payload {
+    let mut p = Payload::new();
+    p.insert("status".into(), "咨询师回复了你，请回到对话".into());
+    p.insert("time".into(), format_time(now));
+    p
+}
+
+/// The outbox keys of a consultation's messages: one "ready" per request; one pending
+/// "replied" at a time (withdrawn when the person reads), one sent per request.
+pub fn ready_key(consultation: Uuid) -> String {
+    format!("consultation:{consultation}:ready")
+}
+
+pub fn reply_key(consultation: Uuid) -> String {
+    format!("consultation:{consultation}:replied")
+}
+
 /// A deployment's template for one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -357,6 +379,9 @@ pub trait NotificationRepository: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<(Vec<Figure>, Vec<(String, i64, u64)>), RepoError>;
+    /// Deletes the row with `key` if it has not been claimed yet (the person read what it
+    /// was about). Returns whether one was withdrawn.
+    async fn withdraw(&self, key: &str) -> Result<bool, RepoError>;
     /// A person's grants (event, granted, used), for export.
     async fn grants_of(
         &self,

@@ -335,7 +335,7 @@ impl ConsultationRepository for ConsultationStore {
                 Event::ConsultationReady,
                 parse_id(user)?,
                 None,
-                format!("consultation:{}:ready", row.id),
+                xinli_domain::notification::ready_key(parse_id(&row.id)?),
                 now,
                 &xinli_domain::notification::consultation_ready(now),
                 now,
@@ -500,13 +500,27 @@ impl ConsultationRepository for ConsultationStore {
     ) -> Result<Message, RepoError> {
         let cid = consultation_id.to_string();
         let txn = begin_write(&self.db).await.map_err(storage)?;
+        // Locked on PostgreSQL: serialises sequence numbers per consultation.
+        let mut q = c::Entity::find_by_id(cid.clone());
         if self.postgres() {
-            // Serialises sequence numbers per consultation.
-            c::Entity::find_by_id(cid.clone())
-                .lock(LockType::Update)
-                .one(&txn)
-                .await
-                .map_err(storage)?;
+            q = q.lock(LockType::Update);
+        }
+        let consultation = q.one(&txn).await.map_err(storage)?;
+        // A counselor's reply tells the person, unless they read it within the grace time.
+        if sender == Sender::Counselor
+            && let Some(user) = consultation.as_ref().and_then(|c| c.user_id.as_deref())
+        {
+            crate::notifications::enqueue(
+                &txn,
+                Event::CounselorReplied,
+                parse_id(user)?,
+                None,
+                xinli_domain::notification::reply_key(consultation_id),
+                now + chrono::Duration::seconds(xinli_domain::notification::REPLY_GRACE_SECONDS),
+                &xinli_domain::notification::counselor_replied(now),
+                now,
+            )
+            .await?;
         }
         let last: Option<i64> = messages::Entity::find()
             .select_only()

@@ -330,6 +330,16 @@ impl NotificationRepository for NotificationStore {
         ))
     }
 
+    async fn withdraw(&self, key: &str) -> Result<bool, RepoError> {
+        let res = outbox::Entity::delete_many()
+            .filter(outbox::Column::IdempotencyKey.eq(key))
+            .filter(outbox::Column::Status.eq(Status::Pending.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(res.rows_affected > 0)
+    }
+
     async fn grants_of(
         &self,
         user: Uuid,

@@ -862,15 +862,23 @@ async fn waiting_too_long_expires_and_silent_counselors_lose_the_person() {
         still["status"], "active",
         "a counselor who replied keeps the person"
     );
-    let system: Value = app
-        .get(
-            &format!("/api/v1/consultations/{behind}/messages"),
-            Some(&other),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    // The notice is written just after the status changes (a separate step of the sweep).
+    let mut system = Value::Null;
+    for _ in 0..100 {
+        system = app
+            .get(
+                &format!("/api/v1/consultations/{behind}/messages"),
+                Some(&other),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !system["items"][0].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(system["items"][0]["sender"], "system");
 
     // Expiry: two hours of waiting.

@@ -16,7 +16,8 @@ const TEMPLATES: &str = r#"{
   "booking_created": {"template_id": "tpl-created"},
   "booking_reminder": {"template_id": "tpl-reminder"},
   "booking_changed": {"template_id": "tpl-changed"},
-  "consultation_ready": {"template_id": "tpl-ready", "fields": {"thing4": "status", "time5": "time"}}
+  "consultation_ready": {"template_id": "tpl-ready", "fields": {"thing4": "status", "time5": "time"}},
+  "counselor_replied": {"template_id": "tpl-replied"}
 }"#;
 
 fn configured(c: &mut xinli_api::Config) {
@@ -414,4 +415,89 @@ async fn a_restart_sends_what_was_pending_once() {
         .await;
     settle(&next, 0).await;
     assert_eq!(statuses(&next).await.get("sent"), Some(&1));
+}
+
+async fn online_counselor(app: &TestApp, name: &str) -> String {
+    let admin = app.admin_token().await;
+    app.create_staff(&admin, name, "counselor").await;
+    let login: Value = app
+        .staff_login(name, &format!("{name}-password"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let counselor = access_token(&login);
+    let res = app
+        .put(
+            "/api/v1/counselor/status",
+            Some(&counselor),
+            json!({"online": true, "capacity": 1}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    counselor
+}
+
+/// A reply the person reads within a minute sends nothing; one they miss sends one message,
+/// which says that there is a reply, not what it says.
+#[tokio::test]
+async fn a_reply_read_in_time_is_not_announced_a_missed_one_is() {
+    let monday = next_monday();
+    let app = TestApp::spawn_with(options(at(monday, 0, 6, 0))).await;
+    with_token(&app).await;
+    send_to("reader")
+        .and(body_partial_json(json!({
+            "template_id": "tpl-replied", "page": "pages/consultation/index",
+            "data": {"thing1": {"value": "咨询师回复了你，请回到对话"}}
+        })))
+        .respond_with(ok())
+        .expect(1)
+        .mount(&app.wechat)
+        .await;
+    let counselor = online_counselor(&app, "reply-counselor").await;
+    let user = app.user_token("reader").await;
+    grant(&app, &user, &["counselor_replied", "counselor_replied"]).await;
+    let res = app
+        .post(
+            "/api/v1/consultations",
+            Some(&user),
+            json!({"topic": "压力", "channel": "text"}),
+        )
+        .await;
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post("/api/v1/counselor/queue/claim", Some(&counselor), json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let say = |text: &'static str| {
+        let (app, counselor, id) = (&app, counselor.clone(), id.clone());
+        async move {
+            let res = app
+                .post(
+                    &format!("/api/v1/consultations/{id}/messages"),
+                    Some(&counselor),
+                    json!({"text": text}),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+        }
+    };
+    // Read within the grace time: withdrawn.
+    say("你好，我在").await;
+    let res = app
+        .get(&format!("/api/v1/consultations/{id}/messages"), Some(&user))
+        .await;
+    assert_eq!(res.status(), 200);
+    app.clock.as_ref().unwrap().set(at(monday, 0, 6, 5));
+    settle(&app, 0).await;
+    assert_eq!(statuses(&app).await.get("sent"), None);
+    // Missed: announced once, however many replies follow.
+    say("最近睡得怎么样？").await;
+    say("我们慢慢说").await;
+    app.clock.as_ref().unwrap().set(at(monday, 0, 6, 7));
+    settle(&app, 0).await;
+    assert_eq!(statuses(&app).await.get("sent"), Some(&1));
 }

@@ -650,6 +650,13 @@ pub async fn read_messages(
             || current.status != c.status
             || tokio::time::Instant::now() >= deadline
         {
+            if !items.is_empty() && caller.role == Role::User {
+                // The person reads: a pending "counselor replied" message is not needed.
+                state
+                    .notifications
+                    .withdraw(&xinli_domain::notification::reply_key(c.id))
+                    .await?;
+            }
             if !items.is_empty() && caller.role == Role::Counselor {
                 audit(
                     &state,
