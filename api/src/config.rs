@@ -133,6 +133,8 @@ pub struct Limits {
     pub exports_per_user: Limit,
     /// Bookings, cancellations and waitlist entries per user (`BOOKINGS`, 30/3600).
     pub bookings_per_user: Limit,
+    /// Lecture requests per user (`LECTURE_REQUESTS`, 10/86400).
+    pub lecture_requests_per_user: Limit,
     /// Token refreshes per login (one chain of refresh tokens) (`REFRESHES`, 60/3600).
     pub refreshes_per_login: Limit,
     /// Long polls one user may hold open at once on one instance (`XINLI_LIMIT_LONG_POLLS`, 2).
@@ -153,6 +155,7 @@ impl Default for Limits {
             messages_per_account: per(30, 60),
             exports_per_user: per(5, 3600),
             bookings_per_user: per(30, 3600),
+            lecture_requests_per_user: per(10, 86_400),
             refreshes_per_login: per(60, 3600),
             long_polls_per_user: 2,
         }
@@ -197,6 +200,10 @@ impl Limits {
             messages_per_account: limit("XINLI_LIMIT_MESSAGES", d.messages_per_account)?,
             exports_per_user: limit("XINLI_LIMIT_EXPORTS", d.exports_per_user)?,
             bookings_per_user: limit("XINLI_LIMIT_BOOKINGS", d.bookings_per_user)?,
+            lecture_requests_per_user: limit(
+                "XINLI_LIMIT_LECTURE_REQUESTS",
+                d.lecture_requests_per_user,
+            )?,
             refreshes_per_login: limit("XINLI_LIMIT_REFRESHES", d.refreshes_per_login)?,
             long_polls_per_user: match var("XINLI_LIMIT_LONG_POLLS") {
                 Some(v) => v

@@ -116,6 +116,8 @@ error_codes! {
     BookingNotActive => (StatusCode::CONFLICT, "booking_not_active", "该预约当前的状态不允许此操作"),
     /// Attendance is marked from the session's start.
     AttendanceTooEarly => (StatusCode::CONFLICT, "attendance_too_early", "咨询开始后才能登记到场情况"),
+    /// The lecture request's state does not allow this step (see `message`).
+    LectureRequestState => (StatusCode::CONFLICT, "lecture_request_state", "该申请当前的状态不允许此操作"),
     /// Only an attended session can be rated.
     NotAttended => (StatusCode::CONFLICT, "not_attended", "到场咨询后才能评价"),
     /// The body is larger than 1 MiB.

@@ -35,6 +35,7 @@ Every error answer has the body `ErrorBody` and every answer an `x-request-id` h
         (name = "consultations", description = "在线咨询: requests, chat and rating, for the person asking for help"),
         (name = "counselor", description = "咨询师: the counselors' queue, claims, close and transfer"),
         (name = "stations", description = "站点预约: counseling stations, sessions, bookings and the waitlist"),
+        (name = "lectures", description = "讲座点单: the lecture menu, units' requests and the organiser's review"),
         (name = "staff", description = "站点值班: a station's day sheet and attendance, for counselors on duty and admins"),
         (name = "admin", description = "管理: operator and admin functions"),
     )

@@ -142,6 +142,54 @@ async fn seed_stations(state: &AppState) -> Result<(), StartupError> {
     Ok(())
 }
 
+#[derive(serde::Deserialize)]
+struct LectureSeedFile {
+    series: Vec<LectureSeedSeries>,
+}
+
+#[derive(serde::Deserialize)]
+struct LectureSeedSeries {
+    name: String,
+    note: Option<String>,
+    topics: Vec<LectureSeedTopic>,
+}
+
+#[derive(serde::Deserialize)]
+struct LectureSeedTopic {
+    number: Option<u32>,
+    title: String,
+    points: String,
+    minutes: Option<u32>,
+}
+
+/// The lecture menus of `infra/seeds/lectures.json` (seed 002 附件 4; seed 000), when there
+/// is no series yet.
+async fn seed_lectures(state: &AppState) -> Result<(), StartupError> {
+    let seed_err = |e: xinli_domain::RepoError| StartupError::Seed(e.to_string());
+    if !state.lectures.series().await.map_err(seed_err)?.is_empty() {
+        return Ok(());
+    }
+    let file: LectureSeedFile =
+        crate::extract::parse_json(include_bytes!("../../infra/seeds/lectures.json"))
+            .map_err(|e| StartupError::Seed(format!("lectures.json: {e}")))?;
+    for series in file.series {
+        let created = state
+            .lectures
+            .create_series(series.name, series.note)
+            .await
+            .map_err(seed_err)?;
+        for t in series.topics {
+            let input = xinli_domain::lecture::TopicInput::parse(
+                created.id, t.number, &t.title, &t.points, t.minutes,
+            )
+            .map_err(|e| StartupError::Seed(format!("lecture topic {}: {e:?}", t.title)))?;
+            state.lectures.create_topic(input).await.map_err(seed_err)?;
+        }
+    }
+    tracing::info!("dev mode: lecture menu seeded");
+    Ok(())
+}
+
 /// The standard scales, one file each (`infra/seeds/scales/`). They are content the service
 /// needs in every mode, so they are loaded whenever a code is missing; admin edits of an
 /// existing scale are kept.
@@ -268,6 +316,7 @@ pub async fn run(state: &AppState) -> Result<(), StartupError> {
         seed_hotlines(state).await?;
         seed_articles(state).await?;
         seed_stations(state).await?;
+        seed_lectures(state).await?;
     } else {
         disable_demo_staff(state).await?;
     }

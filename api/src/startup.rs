@@ -257,6 +257,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let notifications = Arc::new(xinli_infra::notifications::NotificationStore::new(
         db.clone(),
     ));
+    let lectures = Arc::new(xinli_infra::lectures::LectureStore::new(db.clone()));
     let user_presence = UserPresence::new(accounts.clone(), cache.clone(), config.access_token_ttl);
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
@@ -277,6 +278,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         stations,
         bookings,
         notifications,
+        lectures,
         search,
         views: Arc::new(ViewBuffer::default()),
         cache,

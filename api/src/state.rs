@@ -39,6 +39,8 @@ pub struct AppState {
     pub articles: Arc<dyn ArticleRepository>,
     pub stations: Arc<dyn xinli_domain::station::StationRepository>,
     pub bookings: Arc<dyn xinli_domain::station::BookingRepository>,
+    /// The lecture menu and units' requests.
+    pub lectures: Arc<dyn xinli_domain::lecture::LectureRepository>,
     /// Subscribe-message grants and the outbox.
     pub notifications: Arc<dyn xinli_domain::notification::NotificationRepository>,
     /// Chinese full-text search over published articles, derived from `articles`.

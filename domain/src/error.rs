@@ -12,6 +12,8 @@ pub enum Conflict {
     TokenHash,
     /// The user already has a waiting or active consultation.
     OpenConsultation,
+    /// A screening join code is taken (regenerate it).
+    ScreeningCode,
 }
 
 /// What went wrong in a repository. Adapters translate their own errors into this, so the

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod consultation;
 pub mod error;
 pub mod hotline;
+pub mod lecture;
 pub mod notification;
 pub mod page;
 pub mod period;

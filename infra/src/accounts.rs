@@ -166,6 +166,7 @@ impl UserRepository for AccountStore {
         let txn = begin_write(&self.db).await.map_err(storage)?;
         crate::consultations::forget_user(&txn, id).await?;
         crate::articles::forget_user(&txn, id).await?;
+        crate::lectures::forget_user(&txn, id).await?;
         crate::stations::forget_user(&txn, id, self.clock.now(), &self.booking_policy).await?;
         crate::audit::forget_subject(&txn, id).await?;
         refresh_tokens::Entity::delete_many()

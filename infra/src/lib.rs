@@ -11,6 +11,7 @@ pub mod consultations;
 pub mod db;
 pub mod entities;
 pub mod hotlines;
+pub mod lectures;
 pub mod markdown;
 pub mod notifications;
 pub mod password;

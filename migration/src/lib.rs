@@ -18,6 +18,7 @@ mod m20261201_000007_audit;
 mod m20261201_000008_queue_indexes;
 mod m20261201_000009_stations;
 mod m20261201_000010_notifications;
+mod m20261201_000011_lectures;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_queue_indexes::Migration),
             Box::new(m20261201_000009_stations::Migration),
             Box::new(m20261201_000010_notifications::Migration),
+            Box::new(m20261201_000011_lectures::Migration),
         ]
     }
 }

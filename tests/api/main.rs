@@ -12,6 +12,7 @@ mod consultations;
 mod errors;
 mod health;
 mod hotlines;
+mod lectures;
 mod limits;
 mod me;
 mod notifications;

@@ -52,7 +52,7 @@ pub struct ProfilePatch {
     "assessments": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
         "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "……",
         "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}],
-    "consultations": [], "article_likes": [], "article_favorites": [], "bookings": [], "station_waitlist": [], "notification_grants": []
+    "consultations": [], "article_likes": [], "article_favorites": [], "bookings": [], "station_waitlist": [], "lecture_requests": [], "notification_grants": []
 }))]
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
@@ -69,6 +69,8 @@ pub struct MeExport {
     pub bookings: Vec<crate::routes::stations::BookingView>,
     /// Station waitlist entries.
     pub station_waitlist: Vec<crate::routes::stations::WaitEntryView>,
+    /// Lecture requests filed as a unit's liaison.
+    pub lecture_requests: Vec<crate::routes::lectures::LectureRequestView>,
     /// Subscribe-message grants given from the mini-program.
     pub notification_grants: Vec<crate::routes::notifications::ExportedGrant>,
 }
@@ -289,6 +291,7 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
         article_favorites: reactions(favorites),
         bookings,
         station_waitlist,
+        lecture_requests: crate::routes::lectures::export_of_user(&state, user.id).await?,
         notification_grants: crate::routes::notifications::export_of_user(&state, user.id).await?,
     }))
 }

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod consultations;
 pub mod health;
 pub mod hotlines;
+pub mod lectures;
 pub mod me;
 pub mod notifications;
 pub mod stations;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(admin_staff::configure)
                 .configure(admin_audit::configure)
                 .configure(stations::configure)
+                .configure(lectures::configure)
                 .configure(notifications::configure)
                 .configure(admin_stats::configure),
         );

@@ -1,0 +1,797 @@
+//! 讲座点单: the lecture menu, a unit's request (seed 002 附件 6) and the organiser's review.
+//! Rules: `xinli_domain::lecture`.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+use xinli_domain::account::Role;
+use xinli_domain::lecture::{
+    Action, Actor, Contact, Decision, LectureRequest, RequestFields, RequestInput, Status, Step,
+    TopicInput, transition,
+};
+use xinli_domain::schedule::china_date;
+
+use crate::auth::{AdminCaller, Caller, UserCaller};
+use crate::dto::{Paged, cst, string_enum};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::{Json, PageParams, Query, parse_id};
+use crate::state::{AppState, State};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_topics)
+        .service(create_request)
+        .service(my_requests)
+        .service(get_request)
+        .service(respond)
+        .service(withdraw)
+        .service(admin_list)
+        .service(admin_decide)
+        .service(admin_done)
+        .service(admin_series)
+        .service(admin_create_series)
+        .service(admin_create_topic);
+}
+
+string_enum!(
+    /// A lecture request's state: `submitted` → `accepted` | `proposed` (another date offered:
+    /// the liaison takes it → `accepted`, or refuses it → `submitted`) | `declined`;
+    /// `accepted` → `done`; the liaison may withdraw until it is done (`withdrawn`).
+    LectureStatusName,
+    Status::ALL.map(|s| s.as_str())
+);
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d2-1111-7abc-8def-0123456789ab", "series": "省直单位心理健康讲座主题",
+    "number": 3, "title": "压力与情绪管理", "points": "认识压力，探寻压力源，情绪管理理论和方法。", "hours": 2.0}))]
+pub struct TopicView {
+    pub id: String,
+    pub series: String,
+    /// 序号 in the series' list; `null` when the source gives none.
+    pub number: Option<u32>,
+    pub title: String,
+    /// 内容要点; empty when the source names only the title.
+    pub points: String,
+    /// 课时; `null` when the source gives none.
+    pub hours: Option<f64>,
+}
+
+impl From<&xinli_domain::lecture::Topic> for TopicView {
+    fn from(t: &xinli_domain::lecture::Topic) -> Self {
+        Self {
+            id: t.id.to_string(),
+            series: t.series.clone(),
+            number: t.number,
+            title: t.title.clone(),
+            points: t.points.clone(),
+            hours: t.minutes.map(|m| f64::from(m) / 60.0),
+        }
+    }
+}
+
+/// The lecture menu
+///
+/// Series in the organiser's order, topics by number. Seed 002 附件 4 (19 topics) verbatim in
+/// dev mode.
+#[utoipa::path(
+    operation_id = "list_lecture_topics",
+    tag = "lectures",
+    responses((status = 200, body = Vec<TopicView>))
+)]
+#[get("/lecture-topics")]
+pub async fn list_topics(state: State) -> ApiResult<HttpResponse> {
+    let menu = state.lectures.menu(true).await?;
+    Ok(HttpResponse::Ok().json(menu.iter().map(TopicView::from).collect::<Vec<_>>()))
+}
+
+/// 联络人 or 单位负责人.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "王芳", "title": "办公室主任", "office_phone": "0731-88888888", "mobile": "13800000000"}))]
+pub struct ContactBody {
+    #[schema(min_length = 1, max_length = 32)]
+    pub name: String,
+    /// 职务, up to 32 characters.
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    pub title: String,
+    /// 办公电话.
+    #[schema(min_length = 5, max_length = 20, pattern = "^[0-9][0-9-]*[0-9]$")]
+    pub office_phone: Option<String>,
+    /// 手机.
+    #[schema(min_length = 5, max_length = 20, pattern = "^[0-9][0-9-]*[0-9]$")]
+    pub mobile: String,
+}
+
+impl From<&Contact> for ContactBody {
+    fn from(c: &Contact) -> Self {
+        Self {
+            name: c.name.clone(),
+            title: c.title.clone(),
+            office_phone: c.office_phone.clone(),
+            mobile: c.mobile.clone(),
+        }
+    }
+}
+
+/// The form of seed 002 附件 6 (心理健康讲座和普查申报表).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "unit_name": "湖南省某厅", "unit_address": "长沙市某路 1 号", "preferred_dates": ["2026-12-20", "2026-12-22"],
+    "topic_id": "0193a5d2-1111-7abc-8def-0123456789ab", "content_note": "近期加班多，希望讲压力管理",
+    "staff_total": 120, "attendees": 80, "joint_ok": true,
+    "liaison": {"name": "王芳", "title": "办公室主任", "office_phone": "0731-88888888", "mobile": "13800000000"},
+    "head": {"name": "李强", "title": "处长", "office_phone": null, "mobile": "13900000000"},
+    "screening": true, "screening_scales": ["phq9", "gad7"]
+}))]
+pub struct LectureRequestBody {
+    /// 单位名称.
+    #[schema(min_length = 1, max_length = 64)]
+    pub unit_name: String,
+    /// 单位地址 (the unit provides the room).
+    #[schema(min_length = 1, max_length = 200)]
+    pub unit_address: String,
+    /// 讲座时间: 1–3 dates after today, within a year.
+    #[schema(min_items = 1, max_items = 3)]
+    pub preferred_dates: Vec<NaiveDate>,
+    /// A topic of the menu; or describe the need in `content_note`.
+    pub topic_id: Option<String>,
+    /// 讲座内容 in the unit's words, up to 500 characters.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub content_note: String,
+    /// 单位总人数, 1–100000.
+    #[schema(minimum = 1, maximum = 100000)]
+    pub staff_total: i64,
+    /// 参加人数, at most `staff_total`.
+    #[schema(minimum = 1)]
+    pub attendees: i64,
+    /// 是否愿意接受与其它单位一起培训.
+    pub joint_ok: bool,
+    pub liaison: ContactBody,
+    pub head: ContactBody,
+    /// A group screening (普查) at the same visit.
+    #[serde(default)]
+    pub screening: bool,
+    /// Scale codes for the screening (required with `screening`).
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub screening_scales: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5d6-6666-7abc-8def-0123456789ab", "status": "accepted", "unit_name": "湖南省某厅",
+    "unit_address": "长沙市某路 1 号", "preferred_dates": ["2026-12-20"], "topic_id": "0193a5d2-1111-7abc-8def-0123456789ab",
+    "topic_title": "压力与情绪管理", "content_note": "", "staff_total": 120, "attendees": 80, "joint_ok": true,
+    "liaison": {"name": "王芳", "title": "办公室主任", "office_phone": "0731-88888888", "mobile": "13800000000"},
+    "head": {"name": "李强", "title": "处长", "office_phone": null, "mobile": "13900000000"},
+    "screening": true, "screening_scales": ["phq9"], "lecturer": "张老师",
+    "scheduled_at": "2026-12-20T14:30:00+08:00", "location": "三楼会议室", "reason": null,
+    "screening_code": "K7M3Q9TXA2", "created_at": "2026-12-01T10:00:00+08:00", "updated_at": "2026-12-02T09:00:00+08:00"
+}))]
+pub struct LectureRequestView {
+    pub id: String,
+    #[schema(value_type = LectureStatusName)]
+    pub status: String,
+    pub unit_name: String,
+    pub unit_address: String,
+    pub preferred_dates: Vec<NaiveDate>,
+    pub topic_id: Option<String>,
+    pub topic_title: Option<String>,
+    pub content_note: String,
+    pub staff_total: u32,
+    pub attendees: u32,
+    pub joint_ok: bool,
+    pub liaison: ContactBody,
+    pub head: ContactBody,
+    pub screening: bool,
+    pub screening_scales: Vec<String>,
+    /// Set by the organiser when accepting (and `scheduled_at` when proposing).
+    pub lecturer: Option<String>,
+    pub scheduled_at: Option<DateTime<FixedOffset>>,
+    pub location: Option<String>,
+    /// Why it was declined.
+    pub reason: Option<String>,
+    /// The screening's join code, once accepted with a screening.
+    pub screening_code: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+async fn view(state: &AppState, r: &LectureRequest) -> ApiResult<LectureRequestView> {
+    let topic = match r.input.topic_id {
+        Some(id) => state.lectures.topic(id).await?,
+        None => None,
+    };
+    Ok(LectureRequestView {
+        id: r.id.to_string(),
+        status: r.status.as_str().into(),
+        unit_name: r.input.unit_name.clone(),
+        unit_address: r.input.unit_address.clone(),
+        preferred_dates: r.input.preferred_dates.clone(),
+        topic_id: r.input.topic_id.map(|t| t.to_string()),
+        topic_title: topic.map(|t| t.title),
+        content_note: r.input.content_note.clone(),
+        staff_total: r.input.staff_total,
+        attendees: r.input.attendees,
+        joint_ok: r.input.joint_ok,
+        liaison: (&r.input.liaison).into(),
+        head: (&r.input.head).into(),
+        screening: r.input.screening,
+        screening_scales: r.input.screening_scales.clone(),
+        lecturer: r.lecturer.clone(),
+        scheduled_at: r.scheduled_at.map(cst),
+        location: r.location.clone(),
+        reason: r.reason.clone(),
+        screening_code: r.screening_code.clone(),
+        created_at: cst(r.created_at),
+        updated_at: cst(r.updated_at),
+    })
+}
+
+async fn page_view(
+    state: &AppState,
+    page: xinli_domain::page::Page<LectureRequest>,
+) -> ApiResult<Paged<LectureRequestView>> {
+    let mut items = Vec::with_capacity(page.items.len());
+    for r in &page.items {
+        items.push(view(state, r).await?);
+    }
+    Ok(Paged {
+        items,
+        total: page.total,
+        page: page.request.page,
+        page_size: page.request.page_size,
+    })
+}
+
+/// Apply for a lecture (and a screening)
+///
+/// The fields of seed 002 附件 6. The organiser reviews it; the liaison follows it under
+/// `/me/lecture-requests` and is told of the decision (`lecture_request_decided`).
+#[utoipa::path(
+    operation_id = "create_lecture_request",
+    tag = "lectures",
+    security(("bearer" = [])),
+    request_body = LectureRequestBody,
+    responses(
+        (status = 201, body = LectureRequestView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "`validation_failed`, a detail per field (attendees over the staff total, phones, dates, unknown topic or scale)", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`", body = ErrorBody),
+    )
+)]
+#[post("/lecture-requests")]
+pub async fn create_request(
+    state: State,
+    caller: UserCaller,
+    body: Json<LectureRequestBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let now = state.clock.now();
+    let topic_id = match b.topic_id.as_deref() {
+        Some(raw) => {
+            let found = match Uuid::parse_str(raw) {
+                Ok(id) => state.lectures.topic(id).await?.filter(|t| t.active),
+                Err(_) => None,
+            };
+            Some(
+                found
+                    .ok_or_else(|| ApiError::field("topic_id", "讲座主题不存在"))?
+                    .id,
+            )
+        }
+        None => None,
+    };
+    let scales: Vec<String> = state
+        .scales
+        .list()
+        .await?
+        .into_iter()
+        .map(|s| s.code)
+        .collect();
+    let input = RequestInput::parse(
+        RequestFields {
+            unit_name: &b.unit_name,
+            unit_address: &b.unit_address,
+            preferred_dates: b.preferred_dates.clone(),
+            topic_id,
+            content_note: &b.content_note,
+            staff_total: b.staff_total,
+            attendees: b.attendees,
+            joint_ok: b.joint_ok,
+            liaison: (
+                &b.liaison.name,
+                &b.liaison.title,
+                b.liaison.office_phone.as_deref(),
+                &b.liaison.mobile,
+            ),
+            head: (
+                &b.head.name,
+                &b.head.title,
+                b.head.office_phone.as_deref(),
+                &b.head.mobile,
+            ),
+            screening: b.screening,
+            screening_scales: b.screening_scales.clone(),
+        },
+        china_date(now),
+        &scales,
+    )?;
+    crate::limits::hit(
+        &state,
+        "lecture_request",
+        caller.id,
+        state.config.limits.lecture_requests_per_user,
+    )
+    .await?;
+    let created = state.lectures.create_request(caller.id, input, now).await?;
+    tracing::info!(request_id = %created.id, "lecture request submitted");
+    Ok(HttpResponse::Created().json(view(&state, &created).await?))
+}
+
+/// My lecture requests
+#[utoipa::path(
+    operation_id = "list_my_lecture_requests",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, body = Paged<LectureRequestView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[get("/me/lecture-requests")]
+pub async fn my_requests(
+    state: State,
+    caller: UserCaller,
+    query: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let page = state.lectures.of_user(caller.id, query.0.parse()?).await?;
+    Ok(HttpResponse::Ok().json(page_view(&state, page).await?))
+}
+
+/// The request and who the caller is to it; someone else's request is not found.
+async fn load(
+    state: &AppState,
+    id: &str,
+    caller: Uuid,
+    admin: bool,
+) -> ApiResult<(LectureRequest, Actor)> {
+    let r = state
+        .lectures
+        .find(parse_id(id)?)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let actor = r.actor(caller, admin).ok_or_else(ApiError::not_found)?;
+    Ok((r, actor))
+}
+
+/// One lecture request
+///
+/// Its liaison and admins.
+#[utoipa::path(
+    operation_id = "get_lecture_request",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, body = LectureRequestView),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown, or not yours", body = ErrorBody),
+    )
+)]
+#[get("/lecture-requests/{id}")]
+pub async fn get_request(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (r, _) = load(&state, &id, caller.id, caller.role == Role::Admin).await?;
+    Ok(HttpResponse::Ok().json(view(&state, &r).await?))
+}
+
+/// Runs one step of the transition table.
+async fn step(
+    state: &AppState,
+    r: LectureRequest,
+    actor: Actor,
+    action: Action,
+    decision: Option<Decision>,
+) -> ApiResult<LectureRequest> {
+    let to = transition(r.status, actor, action).ok_or_else(|| {
+        ApiError::new(ErrorCode::LectureRequestState).with_message(format!(
+            "该申请当前为“{}”，不能进行此操作",
+            r.status.label()
+        ))
+    })?;
+    let screening_code =
+        (to == Status::Accepted && r.input.screening && r.screening_code.is_none()).then(|| {
+            let mut bytes = [0u8; xinli_domain::lecture::CODE_LENGTH];
+            rand::rng().fill_bytes(&mut bytes);
+            xinli_domain::lecture::screening_code(&bytes)
+        });
+    state
+        .lectures
+        .apply(
+            r.id,
+            r.status,
+            to,
+            Step {
+                actor,
+                action,
+                decision,
+                screening_code,
+            },
+            state.clock.now(),
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::LectureRequestState)
+                .with_message("该申请刚刚被更新，请刷新后再试")
+        })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"accept": true}))]
+pub struct RespondBody {
+    /// `true`: take the proposed date; `false`: ask the organiser for another.
+    pub accept: bool,
+}
+
+/// Answer a proposed date
+#[utoipa::path(
+    operation_id = "respond_to_lecture_proposal",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    request_body = RespondBody,
+    responses(
+        (status = 200, body = LectureRequestView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`lecture_request_state`: nothing is proposed", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/lecture-requests/{id}/respond")]
+pub async fn respond(
+    state: State,
+    caller: UserCaller,
+    id: web::Path<String>,
+    body: Json<RespondBody>,
+) -> ApiResult<HttpResponse> {
+    let (r, actor) = load(&state, &id, caller.id, false).await?;
+    let action = if body.0.accept {
+        Action::TakeProposal
+    } else {
+        Action::RefuseProposal
+    };
+    let done = step(&state, r, actor, action, None).await?;
+    Ok(HttpResponse::Ok().json(view(&state, &done).await?))
+}
+
+/// Withdraw a request
+///
+/// Until the lecture has taken place.
+#[utoipa::path(
+    operation_id = "withdraw_lecture_request",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, body = LectureRequestView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`lecture_request_state`", body = ErrorBody),
+    )
+)]
+#[post("/lecture-requests/{id}/withdraw")]
+pub async fn withdraw(
+    state: State,
+    caller: UserCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (r, actor) = load(&state, &id, caller.id, false).await?;
+    let done = step(&state, r, actor, Action::Withdraw, None).await?;
+    Ok(HttpResponse::Ok().json(view(&state, &done).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AdminLectureQuery {
+    #[param(value_type = Option<LectureStatusName>)]
+    pub status: Option<String>,
+    #[param(minimum = 1, maximum = 10000, example = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub page_size: Option<u64>,
+}
+
+/// Lecture requests to review
+///
+/// Oldest first.
+#[utoipa::path(
+    operation_id = "admin_list_lecture_requests",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(AdminLectureQuery),
+    responses(
+        (status = 200, body = Paged<LectureRequestView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[get("/admin/lecture-requests")]
+pub async fn admin_list(
+    state: State,
+    _admin: AdminCaller,
+    query: Query<AdminLectureQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.0;
+    let status = match q.status.as_deref() {
+        Some(s) => Some(Status::parse(s).ok_or_else(|| ApiError::field("status", "没有这个状态"))?),
+        None => None,
+    };
+    let page = xinli_domain::page::PageRequest::parse(q.page, q.page_size)?;
+    let found = state.lectures.list(status, page).await?;
+    Ok(HttpResponse::Ok().json(page_view(&state, found).await?))
+}
+
+string_enum!(
+    /// The organiser's decision: `accept` (with lecturer, time and place), `propose` (another
+    /// time), `decline` (with a reason).
+    LectureDecisionName,
+    ["accept", "propose", "decline"]
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": "2026-12-20T14:30:00+08:00",
+    "location": "三楼会议室", "reason": null}))]
+pub struct DecisionBody {
+    #[schema(value_type = LectureDecisionName)]
+    pub decision: String,
+    #[schema(max_length = 64)]
+    pub lecturer: Option<String>,
+    /// Required for `accept` and `propose`; in the future.
+    pub scheduled_at: Option<DateTime<FixedOffset>>,
+    #[schema(max_length = 200)]
+    pub location: Option<String>,
+    /// Required for `decline`, shown to the liaison.
+    #[schema(max_length = 300)]
+    pub reason: Option<String>,
+}
+
+/// Decide a lecture request
+///
+/// `accept` schedules it (an accepted request with a screening gets its join code); `propose`
+/// offers another time for the liaison to answer; `decline` ends it with a reason. The liaison
+/// is told (`lecture_request_decided`).
+#[utoipa::path(
+    operation_id = "admin_decide_lecture_request",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, body = LectureRequestView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`lecture_request_state`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: missing lecturer, time, place or reason", body = ErrorBody),
+    )
+)]
+#[post("/admin/lecture-requests/{id}/decision")]
+pub async fn admin_decide(
+    state: State,
+    admin: AdminCaller,
+    id: web::Path<String>,
+    body: Json<DecisionBody>,
+) -> ApiResult<HttpResponse> {
+    let (r, actor) = load(&state, &id, admin.0.id, true).await?;
+    let b = body.0;
+    let action = match b.decision.as_str() {
+        "accept" => Action::Accept,
+        "propose" => Action::Propose,
+        "decline" => Action::Decline,
+        _ => {
+            return Err(ApiError::field(
+                "decision",
+                "决定须为 accept、propose 或 decline",
+            ));
+        }
+    };
+    let decision = Decision::parse(
+        action,
+        b.lecturer.as_deref(),
+        b.scheduled_at.map(|t| t.with_timezone(&Utc)),
+        b.location.as_deref(),
+        b.reason.as_deref(),
+        state.clock.now(),
+    )?;
+    let done = step(&state, r, actor, action, Some(decision)).await?;
+    tracing::info!(admin_id = %admin.0.id, request_id = %done.id, status = done.status.as_str(), "lecture request decided");
+    Ok(HttpResponse::Ok().json(view(&state, &done).await?))
+}
+
+/// Mark a lecture as delivered
+#[utoipa::path(
+    operation_id = "admin_mark_lecture_done",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, body = LectureRequestView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`lecture_request_state`: not accepted", body = ErrorBody),
+    )
+)]
+#[post("/admin/lecture-requests/{id}/done")]
+pub async fn admin_done(
+    state: State,
+    admin: AdminCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (r, actor) = load(&state, &id, admin.0.id, true).await?;
+    let done = step(&state, r, actor, Action::MarkDone, None).await?;
+    Ok(HttpResponse::Ok().json(view(&state, &done).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5d2-2222-7abc-8def-0123456789ab", "name": "轻生活·趣职场", "note": null}))]
+pub struct SeriesView {
+    pub id: String,
+    pub name: String,
+    pub note: Option<String>,
+}
+
+/// Lecture series
+#[utoipa::path(
+    operation_id = "admin_list_lecture_series",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<SeriesView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    )
+)]
+#[get("/admin/lecture-series")]
+pub async fn admin_series(state: State, _admin: AdminCaller) -> ApiResult<HttpResponse> {
+    let all = state.lectures.series().await?;
+    Ok(HttpResponse::Ok().json(
+        all.into_iter()
+            .map(|s| SeriesView {
+                id: s.id.to_string(),
+                name: s.name,
+                note: s.note,
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "轻生活·趣职场", "note": "心理健康精品课程菜单"}))]
+pub struct SeriesBody {
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: String,
+    #[schema(max_length = 200)]
+    pub note: Option<String>,
+}
+
+/// Add a lecture series
+#[utoipa::path(
+    operation_id = "admin_create_lecture_series",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = SeriesBody,
+    responses(
+        (status = 201, body = SeriesView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/admin/lecture-series")]
+pub async fn admin_create_series(
+    state: State,
+    _admin: AdminCaller,
+    body: Json<SeriesBody>,
+) -> ApiResult<HttpResponse> {
+    let name = xinli_domain::lecture::parse_series_name(&body.0.name)?;
+    let note = match body
+        .0
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        Some(n) => Some(xinli_domain::validation::text("note", "说明", n, 1, 200)?),
+        None => None,
+    };
+    let s = state.lectures.create_series(name, note).await?;
+    Ok(HttpResponse::Created().json(SeriesView {
+        id: s.id.to_string(),
+        name: s.name,
+        note: s.note,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"series_id": "0193a5d2-2222-7abc-8def-0123456789ab", "number": 4, "title": "职业规划",
+    "points": "", "minutes": 90}))]
+pub struct TopicBody {
+    pub series_id: String,
+    #[schema(minimum = 1, maximum = 999)]
+    pub number: Option<u32>,
+    #[schema(min_length = 1, max_length = 64)]
+    pub title: String,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub points: String,
+    /// 课时 in minutes, 15–480.
+    #[schema(minimum = 15, maximum = 480)]
+    pub minutes: Option<u32>,
+}
+
+/// Add a topic to a series
+#[utoipa::path(
+    operation_id = "admin_create_lecture_topic",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = TopicBody,
+    responses(
+        (status = 201, body = TopicView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "`validation_failed`: unknown series, bad fields", body = ErrorBody),
+    )
+)]
+#[post("/admin/lecture-topics")]
+pub async fn admin_create_topic(
+    state: State,
+    _admin: AdminCaller,
+    body: Json<TopicBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let series =
+        Uuid::parse_str(&b.series_id).map_err(|_| ApiError::field("series_id", "系列不存在"))?;
+    if !state
+        .lectures
+        .series()
+        .await?
+        .iter()
+        .any(|s| s.id == series)
+    {
+        return Err(ApiError::field("series_id", "系列不存在"));
+    }
+    let input = TopicInput::parse(series, b.number, &b.title, &b.points, b.minutes)?;
+    let topic = state.lectures.create_topic(input).await?;
+    Ok(HttpResponse::Created().json(TopicView::from(&topic)))
+}
+
+/// A person's lecture requests, for `GET /me/export`.
+pub async fn export_of_user(state: &AppState, user: Uuid) -> ApiResult<Vec<LectureRequestView>> {
+    let page = xinli_domain::page::PageRequest::parse(Some(1), Some(100))?;
+    let found = state.lectures.of_user(user, page).await?;
+    Ok(page_view(state, found).await?.items)
+}

@@ -1,0 +1,374 @@
+//! The lecture menu and the units' requests on SeaORM. Transitions are decided by
+//! `xinli_domain::lecture::transition`; this stores them with a compare-and-set on the state,
+//! and writes the liaison's message into the outbox in the same transaction.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+use xinli_domain::lecture::{
+    Contact, LectureRepository, LectureRequest, RequestInput, Series, Status, Step, Topic,
+    TopicInput, tells_liaison,
+};
+use xinli_domain::notification::{Event, Payload, format_time};
+use xinli_domain::page::{Page, PageRequest};
+use xinli_domain::{Conflict, RepoError};
+
+use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
+use crate::entities::{lecture_requests as r, lecture_series as s, lecture_topics as t};
+
+#[derive(Clone)]
+pub struct LectureStore {
+    db: DatabaseConnection,
+}
+
+impl LectureStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    async fn series_names(&self) -> Result<HashMap<String, s::Model>, RepoError> {
+        Ok(s::Entity::find()
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect())
+    }
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
+    RepoError::Storage(format!("corrupt {what}: {e}"))
+}
+
+fn topic_from(m: t::Model, series: &HashMap<String, s::Model>) -> Result<Topic, RepoError> {
+    Ok(Topic {
+        id: parse_id(&m.id)?,
+        series_id: parse_id(&m.series_id)?,
+        series: series
+            .get(&m.series_id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        number: m.number.and_then(|n| u32::try_from(n).ok()),
+        title: m.title,
+        points: m.points,
+        minutes: m.minutes.and_then(|n| u32::try_from(n).ok()),
+        active: m.active,
+    })
+}
+
+fn request_from(m: r::Model) -> Result<LectureRequest, RepoError> {
+    let dates: Vec<NaiveDate> =
+        serde_json::from_str(&m.preferred_dates).map_err(|e| corrupt("preferred dates", e))?;
+    let liaison: Contact = serde_json::from_str(&m.liaison).map_err(|e| corrupt("liaison", e))?;
+    let head: Contact = serde_json::from_str(&m.head).map_err(|e| corrupt("head", e))?;
+    Ok(LectureRequest {
+        id: parse_id(&m.id)?,
+        user_id: m.user_id.as_deref().map(parse_id).transpose()?,
+        input: RequestInput {
+            unit_name: m.unit_name,
+            unit_address: m.unit_address,
+            preferred_dates: dates,
+            topic_id: m.topic_id.as_deref().map(parse_id).transpose()?,
+            content_note: m.content_note,
+            staff_total: u32::try_from(m.staff_total).unwrap_or(0),
+            attendees: u32::try_from(m.attendees).unwrap_or(0),
+            joint_ok: m.joint_ok,
+            liaison,
+            head,
+            screening: m.screening,
+            screening_scales: m
+                .screening_scales
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        },
+        status: Status::parse(&m.status).ok_or_else(|| corrupt("lecture status", &m.status))?,
+        lecturer: m.lecturer,
+        scheduled_at: m.scheduled_at,
+        location: m.location,
+        reason: m.reason,
+        screening_code: m.screening_code,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn json(v: &impl serde::Serialize) -> Result<String, RepoError> {
+    serde_json::to_string(v).map_err(|e| RepoError::Storage(e.to_string()))
+}
+
+/// The liaison's message about a decision: the state in a word and the time; never the
+/// reason text or anyone's name.
+fn decided_payload(to: Status, at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Payload {
+    let mut p = Payload::new();
+    p.insert("status".into(), format!("讲座申请{}", to.label()));
+    p.insert("time".into(), format_time(at.unwrap_or(now)));
+    p
+}
+
+async fn tell(
+    txn: &DatabaseTransaction,
+    req: &LectureRequest,
+    to: Status,
+    now: DateTime<Utc>,
+) -> Result<(), RepoError> {
+    if let Some(user) = req.user_id {
+        crate::notifications::enqueue(
+            txn,
+            Event::LectureRequestDecided,
+            user,
+            None,
+            format!(
+                "lecture:{}:{}:{}",
+                req.id,
+                to.as_str(),
+                now.timestamp_micros()
+            ),
+            now,
+            &decided_payload(to, req.scheduled_at, now),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl LectureRepository for LectureStore {
+    async fn menu(&self, active_only: bool) -> Result<Vec<Topic>, RepoError> {
+        let series = self.series_names().await?;
+        let mut q = t::Entity::find();
+        if active_only {
+            q = q.filter(t::Column::Active.eq(true));
+        }
+        let mut topics = q
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(|m| topic_from(m, &series))
+            .collect::<Result<Vec<_>, _>>()?;
+        let order = |id: &Uuid| {
+            series
+                .get(&id.to_string())
+                .map(|s| (s.sort_order, s.created_at))
+        };
+        topics.sort_by(|a, b| {
+            (order(&a.series_id), a.number, &a.title).cmp(&(
+                order(&b.series_id),
+                b.number,
+                &b.title,
+            ))
+        });
+        Ok(topics)
+    }
+
+    async fn series(&self) -> Result<Vec<Series>, RepoError> {
+        s::Entity::find()
+            .order_by_asc(s::Column::SortOrder)
+            .order_by_asc(s::Column::CreatedAt)
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(|m| {
+                Ok(Series {
+                    id: parse_id(&m.id)?,
+                    name: m.name,
+                    note: m.note,
+                    sort_order: m.sort_order,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_series(&self, name: String, note: Option<String>) -> Result<Series, RepoError> {
+        let count = s::Entity::find()
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .len();
+        let sort_order = i32::try_from(count).unwrap_or(i32::MAX).saturating_mul(10);
+        let m = s::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            name: Set(name),
+            note: Set(note),
+            sort_order: Set(sort_order),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(storage)?;
+        Ok(Series {
+            id: parse_id(&m.id)?,
+            name: m.name,
+            note: m.note,
+            sort_order: m.sort_order,
+        })
+    }
+
+    async fn create_topic(&self, input: TopicInput) -> Result<Topic, RepoError> {
+        let m = t::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            series_id: Set(input.series_id.to_string()),
+            number: Set(input.number.and_then(|n| i32::try_from(n).ok())),
+            title: Set(input.title),
+            points: Set(input.points),
+            minutes: Set(input.minutes.and_then(|n| i32::try_from(n).ok())),
+            active: Set(true),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(storage)?;
+        topic_from(m, &self.series_names().await?)
+    }
+
+    async fn topic(&self, id: Uuid) -> Result<Option<Topic>, RepoError> {
+        let Some(m) = t::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(storage)?
+        else {
+            return Ok(None);
+        };
+        topic_from(m, &self.series_names().await?).map(Some)
+    }
+
+    async fn create_request(
+        &self,
+        user: Uuid,
+        input: RequestInput,
+        now: DateTime<Utc>,
+    ) -> Result<LectureRequest, RepoError> {
+        let m = r::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            user_id: Set(Some(user.to_string())),
+            unit_name: Set(input.unit_name.clone()),
+            unit_address: Set(input.unit_address.clone()),
+            preferred_dates: Set(json(&input.preferred_dates)?),
+            topic_id: Set(input.topic_id.map(|t| t.to_string())),
+            content_note: Set(input.content_note.clone()),
+            staff_total: Set(i32::try_from(input.staff_total).unwrap_or(i32::MAX)),
+            attendees: Set(i32::try_from(input.attendees).unwrap_or(i32::MAX)),
+            joint_ok: Set(input.joint_ok),
+            liaison: Set(json(&input.liaison)?),
+            head: Set(json(&input.head)?),
+            screening: Set(input.screening),
+            screening_scales: Set(input.screening_scales.join(",")),
+            status: Set(Status::Submitted.as_str().into()),
+            lecturer: Set(None),
+            scheduled_at: Set(None),
+            location: Set(None),
+            reason: Set(None),
+            screening_code: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(storage)?;
+        request_from(m)
+    }
+
+    async fn find(&self, id: Uuid) -> Result<Option<LectureRequest>, RepoError> {
+        r::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(storage)?
+            .map(request_from)
+            .transpose()
+    }
+
+    async fn of_user(
+        &self,
+        user: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<LectureRequest>, RepoError> {
+        let q = r::Entity::find()
+            .filter(r::Column::UserId.eq(user.to_string()))
+            .order_by_desc(r::Column::CreatedAt)
+            .order_by_desc(r::Column::Id);
+        fetch_page(&self.db, q, page, request_from).await
+    }
+
+    async fn list(
+        &self,
+        status: Option<Status>,
+        page: PageRequest,
+    ) -> Result<Page<LectureRequest>, RepoError> {
+        let mut q = r::Entity::find();
+        if let Some(st) = status {
+            q = q.filter(r::Column::Status.eq(st.as_str()));
+        }
+        let q = q
+            .order_by_asc(r::Column::CreatedAt)
+            .order_by_asc(r::Column::Id);
+        fetch_page(&self.db, q, page, request_from).await
+    }
+
+    async fn apply(
+        &self,
+        id: Uuid,
+        from: Status,
+        to: Status,
+        step: Step,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LectureRequest>, RepoError> {
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        let mut update = r::Entity::update_many()
+            .col_expr(r::Column::Status, Expr::value(to.as_str()))
+            .col_expr(r::Column::UpdatedAt, Expr::value(now));
+        if let Some(d) = &step.decision {
+            update = update
+                .col_expr(r::Column::Lecturer, Expr::value(d.lecturer.clone()))
+                .col_expr(r::Column::ScheduledAt, Expr::value(d.scheduled_at))
+                .col_expr(r::Column::Location, Expr::value(d.location.clone()))
+                .col_expr(r::Column::Reason, Expr::value(d.reason.clone()));
+        }
+        if let Some(code) = &step.screening_code {
+            update = update.col_expr(r::Column::ScreeningCode, Expr::value(code.clone()));
+        }
+        let res = update
+            .filter(r::Column::Id.eq(id.to_string()))
+            .filter(r::Column::Status.eq(from.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(repo_err(Conflict::ScreeningCode))?;
+        if res.rows_affected == 0 {
+            return Ok(None);
+        }
+        let row = r::Entity::find_by_id(id.to_string())
+            .one(&txn)
+            .await
+            .map_err(storage)?
+            .ok_or_else(|| RepoError::Storage("lecture request vanished".into()))?;
+        let req = request_from(row)?;
+        if tells_liaison(to, step.actor) {
+            tell(&txn, &req, to, now).await?;
+        }
+        txn.commit().await.map_err(storage)?;
+        Ok(Some(req))
+    }
+}
+
+/// Within a person's account deletion: requests they filed stay with the organiser (the unit
+/// asked, not the person), without the link to the account.
+pub(crate) async fn forget_user(txn: &DatabaseTransaction, user: Uuid) -> Result<(), RepoError> {
+    r::Entity::update_many()
+        .col_expr(r::Column::UserId, Expr::value(Option::<String>::None))
+        .filter(r::Column::UserId.eq(user.to_string()))
+        .exec(txn)
+        .await
+        .map_err(storage)?;
+    Ok(())
+}

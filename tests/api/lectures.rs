@@ -1,0 +1,285 @@
+//! 讲座点单: the seeded menu, a unit's request with the form's checks, the organiser's review
+//! through the transition table, the liaison's answers, the decision messages, export and
+//! deletion.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use xinli_domain::schedule::CHINA;
+use xinli_tests::{TestApp, assert_error};
+
+fn request(topic: &str) -> Value {
+    let today = Utc::now().with_timezone(&CHINA).date_naive();
+    json!({
+        "unit_name": "湖南省某厅", "unit_address": "长沙市某路 1 号",
+        "preferred_dates": [today + Duration::days(20), today + Duration::days(22)],
+        "topic_id": topic, "content_note": "近期加班多", "staff_total": 120, "attendees": 80,
+        "joint_ok": true,
+        "liaison": {"name": "王芳", "title": "办公室主任", "office_phone": "0731-88888888", "mobile": "13800000000"},
+        "head": {"name": "李强", "title": "处长", "mobile": "13900000000"},
+        "screening": true, "screening_scales": ["phq9"]
+    })
+}
+
+async fn ok(res: reqwest::Response) -> Value {
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert!(status.is_success(), "{status} {body}");
+    body
+}
+
+async fn menu(app: &TestApp) -> Vec<Value> {
+    ok(app.get("/api/v1/lecture-topics", None).await)
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn the_menu_is_seed_002_appendix_4_and_seed_000_as_far_as_it_goes() {
+    let app = TestApp::spawn().await;
+    let topics = menu(&app).await;
+    assert_eq!(topics.len(), 22);
+    let hunan: Vec<&Value> = topics
+        .iter()
+        .filter(|t| t["series"] == "省直单位心理健康讲座主题")
+        .collect();
+    assert_eq!(hunan.len(), 19);
+    assert_eq!(hunan[2]["number"], 3);
+    assert_eq!(hunan[2]["title"], "压力与情绪管理");
+    assert_eq!(
+        hunan[2]["points"],
+        "认识压力，探寻压力源，情绪管理理论和方法。"
+    );
+    assert_eq!(hunan[2]["hours"], 2.0);
+    assert_eq!(hunan[16]["hours"], 1.5);
+    assert_eq!(hunan[18]["title"], "和谐亲子关系的建立");
+    let light: Vec<&str> = topics
+        .iter()
+        .filter(|t| t["series"] == "轻生活·趣职场")
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(light.len(), 3);
+    assert!(light.contains(&"OH 卡投射测验"));
+    assert!(
+        topics
+            .iter()
+            .filter(|t| t["series"] == "轻生活·趣职场")
+            .all(|t| t["hours"].is_null())
+    );
+    // Admins add series and topics.
+    let admin = app.admin_token().await;
+    let series = ok(app
+        .post(
+            "/api/v1/admin/lecture-series",
+            Some(&admin),
+            json!({"name": "社区讲堂"}),
+        )
+        .await)
+    .await;
+    let res = app
+        .post(
+            "/api/v1/admin/lecture-topics",
+            Some(&admin),
+            json!({"series_id": series["id"], "title": "", "minutes": 5}),
+        )
+        .await;
+    let body = assert_error(res, 422, "validation_failed").await;
+    assert_eq!(body["details"].as_array().unwrap().len(), 2);
+    ok(app
+        .post(
+            "/api/v1/admin/lecture-topics",
+            Some(&admin),
+            json!({"series_id": series["id"], "number": 1, "title": "睡个好觉", "minutes": 90}),
+        )
+        .await)
+    .await;
+    assert_eq!(menu(&app).await.len(), 23);
+    let user = app.user_token("menu-user").await;
+    let res = app
+        .post(
+            "/api/v1/admin/lecture-series",
+            Some(&user),
+            json!({"name": "x"}),
+        )
+        .await;
+    assert_error(res, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn a_request_goes_through_review_and_the_liaison_is_told() {
+    let app = TestApp::spawn().await;
+    let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
+    let liaison = app.user_token("liaison").await;
+    let stranger = app.user_token("stranger").await;
+    let admin = app.admin_token().await;
+    // The form's checks, every field at once.
+    let mut bad = request(&topic);
+    bad["attendees"] = json!(121);
+    bad["liaison"]["mobile"] = json!("abc");
+    bad["preferred_dates"] = json!(["2020-01-01"]);
+    bad["screening_scales"] = json!(["nope"]);
+    let res = app
+        .post("/api/v1/lecture-requests", Some(&liaison), bad)
+        .await;
+    let body = assert_error(res, 422, "validation_failed").await;
+    let fields: Vec<&str> = body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "preferred_dates[0]",
+            "attendees",
+            "liaison.mobile",
+            "screening_scales[0]"
+        ]
+    );
+    let mut unknown = request(&topic);
+    unknown["topic_id"] = json!(uuid::Uuid::nil().to_string());
+    let res = app
+        .post("/api/v1/lecture-requests", Some(&liaison), unknown)
+        .await;
+    assert_error(res, 422, "validation_failed").await;
+    let created = ok(app
+        .post("/api/v1/lecture-requests", Some(&liaison), request(&topic))
+        .await)
+    .await;
+    assert_eq!(created["status"], "submitted");
+    assert_eq!(created["topic_title"], "压力与情绪管理");
+    let id = created["id"].as_str().unwrap();
+    // Only its liaison and admins see it.
+    let res = app
+        .get(&format!("/api/v1/lecture-requests/{id}"), Some(&stranger))
+        .await;
+    assert_error(res, 404, "not_found").await;
+    let queue = ok(app
+        .get(
+            "/api/v1/admin/lecture-requests?status=submitted",
+            Some(&admin),
+        )
+        .await)
+    .await;
+    assert_eq!(queue["total"], 1);
+    // A liaison cannot decide; an admin proposes another time.
+    let res = app
+        .post(
+            &format!("/api/v1/lecture-requests/{id}/respond"),
+            Some(&liaison),
+            json!({"accept": true}),
+        )
+        .await;
+    assert_error(res, 409, "lecture_request_state").await;
+    let when = (Utc::now() + Duration::days(25)).with_timezone(&CHINA);
+    let proposed = ok(app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
+            Some(&admin),
+            json!({"decision": "propose", "scheduled_at": when}),
+        )
+        .await)
+    .await;
+    assert_eq!(proposed["status"], "proposed");
+    let back = ok(app
+        .post(
+            &format!("/api/v1/lecture-requests/{id}/respond"),
+            Some(&liaison),
+            json!({"accept": false}),
+        )
+        .await)
+    .await;
+    assert_eq!(back["status"], "submitted");
+    // Accepting needs lecturer, time and place; then the screening gets its code.
+    let res = app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
+            Some(&admin),
+            json!({"decision": "accept"}),
+        )
+        .await;
+    let body = assert_error(res, 422, "validation_failed").await;
+    assert_eq!(body["details"].as_array().unwrap().len(), 3);
+    let accepted = ok(app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
+            Some(&admin),
+            json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": when, "location": "三楼会议室"}),
+        )
+        .await)
+    .await;
+    assert_eq!(accepted["status"], "accepted");
+    let code = accepted["screening_code"].as_str().unwrap();
+    assert_eq!(code.len(), 10);
+    let mine = ok(app.get("/api/v1/me/lecture-requests", Some(&liaison)).await).await;
+    assert_eq!(mine["items"][0]["lecturer"], "张老师");
+    assert_eq!(mine["items"][0]["location"], "三楼会议室");
+    let done = ok(app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/done"),
+            Some(&admin),
+            json!({}),
+        )
+        .await)
+    .await;
+    assert_eq!(done["status"], "done");
+    let res = app
+        .post(
+            &format!("/api/v1/lecture-requests/{id}/withdraw"),
+            Some(&liaison),
+            json!({}),
+        )
+        .await;
+    assert_error(res, 409, "lecture_request_state").await;
+    // Two decisions were the liaison's news: two outbox rows.
+    let figures = ok(app.get("/api/v1/admin/notifications", Some(&admin)).await).await;
+    let told: u64 = figures["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["event"] == "lecture_request_decided")
+        .map(|i| i["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(told, 2);
+    // Export holds the request; after deletion the organiser keeps it without the account.
+    let export = ok(app.get("/api/v1/me/export", Some(&liaison)).await).await;
+    assert_eq!(export["lecture_requests"][0]["id"], id);
+    assert_eq!(app.delete("/api/v1/me", Some(&liaison)).await.status(), 204);
+    let kept = ok(app
+        .get(&format!("/api/v1/lecture-requests/{id}"), Some(&admin))
+        .await)
+    .await;
+    assert_eq!(kept["status"], "done");
+}
+
+#[tokio::test]
+async fn a_liaison_withdraws_before_the_lecture() {
+    let app = TestApp::spawn().await;
+    let topic = menu(&app).await[0]["id"].as_str().unwrap().to_owned();
+    let liaison = app.user_token("withdrawer").await;
+    let created = ok(app
+        .post("/api/v1/lecture-requests", Some(&liaison), request(&topic))
+        .await)
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let gone = ok(app
+        .post(
+            &format!("/api/v1/lecture-requests/{id}/withdraw"),
+            Some(&liaison),
+            json!({}),
+        )
+        .await)
+    .await;
+    assert_eq!(gone["status"], "withdrawn");
+    let admin = app.admin_token().await;
+    let res = app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
+            Some(&admin),
+            json!({"decision": "decline", "reason": "x"}),
+        )
+        .await;
+    assert_error(res, 409, "lecture_request_state").await;
+}
