@@ -118,6 +118,8 @@ error_codes! {
     AttendanceTooEarly => (StatusCode::CONFLICT, "attendance_too_early", "咨询开始后才能登记到场情况"),
     /// The lecture request's state does not allow this step (see `message`).
     LectureRequestState => (StatusCode::CONFLICT, "lecture_request_state", "该申请当前的状态不允许此操作"),
+    /// This scale was already taken in this screening.
+    AlreadyScreened => (StatusCode::CONFLICT, "already_screened", "你已在本次普查中完成过这个量表"),
     /// Only an attended session can be rated.
     NotAttended => (StatusCode::CONFLICT, "not_attended", "到场咨询后才能评价"),
     /// The body is larger than 1 MiB.

@@ -581,6 +581,18 @@ pub trait LectureRepository: Send + Sync {
         step: Step,
         now: DateTime<Utc>,
     ) -> Result<Option<LectureRequest>, RepoError>;
+    /// The request whose screening has this join code.
+    async fn find_by_code(&self, code: &str) -> Result<Option<LectureRequest>, RepoError>;
+    /// The scales `user` has already taken in this screening.
+    async fn screened_scales(&self, request: Uuid, user: Uuid) -> Result<Vec<String>, RepoError>;
+    /// Counts `assessment` (the participant's own result) in the screening.
+    async fn record_screening(
+        &self,
+        request: Uuid,
+        assessment: &crate::assessment::Assessment,
+    ) -> Result<(), RepoError>;
+    /// Participants per scale and band level, counted in the database.
+    async fn screening_counts(&self, request: Uuid) -> Result<Vec<(String, u8, u64)>, RepoError>;
 }
 
 #[cfg(test)]

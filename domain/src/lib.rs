@@ -24,6 +24,7 @@ pub mod page;
 pub mod period;
 pub mod retention;
 pub mod schedule;
+pub mod screening;
 pub mod station;
 pub mod throttle;
 pub mod validation;

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 use xinli_domain::lecture::{
@@ -21,7 +21,10 @@ use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::{Conflict, RepoError};
 
 use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
-use crate::entities::{lecture_requests as r, lecture_series as s, lecture_topics as t};
+use crate::entities::{
+    assessments, lecture_requests as r, lecture_series as s, lecture_topics as t,
+    screening_entries as se,
+};
 
 #[derive(Clone)]
 pub struct LectureStore {
@@ -358,6 +361,86 @@ impl LectureRepository for LectureStore {
         }
         txn.commit().await.map_err(storage)?;
         Ok(Some(req))
+    }
+
+    async fn find_by_code(&self, code: &str) -> Result<Option<LectureRequest>, RepoError> {
+        r::Entity::find()
+            .filter(r::Column::ScreeningCode.eq(code))
+            .one(&self.db)
+            .await
+            .map_err(storage)?
+            .map(request_from)
+            .transpose()
+    }
+
+    async fn screened_scales(&self, request: Uuid, user: Uuid) -> Result<Vec<String>, RepoError> {
+        let mine: Vec<String> = assessments::Entity::find()
+            .select_only()
+            .column(assessments::Column::Id)
+            .filter(assessments::Column::UserId.eq(user.to_string()))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        if mine.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut scales: Vec<String> = se::Entity::find()
+            .select_only()
+            .column(se::Column::ScaleCode)
+            .filter(se::Column::RequestId.eq(request.to_string()))
+            .filter(se::Column::AssessmentId.is_in(mine))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        scales.sort();
+        scales.dedup();
+        Ok(scales)
+    }
+
+    async fn record_screening(
+        &self,
+        request: Uuid,
+        assessment: &xinli_domain::assessment::Assessment,
+    ) -> Result<(), RepoError> {
+        se::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            request_id: Set(request.to_string()),
+            assessment_id: Set(assessment.id.to_string()),
+            scale_code: Set(assessment.scale_code.clone()),
+            level: Set(i16::from(assessment.level)),
+            created_at: Set(assessment.created_at),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn screening_counts(&self, request: Uuid) -> Result<Vec<(String, u8, u64)>, RepoError> {
+        let rows: Vec<(String, i16, i64)> = se::Entity::find()
+            .select_only()
+            .column(se::Column::ScaleCode)
+            .column(se::Column::Level)
+            .column_as(se::Column::Id.count(), "n")
+            .filter(se::Column::RequestId.eq(request.to_string()))
+            .group_by(se::Column::ScaleCode)
+            .group_by(se::Column::Level)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(rows
+            .into_iter()
+            .map(|(scale, level, n)| {
+                (
+                    scale,
+                    u8::try_from(level).unwrap_or(0),
+                    u64::try_from(n).unwrap_or(0),
+                )
+            })
+            .collect())
     }
 }
 

@@ -19,6 +19,7 @@ mod m20261201_000008_queue_indexes;
 mod m20261201_000009_stations;
 mod m20261201_000010_notifications;
 mod m20261201_000011_lectures;
+mod m20261201_000012_screening;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_stations::Migration),
             Box::new(m20261201_000010_notifications::Migration),
             Box::new(m20261201_000011_lectures::Migration),
+            Box::new(m20261201_000012_screening::Migration),
         ]
     }
 }

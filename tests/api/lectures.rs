@@ -283,3 +283,180 @@ async fn a_liaison_withdraws_before_the_lecture() {
         .await;
     assert_error(res, 409, "lecture_request_state").await;
 }
+
+fn roomy(c: &mut xinli_api::Config) {
+    c.limits.logins_per_ip =
+        xinli_domain::throttle::Limit::new(10_000, std::time::Duration::from_secs(60));
+}
+
+/// 21 people take PHQ-9 in a unit's screening: the unit sees counts of 10 or more only, one
+/// more cell hidden where the hidden one could be computed back, and nobody's identity in any
+/// answer it can reach.
+#[tokio::test]
+async fn a_screening_report_counts_without_naming_anyone() {
+    let app = TestApp::spawn_with(xinli_tests::TestOptions {
+        configure: roomy,
+        ..xinli_tests::TestOptions::default()
+    })
+    .await;
+    let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
+    let liaison = app.user_token("unit-liaison").await;
+    let admin = app.admin_token().await;
+    let created = ok(app
+        .post("/api/v1/lecture-requests", Some(&liaison), request(&topic))
+        .await)
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let when = (Utc::now() + Duration::days(25)).with_timezone(&CHINA);
+    let accepted = ok(app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
+            Some(&admin),
+            json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": when, "location": "三楼会议室"}),
+        )
+        .await)
+    .await;
+    let code = accepted["screening_code"].as_str().unwrap().to_owned();
+    let none = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mild = [1, 1, 1, 1, 1, 0, 0, 0, 0];
+    let moderate = [2, 2, 2, 2, 2, 0, 0, 0, 0];
+    let mut people = vec![];
+    for i in 0..21 {
+        let token = app.user_token(&format!("participant-{i}")).await;
+        let me = ok(app.get("/api/v1/me", Some(&token)).await).await;
+        if i == 0 {
+            let joined = ok(app
+                .get(&format!("/api/v1/screenings/{code}"), Some(&token))
+                .await)
+            .await;
+            assert_eq!(joined["unit_name"], "湖南省某厅");
+            assert_eq!(joined["scales"][0]["code"], "phq9");
+            assert_eq!(joined["scales"][0]["done"], false);
+            assert!(joined["consent"].as_str().unwrap().contains("单位只能看到"));
+        }
+        let answers = match i {
+            0..10 => none,
+            10..20 => mild,
+            _ => moderate,
+        };
+        let res = app
+            .post(
+                "/api/v1/scales/phq9/submissions",
+                Some(&token),
+                json!({"answers": answers, "screening_code": code}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "participant {i}");
+        people.push((token, me["id"].as_str().unwrap().to_owned()));
+    }
+    // Once per scale; only the screening's scales; only a real code.
+    let (first, _) = &people[0];
+    let res = app
+        .post(
+            "/api/v1/scales/phq9/submissions",
+            Some(first),
+            json!({"answers": none, "screening_code": code}),
+        )
+        .await;
+    assert_error(res, 409, "already_screened").await;
+    let res = app
+        .post(
+            "/api/v1/scales/gad7/submissions",
+            Some(first),
+            json!({"answers": [0, 0, 0, 0, 0, 0, 0], "screening_code": code}),
+        )
+        .await;
+    assert_error(res, 422, "validation_failed").await;
+    let res = app
+        .post(
+            "/api/v1/scales/phq9/submissions",
+            Some(&people[1].0),
+            json!({"answers": none, "screening_code": "ZZZZZZZZZZ"}),
+        )
+        .await;
+    assert_error(res, 422, "validation_failed").await;
+    let res = app.get("/api/v1/screenings/ZZZZZZZZZZ", Some(first)).await;
+    assert_error(res, 404, "not_found").await;
+    // The result stays the participant's own.
+    let history = ok(app.get("/api/v1/me/assessments", Some(first)).await).await;
+    assert_eq!(history["total"], 1);
+    // The unit's report: 10 / 10 / 1 → the 1 is hidden, and so is one 10 (else 21 − 10 − 10).
+    let report = ok(app
+        .get(
+            &format!("/api/v1/lecture-requests/{id}/screening-report"),
+            Some(&liaison),
+        )
+        .await)
+    .await;
+    let phq = &report["scales"][0];
+    assert_eq!(phq["participants"], 21);
+    let counts: Vec<Value> = phq["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].clone())
+        .collect();
+    assert_eq!(
+        phq["bands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["suppressed"] == true)
+            .count(),
+        2,
+        "{counts:?}"
+    );
+    assert!(
+        counts
+            .iter()
+            .all(|c| c.is_null() || c.as_u64() == Some(10) || c.as_u64() == Some(0))
+    );
+    // Nothing a liaison can reach names a participant.
+    let reachable = [
+        report.to_string(),
+        ok(app
+            .get(&format!("/api/v1/lecture-requests/{id}"), Some(&liaison))
+            .await)
+        .await
+        .to_string(),
+        ok(app.get("/api/v1/me/lecture-requests", Some(&liaison)).await)
+            .await
+            .to_string(),
+        ok(app.get("/api/v1/me/export", Some(&liaison)).await)
+            .await
+            .to_string(),
+    ];
+    for text in &reachable {
+        for (i, (_, user_id)) in people.iter().enumerate() {
+            assert!(
+                !text.contains(user_id.as_str()),
+                "participant {i}'s id in {text}"
+            );
+            assert!(
+                !text.contains(&format!("participant-{i}\"")),
+                "openid in {text}"
+            );
+        }
+    }
+    // Someone else cannot read it.
+    let res = app
+        .get(
+            &format!("/api/v1/lecture-requests/{id}/screening-report"),
+            Some(first),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+    // A participant who deletes the account leaves the aggregate: 20 left, 10 / 9 / 1.
+    assert_eq!(
+        app.delete("/api/v1/me", Some(&people[10].0)).await.status(),
+        204
+    );
+    let report = ok(app
+        .get(
+            &format!("/api/v1/lecture-requests/{id}/screening-report"),
+            Some(&admin),
+        )
+        .await)
+    .await;
+    assert_eq!(report["scales"][0]["participants"], 20);
+}

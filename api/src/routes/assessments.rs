@@ -193,6 +193,11 @@ impl From<&Scale> for ScaleDetail {
 pub struct SubmissionRequest {
     #[schema(value_type = Vec<i64>)]
     pub answers: Vec<serde_json::Value>,
+    /// A unit screening's join code (`GET /screenings/{code}`): the result stays yours and
+    /// also counts, anonymously, in that screening's report.
+    #[serde(default)]
+    #[schema(min_length = 8, max_length = 16, example = "K7M3Q9TXA2")]
+    pub screening_code: Option<String>,
 }
 
 /// Why and whom to call, shown before anything else when present.
@@ -374,7 +379,8 @@ pub async fn get_scale(state: State, code: web::Path<String>) -> ApiResult<HttpR
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 422, description = "`validation_failed`: details name `answers` or `answers[i]`", body = ErrorBody),
+        (status = 409, description = "`already_screened`: this scale was already taken in this screening", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: details name `answers`, `answers[i]` or `screening_code`", body = ErrorBody),
         (status = 429, description = "`too_many_requests`, with `Retry-After`", body = ErrorBody),
     )
 )]
@@ -410,6 +416,13 @@ pub async fn submit(
         })
         .collect();
     c.finish()?;
+    let screening = match body.0.screening_code.as_deref() {
+        Some(code) => Some(
+            crate::routes::screenings::check_submission(&state, code, &scale.code, caller.id)
+                .await?,
+        ),
+        None => None,
+    };
     let outcome = scale.score(&answers)?;
     let assessment = Assessment::from_outcome(caller.id, &scale, outcome, state.clock.now())
         .ok_or_else(|| ApiError::internal("band index out of range"))?;
@@ -417,6 +430,9 @@ pub async fn submit(
         return Err(ApiError::not_found());
     }
     state.assessments.insert(&assessment).await?;
+    if let Some(r) = &screening {
+        state.lectures.record_screening(r.id, &assessment).await?;
+    }
     // Only the id and the scale: answers and scores are sensitive and never logged.
     tracing::info!(assessment_id = %assessment.id, scale = %scale.code, "assessment submitted");
     Ok(HttpResponse::Created().json(result_view(&state, Some(&scale), &assessment, false).await?))

@@ -17,6 +17,7 @@ pub mod hotlines;
 pub mod lectures;
 pub mod me;
 pub mod notifications;
+pub mod screenings;
 pub mod stations;
 
 /// Registers every route of the service.
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(admin_audit::configure)
                 .configure(stations::configure)
                 .configure(lectures::configure)
+                .configure(screenings::configure)
                 .configure(notifications::configure)
                 .configure(admin_stats::configure),
         );

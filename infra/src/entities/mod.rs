@@ -19,6 +19,7 @@ pub mod lecture_topics;
 pub mod outbox;
 pub mod refresh_tokens;
 pub mod scales;
+pub mod screening_entries;
 pub mod staff;
 pub mod station_closures;
 pub mod station_counselors;

@@ -1,0 +1,253 @@
+//! 普查: joining a unit's screening with its code, and the unit's anonymous report.
+//! Rules: `xinli_domain::screening`; the scales are taken through
+//! `POST /scales/{code}/submissions` with `screening_code`.
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+use xinli_domain::account::Role;
+use xinli_domain::lecture::LectureRequest;
+use xinli_domain::screening::{self, CONSENT};
+
+use crate::auth::{Caller, UserCaller};
+use crate::dto::cst;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::parse_id;
+use crate::state::{AppState, State};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(join).service(report);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"code": "phq9", "name": "抑郁筛查 PHQ-9", "minutes": 3, "done": false}))]
+pub struct ScreeningScale {
+    pub code: String,
+    pub name: String,
+    pub minutes: u32,
+    /// You already took it in this screening.
+    pub done: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"unit_name": "湖南省某厅", "scheduled_at": "2026-12-20T14:30:00+08:00", "location": "三楼会议室",
+    "scales": [{"code": "phq9", "name": "抑郁筛查 PHQ-9", "minutes": 3, "done": false}],
+    "consent": "本次心理普查由单位组织、专业机构实施。……"}))]
+pub struct ScreeningView {
+    pub unit_name: String,
+    pub scheduled_at: Option<DateTime<FixedOffset>>,
+    pub location: Option<String>,
+    /// Take each with `POST /scales/{code}/submissions` and this `screening_code`.
+    pub scales: Vec<ScreeningScale>,
+    /// Read before starting: who sees what.
+    pub consent: String,
+}
+
+/// A screening, by its join code
+///
+/// What a participant sees before starting: the unit, the scales and the consent text. Their
+/// results stay their own; the unit sees only the suppressed aggregate. Codes are limited per
+/// person, so that they cannot be guessed.
+#[utoipa::path(
+    operation_id = "get_screening",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "The join code printed for the screening", example = "K7M3Q9TXA2")),
+    responses(
+        (status = 200, body = ScreeningView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown code, or the screening is not open", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`", body = ErrorBody),
+    )
+)]
+#[get("/screenings/{code}")]
+pub async fn join(
+    state: State,
+    caller: UserCaller,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    crate::limits::hit(
+        &state,
+        "screening_code",
+        caller.id,
+        state.config.limits.lecture_requests_per_user,
+    )
+    .await?;
+    let r = open_screening(&state, &code).await?;
+    let done = state.lectures.screened_scales(r.id, caller.id).await?;
+    let mut scales = vec![];
+    for code in &r.input.screening_scales {
+        if let Some(s) = state.scales.find(code).await? {
+            scales.push(ScreeningScale {
+                done: done.contains(&s.code),
+                code: s.code,
+                name: s.name,
+                minutes: s.minutes,
+            });
+        }
+    }
+    Ok(HttpResponse::Ok().json(ScreeningView {
+        unit_name: r.input.unit_name.clone(),
+        scheduled_at: r.scheduled_at.map(cst),
+        location: r.location.clone(),
+        scales,
+        consent: CONSENT.into(),
+    }))
+}
+
+/// The request behind an open screening's code.
+pub async fn open_screening(state: &AppState, code: &str) -> ApiResult<LectureRequest> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.len() < 8 || code.len() > 16 {
+        return Err(ApiError::not_found());
+    }
+    state
+        .lectures
+        .find_by_code(&code)
+        .await?
+        .filter(screening::joinable)
+        .ok_or_else(ApiError::not_found)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"level": 1, "label": "轻度", "count": null, "suppressed": true}))]
+pub struct BandCount {
+    pub level: u8,
+    pub label: String,
+    /// `null` when hidden: under 10, or derivable from the others.
+    pub count: Option<u64>,
+    pub suppressed: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"scale": "phq9", "scale_name": "抑郁筛查 PHQ-9", "participants": 30,
+    "bands": [{"level": 0, "label": "无", "count": 15, "suppressed": false},
+              {"level": 1, "label": "轻度", "count": null, "suppressed": true},
+              {"level": 2, "label": "中度", "count": null, "suppressed": true},
+              {"level": 3, "label": "重度", "count": 0, "suppressed": false}]}))]
+pub struct ScaleCounts {
+    pub scale: String,
+    pub scale_name: String,
+    /// `null` when fewer than 10 took the scale.
+    pub participants: Option<u64>,
+    pub bands: Vec<BandCount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"request_id": "0193a5d6-6666-7abc-8def-0123456789ab", "unit_name": "湖南省某厅",
+    "scales": [{"scale": "phq9", "scale_name": "抑郁筛查 PHQ-9", "participants": 30,
+        "bands": [{"level": 0, "label": "无", "count": 15, "suppressed": false}]}],
+    "rule": "每格少于 10 人不显示；如某一格可由总数推算，再隐藏一格", "generated_at": "2026-12-21T09:00:00+08:00"}))]
+pub struct ScreeningReport {
+    pub request_id: String,
+    pub unit_name: String,
+    pub scales: Vec<ScaleCounts>,
+    /// The disclosure rule, in words.
+    pub rule: String,
+    pub generated_at: DateTime<FixedOffset>,
+}
+
+/// The unit's screening report
+///
+/// Per scale: participants and counts per band; never an individual, an identifier or a free
+/// text. A count from 1 to 9 is `null` with `suppressed: true`; when one hidden count could be
+/// computed from the total, the smallest other one is hidden too; a scale with fewer than 10
+/// participants shows no count. A participant who deletes a result or the account leaves the
+/// report. For the request's liaison and admins.
+#[utoipa::path(
+    operation_id = "get_screening_report",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, body = ScreeningReport),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown, not yours, or without a screening", body = ErrorBody),
+    )
+)]
+#[get("/lecture-requests/{id}/screening-report")]
+pub async fn report(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let r = state
+        .lectures
+        .find(parse_id(&id)?)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    r.actor(caller.id, caller.role == Role::Admin)
+        .ok_or_else(ApiError::not_found)?;
+    if !r.input.screening {
+        return Err(ApiError::not_found());
+    }
+    Ok(HttpResponse::Ok().json(report_of(&state, &r).await?))
+}
+
+async fn report_of(state: &AppState, r: &LectureRequest) -> ApiResult<ScreeningReport> {
+    let counts = state.lectures.screening_counts(r.id).await?;
+    let mut scales = vec![];
+    for code in &r.input.screening_scales {
+        let Some(scale) = state.scales.find(code).await? else {
+            continue;
+        };
+        let mine: Vec<(u8, u64)> = counts
+            .iter()
+            .filter(|(s, _, _)| s == code)
+            .map(|(_, l, n)| (*l, *n))
+            .collect();
+        let rep = screening::scale_report(&scale, &mine);
+        scales.push(ScaleCounts {
+            scale: rep.scale,
+            scale_name: rep.scale_name,
+            participants: rep.participants,
+            bands: rep
+                .bands
+                .into_iter()
+                .map(|b| BandCount {
+                    level: b.level,
+                    label: b.label,
+                    count: b.count,
+                    suppressed: b.suppressed,
+                })
+                .collect(),
+        });
+    }
+    Ok(ScreeningReport {
+        request_id: r.id.to_string(),
+        unit_name: r.input.unit_name.clone(),
+        scales,
+        rule: "每格少于 10 人不显示；如某一格可由总数推算，再隐藏一格；参加人数少于 10 人的量表不显示任何数字".into(),
+        generated_at: cst(state.clock.now()),
+    })
+}
+
+/// Checks a submission's `screening_code` for `scale` and the person; the request to count
+/// the result in.
+pub async fn check_submission(
+    state: &AppState,
+    code: &str,
+    scale: &str,
+    user: Uuid,
+) -> ApiResult<LectureRequest> {
+    let r = open_screening(state, code)
+        .await
+        .map_err(|_| ApiError::field("screening_code", "普查码无效或普查尚未开始"))?;
+    if !screening::offers(&r, scale) {
+        return Err(ApiError::field("screening_code", "本次普查不包含这个量表"));
+    }
+    if state
+        .lectures
+        .screened_scales(r.id, user)
+        .await?
+        .iter()
+        .any(|s| s == scale)
+    {
+        return Err(ApiError::new(crate::error::ErrorCode::AlreadyScreened));
+    }
+    Ok(r)
+}
