@@ -118,6 +118,8 @@ error_codes! {
     AttendanceTooEarly => (StatusCode::CONFLICT, "attendance_too_early", "咨询开始后才能登记到场情况"),
     /// The lecture request's state does not allow this step (see `message`).
     LectureRequestState => (StatusCode::CONFLICT, "lecture_request_state", "该申请当前的状态不允许此操作"),
+    /// The result is not a screening result that offers one-to-one counseling.
+    ReferralNotOffered => (StatusCode::CONFLICT, "referral_not_offered", "这个结果不在可转介的范围内，你仍可以直接申请在线咨询"),
     /// This scale was already taken in this screening.
     AlreadyScreened => (StatusCode::CONFLICT, "already_screened", "你已在本次普查中完成过这个量表"),
     /// Only an attended session can be rated.

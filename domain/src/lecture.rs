@@ -591,6 +591,8 @@ pub trait LectureRepository: Send + Sync {
         request: Uuid,
         assessment: &crate::assessment::Assessment,
     ) -> Result<(), RepoError>;
+    /// The screening an assessment was counted in, if any.
+    async fn screening_of(&self, assessment: Uuid) -> Result<Option<Uuid>, RepoError>;
     /// Participants per scale and band level, counted in the database.
     async fn screening_counts(&self, request: Uuid) -> Result<Vec<(String, u8, u64)>, RepoError>;
 }

@@ -32,6 +32,30 @@ pub fn offers(r: &LectureRequest, scale: &str) -> bool {
     joinable(r) && r.input.screening_scales.iter().any(|s| s == scale)
 }
 
+/// Whether a screening result offers one-to-one counseling (seed 000 个案咨询: "为在职工心理
+/// 测评中出现异常心理健康状况的职工开展一对一个案咨询"): a moderate or worse band, or a critical
+/// item answered.
+pub fn referral_offered(a: &crate::assessment::Assessment) -> bool {
+    a.level >= 2 || !a.critical_items.is_empty()
+}
+
+/// The queue priority of a referral: ahead of the standard queue (at least `elevated`), or the
+/// person's own risk when that is higher. The reason says where it came from, for counselors;
+/// it names no unit.
+pub fn referral_priority(
+    own: (crate::consultation::Priority, &'static str),
+) -> (crate::consultation::Priority, &'static str) {
+    use crate::consultation::Priority;
+    if own.0 > Priority::Elevated {
+        own
+    } else {
+        (
+            Priority::Elevated,
+            "普查结果提示需要关注，本人同意转介一对一咨询",
+        )
+    }
+}
+
 /// One band of a scale in the unit's report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BandCell {
@@ -60,10 +84,16 @@ pub fn scale_report(scale: &Scale, counts: &[(u8, u64)]) -> ScaleReport {
             .map(|(_, c)| *c)
             .sum::<u64>()
     };
+    // Results are counted by severity level; bands that share a level (PHQ-9's 中度 and 中重度)
+    // are reported together under both names.
     let mut levels: Vec<(u8, String)> = vec![];
     for b in &scale.bands {
-        if !levels.iter().any(|(l, _)| *l == b.level) {
-            levels.push((b.level, b.label.clone()));
+        match levels.iter_mut().find(|(l, _)| *l == b.level) {
+            Some((_, label)) => {
+                label.push('、');
+                label.push_str(&b.label);
+            }
+            None => levels.push((b.level, b.label.clone())),
         }
     }
     let participants: u64 = counts.iter().map(|(_, c)| *c).sum();
@@ -156,5 +186,17 @@ mod tests {
         // Everything large: everything shown.
         let r = scale_report(&s, &[(0, 10), (1, 10), (2, 10), (3, 10)]);
         assert_eq!(shown(&r), [Some(10), Some(10), Some(10), Some(10)]);
+        // Bands sharing a level are one cell under both names.
+        let mut s = scale();
+        s.bands.insert(
+            3,
+            Band {
+                label: "中重度".into(),
+                ..s.bands[2].clone()
+            },
+        );
+        let r = scale_report(&s, &[(2, 12)]);
+        assert_eq!(r.bands[2].label, "中度、中重度");
+        assert_eq!(r.bands.len(), 4);
     }
 }

@@ -418,6 +418,16 @@ impl LectureRepository for LectureStore {
         Ok(())
     }
 
+    async fn screening_of(&self, assessment: Uuid) -> Result<Option<Uuid>, RepoError> {
+        se::Entity::find()
+            .filter(se::Column::AssessmentId.eq(assessment.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(storage)?
+            .map(|e| parse_id(&e.request_id))
+            .transpose()
+    }
+
     async fn screening_counts(&self, request: Uuid) -> Result<Vec<(String, u8, u64)>, RepoError> {
         let rows: Vec<(String, i16, i64)> = se::Entity::find()
             .select_only()

@@ -321,6 +321,7 @@ async fn a_screening_report_counts_without_naming_anyone() {
     let mild = [1, 1, 1, 1, 1, 0, 0, 0, 0];
     let moderate = [2, 2, 2, 2, 2, 0, 0, 0, 0];
     let mut people = vec![];
+    let mut results = vec![];
     for i in 0..21 {
         let token = app.user_token(&format!("participant-{i}")).await;
         let me = ok(app.get("/api/v1/me", Some(&token)).await).await;
@@ -347,8 +348,37 @@ async fn a_screening_report_counts_without_naming_anyone() {
             )
             .await;
         assert_eq!(res.status(), 201, "participant {i}");
+        let result: Value = res.json().await.unwrap();
+        assert_eq!(result["referral_offered"], i == 20, "participant {i}");
+        results.push(result["id"].as_str().unwrap().to_owned());
         people.push((token, me["id"].as_str().unwrap().to_owned()));
     }
+    // The moderate result offers one-to-one counseling; consenting queues a request ahead of
+    // the standard queue. The others are not offered it.
+    let (moderate_person, _) = &people[20];
+    let referral = |token: &str, result: &str, body: Value| {
+        let (app, token, path) = (
+            &app,
+            token.to_owned(),
+            format!("/api/v1/me/assessments/{result}/referral"),
+        );
+        async move { app.post(&path, Some(&token), body).await }
+    };
+    let res = referral(moderate_person, &results[20], json!({"consent": false})).await;
+    assert_error(res, 422, "validation_failed").await;
+    let res = referral(first_token(&people), &results[0], json!({"consent": true})).await;
+    assert_error(res, 409, "referral_not_offered").await;
+    let res = referral(first_token(&people), &results[20], json!({"consent": true})).await;
+    assert_error(res, 404, "not_found").await;
+    let queued = ok(referral(
+        moderate_person,
+        &results[20],
+        json!({"consent": true, "phone": "13700000000"}),
+    )
+    .await)
+    .await;
+    assert_eq!(queued["status"], "waiting");
+    assert_eq!(queued["priority"], "prioritized");
     // Once per scale; only the screening's scales; only a real code.
     let (first, _) = &people[0];
     let res = app
@@ -459,4 +489,8 @@ async fn a_screening_report_counts_without_naming_anyone() {
         .await)
     .await;
     assert_eq!(report["scales"][0]["participants"], 20);
+}
+
+fn first_token(people: &[(String, String)]) -> &str {
+    &people[0].0
 }

@@ -243,7 +243,7 @@ pub struct ResultBand {
     "score": 11, "raw_score": null, "score_max": 27,
     "band": {"label": "中度", "level": 2, "min": 10, "max": 14},
     "interpretation": "筛查结果提示你可能存在中度的抑郁情绪。建议尽快和心理咨询师或医生聊一聊，做进一步评估并获得支持。",
-    "crisis": null, "recommendations": [], "answers": null, "created_at": "2026-11-22T21:40:00+08:00"
+    "crisis": null, "recommendations": [], "answers": null, "referral_offered": false, "created_at": "2026-11-22T21:40:00+08:00"
 }))]
 pub struct AssessmentResult {
     pub id: String,
@@ -262,6 +262,9 @@ pub struct AssessmentResult {
     pub recommendations: Vec<RecommendationView>,
     /// The chosen option indices; included when reading one stored result.
     pub answers: Option<Vec<usize>>,
+    /// A screening result that needs attention offers one-to-one counseling:
+    /// `POST /me/assessments/{id}/referral` with consent. The unit never learns who accepts.
+    pub referral_offered: bool,
     pub created_at: DateTime<FixedOffset>,
 }
 
@@ -284,7 +287,10 @@ async fn result_view(
         }),
         None => None,
     };
+    let referral_offered = xinli_domain::screening::referral_offered(a)
+        && state.lectures.screening_of(a.id).await?.is_some();
     Ok(AssessmentResult {
+        referral_offered,
         id: a.id.to_string(),
         scale: a.scale_code.clone(),
         scale_name: scale

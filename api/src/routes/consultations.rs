@@ -165,7 +165,7 @@ async fn counselor_name(state: &AppState, c: &Consultation) -> ApiResult<Option<
     })
 }
 
-async fn user_view(state: &AppState, c: &Consultation) -> ApiResult<UserConsultation> {
+pub(crate) async fn user_view(state: &AppState, c: &Consultation) -> ApiResult<UserConsultation> {
     let mut view = UserConsultation {
         id: c.id.to_string(),
         topic: c.topic.clone(),
@@ -374,10 +374,21 @@ pub async fn create(
     }
     let now = state.clock.now();
     let risk = current_risk(state.assessments.as_ref(), caller.id, now).await?;
-    let (priority, reason) = Priority::from_risk(risk);
+    let c = open_request(&state, caller.id, req, Priority::from_risk(risk)).await?;
+    Ok(HttpResponse::Created().json(user_view(&state, &c).await?))
+}
+
+/// Puts a person's request in the queue with `priority` (and its reason for counselors).
+pub(crate) async fn open_request(
+    state: &AppState,
+    user: Uuid,
+    req: NewRequest,
+    (priority, reason): (Priority, &str),
+) -> ApiResult<Consultation> {
+    let now = state.clock.now();
     let c = Consultation {
         id: Uuid::now_v7(),
-        user_id: Some(caller.id),
+        user_id: Some(user),
         topic: req.topic,
         description: req.description,
         status: Status::Waiting,
@@ -398,7 +409,7 @@ pub async fn create(
     };
     state.consultations.create(&c).await?;
     tracing::info!(consultation_id = %c.id, priority = priority.as_str(), "consultation requested");
-    Ok(HttpResponse::Created().json(user_view(&state, &c).await?))
+    Ok(c)
 }
 
 /// My consultations, newest first

@@ -2,7 +2,7 @@
 //! Rules: `xinli_domain::screening`; the scales are taken through
 //! `POST /scales/{code}/submissions` with `screening_code`.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,7 +19,88 @@ use crate::extract::parse_id;
 use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(join).service(report);
+    cfg.service(join).service(report).service(referral);
+}
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"consent": true, "phone": "13800000000"}))]
+pub struct ReferralBody {
+    /// Must be `true`: the person agrees to be contacted for one-to-one counseling.
+    pub consent: bool,
+    /// A number a counselor may call back, 5–20 digits (hyphens allowed).
+    #[schema(min_length = 5, max_length = 20, pattern = "^[0-9][0-9-]*[0-9]$")]
+    pub phone: Option<String>,
+}
+
+/// Accept one-to-one counseling after a screening result
+///
+/// Offered when a screening result is moderate or worse, or has a critical item
+/// (`referral_offered` in the result). With consent, a consultation request joins the queue
+/// ahead of the standard queue (at least `elevated`; higher when the person's own risk is).
+/// Nothing of it reaches the unit: its report counts results, never requests.
+#[utoipa::path(
+    operation_id = "accept_screening_referral",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Assessment id")),
+    request_body = ReferralBody,
+    responses(
+        (status = 201, body = crate::routes::consultations::UserConsultation),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "`not_found`: not your result", body = ErrorBody),
+        (status = 409, description = "`referral_not_offered`, `consultation_open`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: consent must be true, bad phone", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    )
+)]
+#[post("/me/assessments/{id}/referral")]
+pub async fn referral(
+    state: State,
+    caller: UserCaller,
+    id: web::Path<String>,
+    body: crate::extract::Json<ReferralBody>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let a = state
+        .assessments
+        .all_of(caller.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(ApiError::not_found)?;
+    if !body.0.consent {
+        return Err(ApiError::field("consent", "需要你同意后才能转介"));
+    }
+    let details =
+        xinli_domain::station::BookingDetails::parse(None, body.0.phone.as_deref(), None)?;
+    if !screening::referral_offered(&a) || state.lectures.screening_of(a.id).await?.is_none() {
+        return Err(ApiError::new(crate::error::ErrorCode::ReferralNotOffered));
+    }
+    crate::limits::hit(
+        &state,
+        "consultation",
+        caller.id,
+        state.config.limits.consultation_requests_per_user,
+    )
+    .await?;
+    let now = state.clock.now();
+    let risk =
+        xinli_domain::assessment::current_risk(state.assessments.as_ref(), caller.id, now).await?;
+    let description = match details.phone {
+        Some(p) => format!("普查后申请一对一咨询。联系电话：{p}"),
+        None => "普查后申请一对一咨询。".into(),
+    };
+    let req = xinli_domain::consultation::NewRequest::parse("其他", &description, "text")?;
+    let c = crate::routes::consultations::open_request(
+        &state,
+        caller.id,
+        req,
+        screening::referral_priority(xinli_domain::consultation::Priority::from_risk(risk)),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(crate::routes::consultations::user_view(&state, &c).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
