@@ -329,6 +329,9 @@ impl From<RepoError> for ApiError {
             RepoError::Conflict(Conflict::OpenConsultation) => {
                 Self::new(ErrorCode::ConsultationOpen)
             }
+            RepoError::Conflict(Conflict::SurveyAnswered) => {
+                Self::new(ErrorCode::AlreadyRated).with_message("你已经填写过本次讲座的评价")
+            }
             other => Self::internal(other),
         }
     }

@@ -14,6 +14,8 @@ pub enum Conflict {
     OpenConsultation,
     /// A screening join code is taken (regenerate it).
     ScreeningCode,
+    /// The person already answered this survey.
+    SurveyAnswered,
 }
 
 /// What went wrong in a repository. Adapters translate their own errors into this, so the

@@ -13,8 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use xinli_domain::lecture::{
-    Contact, LectureRepository, LectureRequest, RequestInput, Series, Status, Step, Topic,
-    TopicInput, tells_liaison,
+    Contact, LectureRepository, LectureRequest, RequestInput, Series, Status, Step, SurveyAnswer,
+    Topic, TopicInput, tells_liaison,
 };
 use xinli_domain::notification::{Event, Payload, format_time};
 use xinli_domain::page::{Page, PageRequest};
@@ -22,8 +22,8 @@ use xinli_domain::{Conflict, RepoError};
 
 use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
 use crate::entities::{
-    assessments, lecture_requests as r, lecture_series as s, lecture_topics as t,
-    screening_entries as se,
+    assessments, lecture_requests as r, lecture_series as s, lecture_surveys as sv,
+    lecture_topics as t, screening_entries as se,
 };
 
 #[derive(Clone)]
@@ -103,6 +103,14 @@ fn request_from(m: r::Model) -> Result<LectureRequest, RepoError> {
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
+}
+
+fn survey_from(m: sv::Model) -> SurveyAnswer {
+    SurveyAnswer {
+        content: u8::try_from(m.content).unwrap_or(0),
+        gain: u8::try_from(m.gain).unwrap_or(0),
+        comment: m.comment,
+    }
 }
 
 fn json(v: &impl serde::Serialize) -> Result<String, RepoError> {
@@ -416,6 +424,56 @@ impl LectureRepository for LectureStore {
         .await
         .map_err(storage)?;
         Ok(())
+    }
+
+    async fn answer_survey(
+        &self,
+        request: Uuid,
+        user: Uuid,
+        answer: &SurveyAnswer,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        sv::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            request_id: Set(request.to_string()),
+            user_id: Set(Some(user.to_string())),
+            content: Set(i16::from(answer.content)),
+            gain: Set(i16::from(answer.gain)),
+            comment: Set(answer.comment.clone()),
+            created_at: Set(now),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(repo_err(Conflict::SurveyAnswered))?;
+        Ok(())
+    }
+
+    async fn survey_answers(&self, request: Uuid) -> Result<Vec<SurveyAnswer>, RepoError> {
+        Ok(sv::Entity::find()
+            .filter(sv::Column::RequestId.eq(request.to_string()))
+            .order_by_asc(sv::Column::CreatedAt)
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(survey_from)
+            .collect())
+    }
+
+    async fn survey_answers_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<SurveyAnswer>, RepoError> {
+        Ok(sv::Entity::find()
+            .filter(sv::Column::CreatedAt.gte(from))
+            .filter(sv::Column::CreatedAt.lt(to))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(survey_from)
+            .collect())
     }
 
     async fn screening_of(&self, assessment: Uuid) -> Result<Option<Uuid>, RepoError> {

@@ -20,6 +20,7 @@ mod m20261201_000009_stations;
 mod m20261201_000010_notifications;
 mod m20261201_000011_lectures;
 mod m20261201_000012_screening;
+mod m20261201_000013_lecture_surveys;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_notifications::Migration),
             Box::new(m20261201_000011_lectures::Migration),
             Box::new(m20261201_000012_screening::Migration),
+            Box::new(m20261201_000013_lecture_surveys::Migration),
         ]
     }
 }

@@ -302,21 +302,7 @@ async fn a_screening_report_counts_without_naming_anyone() {
     let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
     let liaison = app.user_token("unit-liaison").await;
     let admin = app.admin_token().await;
-    let created = ok(app
-        .post("/api/v1/lecture-requests", Some(&liaison), request(&topic))
-        .await)
-    .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    let when = (Utc::now() + Duration::days(25)).with_timezone(&CHINA);
-    let accepted = ok(app
-        .post(
-            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
-            Some(&admin),
-            json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": when, "location": "三楼会议室"}),
-        )
-        .await)
-    .await;
-    let code = accepted["screening_code"].as_str().unwrap().to_owned();
+    let (id, code) = accepted_request(&app, &liaison, &admin, request(&topic)).await;
     let none = [0, 0, 0, 0, 0, 0, 0, 0, 0];
     let mild = [1, 1, 1, 1, 1, 0, 0, 0, 0];
     let moderate = [2, 2, 2, 2, 2, 0, 0, 0, 0];
@@ -493,4 +479,100 @@ async fn a_screening_report_counts_without_naming_anyone() {
 
 fn first_token(people: &[(String, String)]) -> &str {
     &people[0].0
+}
+
+/// After the lecture, participants answer two questions once; the liaison sees the shares of
+/// 5s and the comments without names; admins one satisfaction figure per service.
+#[tokio::test]
+async fn the_survey_after_a_lecture() {
+    let app = TestApp::spawn().await;
+    let topic = menu(&app).await[0]["id"].as_str().unwrap().to_owned();
+    let liaison = app.user_token("survey-liaison").await;
+    let admin = app.admin_token().await;
+    let mut body = request(&topic);
+    body["screening"] = json!(false);
+    body["screening_scales"] = json!([]);
+    let (id, code) = accepted_request(&app, &liaison, &admin, body).await;
+    let a = app.user_token("listener-a").await;
+    let b = app.user_token("listener-b").await;
+    let answer = |token: &str, code: &str, content: i64| {
+        let (app, token, path, code) = (
+            &app,
+            token.to_owned(),
+            format!("/api/v1/lecture-requests/{id}/survey"),
+            code.to_owned(),
+        );
+        async move {
+            app.post(
+                &path,
+                Some(&token),
+                json!({"code": code, "content": content, "gain": 4, "comment": "很实用"}),
+            )
+            .await
+        }
+    };
+    assert_error(answer(&a, &code, 5).await, 409, "lecture_request_state").await;
+    ok(app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/done"),
+            Some(&admin),
+            json!({}),
+        )
+        .await)
+    .await;
+    assert_eq!(answer(&a, &code, 5).await.status(), 204);
+    assert_error(answer(&a, &code, 5).await, 409, "already_rated").await;
+    assert_error(answer(&b, "WRONGCODE1", 4).await, 404, "not_found").await;
+    assert_error(answer(&b, &code, 9).await, 422, "validation_failed").await;
+    assert_eq!(answer(&b, &code, 4).await.status(), 204);
+    let summary = ok(app
+        .get(
+            &format!("/api/v1/lecture-requests/{id}/survey"),
+            Some(&liaison),
+        )
+        .await)
+    .await;
+    assert_eq!(summary["responses"], 2);
+    assert_eq!(summary["content_very_satisfied_rate"], 0.5);
+    assert_eq!(summary["gain_very_rate"], 0.0);
+    assert_eq!(summary["comments"], json!(["很实用", "很实用"]));
+    assert!(!summary.to_string().contains("listener"));
+    let res = app
+        .get(&format!("/api/v1/lecture-requests/{id}/survey"), Some(&a))
+        .await;
+    assert_error(res, 404, "not_found").await;
+    let figures = ok(app.get("/api/v1/admin/satisfaction", Some(&admin)).await).await;
+    let lecture = figures
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["service"] == "lecture")
+        .unwrap();
+    assert_eq!(lecture["responses"], 2);
+    assert_eq!(lecture["satisfied_rate"], 1.0);
+}
+
+/// Files `body` as `liaison` and has `admin` accept it; returns the id and the join code.
+async fn accepted_request(
+    app: &TestApp,
+    liaison: &str,
+    admin: &str,
+    body: Value,
+) -> (String, String) {
+    let created = ok(app
+        .post("/api/v1/lecture-requests", Some(liaison), body)
+        .await)
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let when = (Utc::now() + Duration::days(25)).with_timezone(&CHINA);
+    let accepted = ok(app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
+            Some(admin),
+            json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": when, "location": "三楼会议室"}),
+        )
+        .await)
+    .await;
+    let code = accepted["screening_code"].as_str().unwrap().to_owned();
+    (id, code)
 }

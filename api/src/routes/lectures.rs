@@ -33,7 +33,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(admin_done)
         .service(admin_series)
         .service(admin_create_series)
-        .service(admin_create_topic);
+        .service(admin_create_topic)
+        .service(answer_survey)
+        .service(survey_summary)
+        .service(admin_satisfaction);
 }
 
 string_enum!(
@@ -197,7 +200,8 @@ pub struct LectureRequestView {
     pub location: Option<String>,
     /// Why it was declined.
     pub reason: Option<String>,
-    /// The screening's join code, once accepted with a screening.
+    /// The join code participants use, once accepted: for the screening (when there is one)
+    /// and the survey afterwards.
     pub screening_code: Option<String>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
@@ -413,12 +417,13 @@ async fn step(
             r.status.label()
         ))
     })?;
-    let screening_code =
-        (to == Status::Accepted && r.input.screening && r.screening_code.is_none()).then(|| {
-            let mut bytes = [0u8; xinli_domain::lecture::CODE_LENGTH];
-            rand::rng().fill_bytes(&mut bytes);
-            xinli_domain::lecture::screening_code(&bytes)
-        });
+    // Every accepted lecture gets a join code: participants use it for the screening (when
+    // there is one) and for the survey afterwards.
+    let screening_code = (to == Status::Accepted && r.screening_code.is_none()).then(|| {
+        let mut bytes = [0u8; xinli_domain::lecture::CODE_LENGTH];
+        rand::rng().fill_bytes(&mut bytes);
+        xinli_domain::lecture::screening_code(&bytes)
+    });
     state
         .lectures
         .apply(
@@ -794,4 +799,220 @@ pub async fn export_of_user(state: &AppState, user: Uuid) -> ApiResult<Vec<Lectu
     let page = xinli_domain::page::PageRequest::parse(Some(1), Some(100))?;
     let found = state.lectures.of_user(user, page).await?;
     Ok(page_view(state, found).await?.items)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "K7M3Q9TXA2", "content": 5, "gain": 5, "comment": "很实用"}))]
+pub struct SurveyBody {
+    /// The join code given at the lecture.
+    #[schema(min_length = 8, max_length = 16)]
+    pub code: String,
+    /// 对讲座内容的满意度, 1–5 (5 非常满意).
+    #[schema(minimum = 1, maximum = 5)]
+    pub content: i64,
+    /// 学习收获, 1–5 (5 收获很大).
+    #[schema(minimum = 1, maximum = 5)]
+    pub gain: i64,
+    #[schema(max_length = 300)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"responses": 352, "content_very_satisfied_rate": 0.7983, "gain_very_rate": 0.7585,
+    "comments": ["很实用，希望多办"]}))]
+pub struct SurveySummaryView {
+    pub responses: u64,
+    /// Share of 5s for the content (seed 000: 281 / 352 = 0.7983); `null` without responses.
+    pub content_very_satisfied_rate: Option<f64>,
+    /// Share of 5s for the gain (seed 000: 267 / 352 = 0.7585).
+    pub gain_very_rate: Option<f64>,
+    /// The comments, without names.
+    pub comments: Vec<String>,
+}
+
+/// Answer the satisfaction survey of a lecture
+///
+/// Participants, with the join code given at the lecture, once each, after it took place.
+#[utoipa::path(
+    operation_id = "answer_lecture_survey",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    request_body = SurveyBody,
+    responses(
+        (status = 204, description = "Thank you"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown lecture or wrong code", body = ErrorBody),
+        (status = 409, description = "`lecture_request_state` (not yet held), `already_rated`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    )
+)]
+#[post("/lecture-requests/{id}/survey")]
+pub async fn answer_survey(
+    state: State,
+    caller: UserCaller,
+    id: web::Path<String>,
+    body: Json<SurveyBody>,
+) -> ApiResult<HttpResponse> {
+    crate::limits::hit(
+        &state,
+        "screening_code",
+        caller.id,
+        state.config.limits.lecture_requests_per_user,
+    )
+    .await?;
+    let r = state
+        .lectures
+        .find(parse_id(&id)?)
+        .await?
+        .filter(|r| {
+            r.screening_code
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(body.0.code.trim()))
+        })
+        .ok_or_else(ApiError::not_found)?;
+    let answer = xinli_domain::lecture::SurveyAnswer::parse(
+        body.0.content,
+        body.0.gain,
+        body.0.comment.as_deref(),
+    )?;
+    let now = state.clock.now();
+    if !xinli_domain::lecture::survey_open(&r, now) {
+        return Err(
+            ApiError::new(ErrorCode::LectureRequestState).with_message("讲座结束后才能填写评价")
+        );
+    }
+    state
+        .lectures
+        .answer_survey(r.id, caller.id, &answer, now)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A lecture's survey figures
+///
+/// For its liaison and admins: responses, the share of 5s per question, the comments without
+/// names.
+#[utoipa::path(
+    operation_id = "get_lecture_survey",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, body = SurveySummaryView),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[get("/lecture-requests/{id}/survey")]
+pub async fn survey_summary(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (r, _) = load(&state, &id, caller.id, caller.role == Role::Admin).await?;
+    let s = xinli_domain::lecture::summarise(&state.lectures.survey_answers(r.id).await?);
+    Ok(HttpResponse::Ok().json(SurveySummaryView {
+        responses: s.responses,
+        content_very_satisfied_rate: s.content_very_satisfied_rate,
+        gain_very_rate: s.gain_very_rate,
+        comments: s.comments,
+    }))
+}
+
+string_enum!(
+    /// A service people rate: `consultation` (online), `booking` (a station session),
+    /// `lecture` (the content question of the survey).
+    ServiceName,
+    ["consultation", "booking", "lecture"]
+);
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"service": "lecture", "responses": 352, "satisfied_rate": 0.9773, "very_satisfied_rate": 0.7983}))]
+pub struct ServiceSatisfaction {
+    #[schema(value_type = ServiceName)]
+    pub service: String,
+    pub responses: u64,
+    /// Share of 4s and 5s (满意度, as the seeds report it: 97.8 %); `null` without responses.
+    pub satisfied_rate: Option<f64>,
+    /// Share of 5s; `null` where the service does not record it.
+    pub very_satisfied_rate: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SatisfactionQuery {
+    #[param(example = "2026-11-01")]
+    pub from: Option<NaiveDate>,
+    #[param(example = "2026-11-30")]
+    pub to: Option<NaiveDate>,
+}
+
+/// Satisfaction per service
+///
+/// One figure per service, as the seeds report them: consultations (ratings), station
+/// sessions (ratings after attending), lectures (the survey's content question). Counts only.
+#[utoipa::path(
+    operation_id = "admin_get_satisfaction",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(SatisfactionQuery),
+    responses(
+        (status = 200, body = Vec<ServiceSatisfaction>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[get("/admin/satisfaction")]
+pub async fn admin_satisfaction(
+    state: State,
+    _admin: AdminCaller,
+    query: Query<SatisfactionQuery>,
+) -> ApiResult<HttpResponse> {
+    use xinli_domain::lecture::rate;
+    let range = xinli_domain::period::DayRange::parse(
+        query.0.from,
+        query.0.to,
+        china_date(state.clock.now()),
+    )?;
+    let (from, to) = range.instants();
+    let c = state.consultations.stats(from, to).await?;
+    let bookings: Vec<u8> = state
+        .bookings
+        .facts(from, to, None)
+        .await?
+        .into_iter()
+        .filter_map(|f| f.rating)
+        .collect();
+    let lectures: Vec<u8> = state
+        .lectures
+        .survey_answers_between(from, to)
+        .await?
+        .into_iter()
+        .map(|a| a.content)
+        .collect();
+    let figure = |service: &str, scores: &[u8]| {
+        let n = scores.len() as u64;
+        ServiceSatisfaction {
+            service: service.into(),
+            responses: n,
+            satisfied_rate: rate(scores.iter().filter(|s| **s >= 4).count() as u64, n),
+            very_satisfied_rate: rate(scores.iter().filter(|s| **s == 5).count() as u64, n),
+        }
+    };
+    Ok(HttpResponse::Ok().json(vec![
+        ServiceSatisfaction {
+            service: "consultation".into(),
+            responses: c.ratings,
+            satisfied_rate: c.satisfaction_rate,
+            very_satisfied_rate: None,
+        },
+        figure("booking", &bookings),
+        figure("lecture", &lectures),
+    ]))
 }

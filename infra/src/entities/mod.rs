@@ -15,6 +15,7 @@ pub mod hotline_dials;
 pub mod hotlines;
 pub mod lecture_requests;
 pub mod lecture_series;
+pub mod lecture_surveys;
 pub mod lecture_topics;
 pub mod outbox;
 pub mod refresh_tokens;
