@@ -44,6 +44,9 @@ pub struct Config {
     /// The mini-program page a station's code opens (`XINLI_WECHAT_STATION_PAGE`,
     /// `pages/station/index`); it receives the station id (32 hex digits) as `scene`.
     pub wechat_station_page: String,
+    /// The page a screening's code opens (`XINLI_WECHAT_SCREENING_PAGE`,
+    /// `pages/screening/index`); it receives the join code as `scene`.
+    pub wechat_screening_page: String,
     pub bootstrap_admin: Option<(String, SecretString)>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -462,6 +465,8 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.into()),
             wechat_station_page: var("XINLI_WECHAT_STATION_PAGE")
                 .unwrap_or_else(|| "pages/station/index".into()),
+            wechat_screening_page: var("XINLI_WECHAT_SCREENING_PAGE")
+                .unwrap_or_else(|| "pages/screening/index".into()),
             bootstrap_admin,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),

@@ -577,6 +577,62 @@ pub fn summarise(answers: &[SurveyAnswer]) -> SurveySummary {
     }
 }
 
+/// The organiser's figures for one month (China time, by the lecture's date) and unit.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LectureFigures {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub unit_name: String,
+    pub lectures: u64,
+    pub attendees: u64,
+    pub screenings: u64,
+    /// Screening results counted (one per scale and participant).
+    pub screening_results: u64,
+    pub referrals_accepted: u64,
+    pub survey_responses: u64,
+    pub content_very_satisfied_rate: Option<f64>,
+}
+
+/// Figures per month and unit from the lectures held.
+pub fn figures(rows: &[(LectureRequest, u64, u64, Vec<SurveyAnswer>)]) -> Vec<LectureFigures> {
+    use chrono::Datelike;
+    let mut map: std::collections::BTreeMap<(String, String), (LectureFigures, Vec<SurveyAnswer>)> =
+        Default::default();
+    for (r, results, referred, answers) in rows {
+        let Some(at) = r.scheduled_at else { continue };
+        let local = at.with_timezone(&crate::schedule::CHINA);
+        let month = format!("{:04}-{:02}", local.year(), local.month());
+        let (f, all) = map
+            .entry((month.clone(), r.input.unit_name.clone()))
+            .or_insert_with(|| {
+                (
+                    LectureFigures {
+                        month,
+                        unit_name: r.input.unit_name.clone(),
+                        ..Default::default()
+                    },
+                    vec![],
+                )
+            });
+        f.lectures += 1;
+        f.attendees += u64::from(r.input.attendees);
+        if r.input.screening {
+            f.screenings += 1;
+        }
+        f.screening_results += results;
+        f.referrals_accepted += referred;
+        all.extend(answers.iter().cloned());
+    }
+    map.into_values()
+        .map(|(mut f, answers)| {
+            let s = summarise(&answers);
+            f.survey_responses = s.responses;
+            f.content_very_satisfied_rate = s.content_very_satisfied_rate;
+            f
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LectureRequest {
     pub id: Uuid,
@@ -662,6 +718,15 @@ pub trait LectureRepository: Send + Sync {
         request: Uuid,
         assessment: &crate::assessment::Assessment,
     ) -> Result<(), RepoError>;
+    /// Records that the participant behind `assessment` accepted one-to-one counseling.
+    async fn mark_referred(&self, assessment: Uuid, now: DateTime<Utc>) -> Result<(), RepoError>;
+    /// Lectures held (done) with their session in `[from, to)`: each with its screening
+    /// results counted, referrals accepted and survey answers.
+    async fn stats_rows(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(LectureRequest, u64, u64, Vec<SurveyAnswer>)>, RepoError>;
     /// The screening an assessment was counted in, if any.
     async fn screening_of(&self, assessment: Uuid) -> Result<Option<Uuid>, RepoError>;
     /// Stores a participant's survey answer; `Conflict::SurveyAnswered` the second time.

@@ -419,6 +419,7 @@ impl LectureRepository for LectureStore {
             scale_code: Set(assessment.scale_code.clone()),
             level: Set(i16::from(assessment.level)),
             created_at: Set(assessment.created_at),
+            referred_at: Set(None),
         }
         .insert(&self.db)
         .await
@@ -474,6 +475,48 @@ impl LectureRepository for LectureStore {
             .into_iter()
             .map(survey_from)
             .collect())
+    }
+
+    async fn mark_referred(&self, assessment: Uuid, now: DateTime<Utc>) -> Result<(), RepoError> {
+        se::Entity::update_many()
+            .col_expr(se::Column::ReferredAt, Expr::value(now))
+            .filter(se::Column::AssessmentId.eq(assessment.to_string()))
+            .filter(se::Column::ReferredAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn stats_rows(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(LectureRequest, u64, u64, Vec<SurveyAnswer>)>, RepoError> {
+        let requests = r::Entity::find()
+            .filter(r::Column::Status.eq(Status::Done.as_str()))
+            .filter(r::Column::ScheduledAt.gte(from))
+            .filter(r::Column::ScheduledAt.lt(to))
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let mut out = vec![];
+        for m in requests {
+            let id = m.id.clone();
+            let entries: Vec<(String, Option<DateTime<Utc>>)> = se::Entity::find()
+                .select_only()
+                .column(se::Column::AssessmentId)
+                .column(se::Column::ReferredAt)
+                .filter(se::Column::RequestId.eq(id.clone()))
+                .into_tuple()
+                .all(&self.db)
+                .await
+                .map_err(storage)?;
+            let referred = entries.iter().filter(|(_, at)| at.is_some()).count() as u64;
+            let answers = self.survey_answers(parse_id(&id)?).await?;
+            out.push((request_from(m)?, entries.len() as u64, referred, answers));
+        }
+        Ok(out)
     }
 
     async fn screening_of(&self, assessment: Uuid) -> Result<Option<Uuid>, RepoError> {

@@ -21,6 +21,7 @@ mod m20261201_000010_notifications;
 mod m20261201_000011_lectures;
 mod m20261201_000012_screening;
 mod m20261201_000013_lecture_surveys;
+mod m20261201_000014_screening_referrals;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_lectures::Migration),
             Box::new(m20261201_000012_screening::Migration),
             Box::new(m20261201_000013_lecture_surveys::Migration),
+            Box::new(m20261201_000014_screening_referrals::Migration),
         ]
     }
 }

@@ -475,6 +475,29 @@ async fn a_screening_report_counts_without_naming_anyone() {
         .await)
     .await;
     assert_eq!(report["scales"][0]["participants"], 20);
+    // The organiser's figures count the results and the one referral, once the lecture is held.
+    ok(app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/done"),
+            Some(&admin),
+            json!({}),
+        )
+        .await)
+    .await;
+    let today = Utc::now().with_timezone(&CHINA).date_naive();
+    let stats = ok(app
+        .get(
+            &format!(
+                "/api/v1/admin/lecture-stats?from={today}&to={}",
+                today + Duration::days(40)
+            ),
+            Some(&admin),
+        )
+        .await)
+    .await;
+    assert_eq!(stats[0]["screenings"], 1);
+    assert_eq!(stats[0]["screening_results"], 20);
+    assert_eq!(stats[0]["referrals_accepted"], 1);
 }
 
 fn first_token(people: &[(String, String)]) -> &str {
@@ -550,6 +573,55 @@ async fn the_survey_after_a_lecture() {
         .unwrap();
     assert_eq!(lecture["responses"], 2);
     assert_eq!(lecture["satisfied_rate"], 1.0);
+    // The organiser's figures per month and unit (the lecture is dated 25 days ahead).
+    let today = Utc::now().with_timezone(&CHINA).date_naive();
+    let stats = ok(app
+        .get(
+            &format!(
+                "/api/v1/admin/lecture-stats?from={today}&to={}",
+                today + Duration::days(40)
+            ),
+            Some(&admin),
+        )
+        .await)
+    .await;
+    assert_eq!(stats[0]["unit_name"], "湖南省某厅");
+    assert_eq!(stats[0]["lectures"], 1);
+    assert_eq!(stats[0]["attendees"], 80);
+    assert_eq!(stats[0]["survey_responses"], 2);
+    assert_eq!(stats[0]["content_very_satisfied_rate"], 0.5);
+    // The join code as a printable mini-program code.
+    use wiremock::matchers::{body_partial_json, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/stable_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "tok", "expires_in": 7200})),
+        )
+        .mount(&app.wechat)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/wxa/getwxacodeunlimit"))
+        .and(body_partial_json(
+            json!({"scene": code, "page": "pages/screening/index"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .set_body_bytes(b"\x89PNG-lecture".to_vec()),
+        )
+        .expect(1)
+        .mount(&app.wechat)
+        .await;
+    let res = app
+        .get(
+            &format!("/api/v1/admin/lecture-requests/{id}/qrcode"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
 }
 
 /// Files `body` as `liaison` and has `admin` accept it; returns the id and the join code.

@@ -36,7 +36,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(admin_create_topic)
         .service(answer_survey)
         .service(survey_summary)
-        .service(admin_satisfaction);
+        .service(admin_satisfaction)
+        .service(admin_code)
+        .service(admin_stats);
 }
 
 string_enum!(
@@ -1015,4 +1017,106 @@ pub async fn admin_satisfaction(
         figure("booking", &bookings),
         figure("lecture", &lectures),
     ]))
+}
+
+/// The lecture's join code as a mini-program code
+///
+/// A PNG (WeChat `wxa/getwxacodeunlimit`) opening the screening page with the join code as
+/// `scene`, for the organiser to print; kept a day.
+#[utoipa::path(
+    operation_id = "admin_get_lecture_qrcode",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, description = "The code", content_type = "image/png", body = crate::routes::stations::Png),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown, or not accepted yet (no join code)", body = ErrorBody),
+        (status = 502, description = "`wechat_failed`", body = ErrorBody),
+        (status = 503, description = "`wechat_not_configured`, `wechat_busy`, `wechat_unavailable`", body = ErrorBody),
+    )
+)]
+#[get("/admin/lecture-requests/{id}/qrcode")]
+pub async fn admin_code(
+    state: State,
+    admin: AdminCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (r, _) = load(&state, &id, admin.0.id, true).await?;
+    let code = r.screening_code.ok_or_else(ApiError::not_found)?;
+    crate::routes::stations::mini_program_code(
+        &state,
+        &code,
+        &state.config.wechat_screening_page,
+        "lecture",
+    )
+    .await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"month": "2026-11", "unit_name": "湖南省某厅", "lectures": 1, "attendees": 80, "screenings": 1,
+    "screening_results": 76, "referrals_accepted": 3, "survey_responses": 70, "content_very_satisfied_rate": 0.8}))]
+pub struct LectureStatsView {
+    /// `YYYY-MM`, by the lecture's date (China time).
+    pub month: String,
+    pub unit_name: String,
+    /// Lectures held (marked done).
+    pub lectures: u64,
+    /// Attendees as the units declared them.
+    pub attendees: u64,
+    pub screenings: u64,
+    /// Screening results counted (one per scale and participant).
+    pub screening_results: u64,
+    /// Participants who accepted one-to-one counseling (organiser only; never shown to units).
+    pub referrals_accepted: u64,
+    pub survey_responses: u64,
+    pub content_very_satisfied_rate: Option<f64>,
+}
+
+/// Lectures per month and unit
+///
+/// Lectures held, attendees, screenings, results counted, referrals accepted and the survey,
+/// for lectures dated in the period. Counts only.
+#[utoipa::path(
+    operation_id = "admin_get_lecture_stats",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(SatisfactionQuery),
+    responses(
+        (status = 200, body = Vec<LectureStatsView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[get("/admin/lecture-stats")]
+pub async fn admin_stats(
+    state: State,
+    _admin: AdminCaller,
+    query: Query<SatisfactionQuery>,
+) -> ApiResult<HttpResponse> {
+    let range = xinli_domain::period::DayRange::parse(
+        query.0.from,
+        query.0.to,
+        china_date(state.clock.now()),
+    )?;
+    let (from, to) = range.instants();
+    let rows = state.lectures.stats_rows(from, to).await?;
+    Ok(HttpResponse::Ok().json(
+        xinli_domain::lecture::figures(&rows)
+            .into_iter()
+            .map(|f| LectureStatsView {
+                month: f.month,
+                unit_name: f.unit_name,
+                lectures: f.lectures,
+                attendees: f.attendees,
+                screenings: f.screenings,
+                screening_results: f.screening_results,
+                referrals_accepted: f.referrals_accepted,
+                survey_responses: f.survey_responses,
+                content_very_satisfied_rate: f.content_very_satisfied_rate,
+            })
+            .collect::<Vec<_>>(),
+    ))
 }

@@ -100,6 +100,7 @@ pub async fn referral(
         screening::referral_priority(xinli_domain::consultation::Priority::from_risk(risk)),
     )
     .await?;
+    state.lectures.mark_referred(a.id, now).await?;
     Ok(HttpResponse::Created().json(crate::routes::consultations::user_view(&state, &c).await?))
 }
 

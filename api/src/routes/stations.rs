@@ -1500,14 +1500,24 @@ pub async fn admin_qrcode(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let scene = station.id.simple().to_string();
-    let page = state.config.wechat_station_page.clone();
-    let key = format!("station_qrcode:{page}:{scene}");
+    mini_program_code(&state, &scene, &state.config.wechat_station_page, "station").await
+}
+
+/// A mini-program code (PNG) opening `page` with `scene`, kept a day in the cache (the code
+/// never changes and WeChat's calls are limited). WeChat's refusals become clear errors.
+pub(crate) async fn mini_program_code(
+    state: &AppState,
+    scene: &str,
+    page: &str,
+    file: &str,
+) -> ApiResult<HttpResponse> {
+    let key = format!("mini_program_code:{page}:{scene}");
     let png = match state.cache.get(&key).await {
         Some(png) => png,
         None => {
             let png = state
                 .wechat
-                .unlimited_code(&scene, &page)
+                .unlimited_code(scene, page)
                 .await
                 .map_err(|e| {
                     let err = ApiError::from(e);
@@ -1525,7 +1535,7 @@ pub async fn admin_qrcode(
         .content_type("image/png")
         .insert_header((
             "Content-Disposition",
-            format!("inline; filename=\"station-{scene}.png\""),
+            format!("inline; filename=\"{file}-{scene}.png\""),
         ))
         .body(png))
 }

@@ -10,6 +10,7 @@ pub struct Model {
     pub scale_code: String,
     pub level: i16,
     pub created_at: DateTimeUtc,
+    pub referred_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
