@@ -120,6 +120,8 @@ error_codes! {
     LectureRequestState => (StatusCode::CONFLICT, "lecture_request_state", "该申请当前的状态不允许此操作"),
     /// The result is not a screening result that offers one-to-one counseling.
     ReferralNotOffered => (StatusCode::CONFLICT, "referral_not_offered", "这个结果不在可转介的范围内，你仍可以直接申请在线咨询"),
+    /// The service has not taken place yet (a consultation not closed, a session not attended).
+    SurveyNotOpen => (StatusCode::CONFLICT, "survey_not_open", "服务结束后才能填写评价"),
     /// This scale was already taken in this screening.
     AlreadyScreened => (StatusCode::CONFLICT, "already_screened", "你已在本次普查中完成过这个量表"),
     /// Only an attended session can be rated.
@@ -330,7 +332,7 @@ impl From<RepoError> for ApiError {
                 Self::new(ErrorCode::ConsultationOpen)
             }
             RepoError::Conflict(Conflict::SurveyAnswered) => {
-                Self::new(ErrorCode::AlreadyRated).with_message("你已经填写过本次讲座的评价")
+                Self::new(ErrorCode::AlreadyRated).with_message("你已经填写过这次的评价")
             }
             other => Self::internal(other),
         }

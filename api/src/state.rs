@@ -39,6 +39,8 @@ pub struct AppState {
     pub articles: Arc<dyn ArticleRepository>,
     pub stations: Arc<dyn xinli_domain::station::StationRepository>,
     pub bookings: Arc<dyn xinli_domain::station::BookingRepository>,
+    /// The two-question survey of consultations and station sessions.
+    pub surveys: Arc<dyn xinli_domain::survey::SurveyRepository>,
     /// The lecture menu and units' requests.
     pub lectures: Arc<dyn xinli_domain::lecture::LectureRepository>,
     /// Subscribe-message grants and the outbox.

@@ -26,6 +26,7 @@ pub mod retention;
 pub mod schedule;
 pub mod screening;
 pub mod station;
+pub mod survey;
 pub mod throttle;
 pub mod validation;
 pub mod wechat;

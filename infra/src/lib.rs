@@ -19,6 +19,7 @@ pub mod redis_link;
 pub mod search;
 pub mod signal;
 pub mod stations;
+pub mod surveys;
 pub mod views;
 pub mod wechat;
 pub mod wechat_token;

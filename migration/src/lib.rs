@@ -22,6 +22,7 @@ mod m20261201_000011_lectures;
 mod m20261201_000012_screening;
 mod m20261201_000013_lecture_surveys;
 mod m20261201_000014_screening_referrals;
+mod m20261201_000015_service_surveys;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_screening::Migration),
             Box::new(m20261201_000013_lecture_surveys::Migration),
             Box::new(m20261201_000014_screening_referrals::Migration),
+            Box::new(m20261201_000015_service_surveys::Migration),
         ]
     }
 }

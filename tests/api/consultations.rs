@@ -969,10 +969,18 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
         let user = app.user_token(&format!("rater-{i}")).await;
         let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
         let rating = format!("/api/v1/consultations/{id}/rating");
+        let survey = format!("/api/v1/consultations/{id}/survey");
         assert_error(
             app.post(&rating, Some(&user), json!({"score": 5})).await,
             409,
             "invalid_transition",
+        )
+        .await;
+        assert_error(
+            app.post(&survey, Some(&user), json!({"content": 5, "gain": 5}))
+                .await,
+            409,
+            "survey_not_open",
         )
         .await;
         claim(&app, &c1).await;
@@ -1014,6 +1022,18 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
             "already_rated",
         )
         .await;
+        // The same two-question survey as after a lecture, once.
+        let answered = app
+            .post(&survey, Some(&user), json!({"content": score, "gain": 5}))
+            .await;
+        assert_eq!(answered.status(), 204);
+        assert_error(
+            app.post(&survey, Some(&user), json!({"content": 5, "gain": 5}))
+                .await,
+            409,
+            "already_rated",
+        )
+        .await;
         ids.push(id);
     }
     let user = app.user_token("still-waiting").await;
@@ -1042,6 +1062,17 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
         "forbidden",
     )
     .await;
+    let figures: Value = app
+        .get("/api/v1/admin/satisfaction", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let consultation = &figures[0];
+    assert_eq!(consultation["service"], "consultation");
+    assert_eq!(consultation["survey_responses"], 3);
+    assert_eq!(consultation["gain_very_rate"], 1.0);
+    assert_eq!(consultation["content_very_satisfied_rate"], 0.3333);
 }
 
 #[tokio::test]

@@ -465,6 +465,20 @@ async fn attendance_ratings_no_show_pause_and_the_audited_day_sheet() {
     assert_error(rate(6).await, 422, "validation_failed").await;
     assert_eq!(json_ok(rate(5).await).await["rating"], 5);
     assert_error(rate(4).await, 409, "already_rated").await;
+    let survey = |booking: String, content: i64| {
+        let (app, u) = (&app, u.clone());
+        async move {
+            app.post(
+                &format!("/api/v1/bookings/{booking}/survey"),
+                Some(&u),
+                json!({"content": content, "gain": 4}),
+            )
+            .await
+        }
+    };
+    assert_error(survey(ids[1].clone(), 5).await, 409, "survey_not_open").await;
+    assert_eq!(survey(ids[0].clone(), 5).await.status(), 204);
+    assert_error(survey(ids[0].clone(), 5).await, 409, "already_rated").await;
     let res = app
         .post(
             &format!("/api/v1/bookings/{}/rating", ids[1]),

@@ -933,15 +933,22 @@ string_enum!(
 );
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"service": "lecture", "responses": 352, "satisfied_rate": 0.9773, "very_satisfied_rate": 0.7983}))]
+#[schema(example = json!({"service": "lecture", "responses": 352, "satisfied_rate": 0.9773, "very_satisfied_rate": 0.7983,
+    "survey_responses": 352, "content_very_satisfied_rate": 0.7983, "gain_very_rate": 0.7585}))]
 pub struct ServiceSatisfaction {
     #[schema(value_type = ServiceName)]
     pub service: String,
+    /// Ratings (consultations, sessions) or survey answers (lectures).
     pub responses: u64,
     /// Share of 4s and 5s (满意度, as the seeds report it: 97.8 %); `null` without responses.
     pub satisfied_rate: Option<f64>,
     /// Share of 5s; `null` where the service does not record it.
     pub very_satisfied_rate: Option<f64>,
+    /// The same two-question survey for every service: answers, and the share of 5s per
+    /// question.
+    pub survey_responses: u64,
+    pub content_very_satisfied_rate: Option<f64>,
+    pub gain_very_rate: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -991,20 +998,33 @@ pub async fn admin_satisfaction(
         .into_iter()
         .filter_map(|f| f.rating)
         .collect();
-    let lectures: Vec<u8> = state
-        .lectures
-        .survey_answers_between(from, to)
-        .await?
-        .into_iter()
-        .map(|a| a.content)
-        .collect();
-    let figure = |service: &str, scores: &[u8]| {
+    let lecture_answers = state.lectures.survey_answers_between(from, to).await?;
+    let lectures: Vec<u8> = lecture_answers.iter().map(|a| a.content).collect();
+    let survey =
+        |answers: &[xinli_domain::lecture::SurveyAnswer]| xinli_domain::lecture::summarise(answers);
+    let consultation_survey = survey(
+        &state
+            .surveys
+            .answers_between(xinli_domain::survey::Service::Consultation, from, to)
+            .await?,
+    );
+    let booking_survey = survey(
+        &state
+            .surveys
+            .answers_between(xinli_domain::survey::Service::Booking, from, to)
+            .await?,
+    );
+    let lecture_survey = survey(&lecture_answers);
+    let figure = |service: &str, scores: &[u8], s: &xinli_domain::lecture::SurveySummary| {
         let n = scores.len() as u64;
         ServiceSatisfaction {
             service: service.into(),
             responses: n,
             satisfied_rate: rate(scores.iter().filter(|s| **s >= 4).count() as u64, n),
             very_satisfied_rate: rate(scores.iter().filter(|s| **s == 5).count() as u64, n),
+            survey_responses: s.responses,
+            content_very_satisfied_rate: s.content_very_satisfied_rate,
+            gain_very_rate: s.gain_very_rate,
         }
     };
     Ok(HttpResponse::Ok().json(vec![
@@ -1013,9 +1033,12 @@ pub async fn admin_satisfaction(
             responses: c.ratings,
             satisfied_rate: c.satisfaction_rate,
             very_satisfied_rate: None,
+            survey_responses: consultation_survey.responses,
+            content_very_satisfied_rate: consultation_survey.content_very_satisfied_rate,
+            gain_very_rate: consultation_survey.gain_very_rate,
         },
-        figure("booking", &bookings),
-        figure("lecture", &lectures),
+        figure("booking", &bookings, &booking_survey),
+        figure("lecture", &lectures, &lecture_survey),
     ]))
 }
 

@@ -19,6 +19,7 @@ pub mod me;
 pub mod notifications;
 pub mod screenings;
 pub mod stations;
+pub mod surveys;
 
 /// Registers every route of the service.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(stations::configure)
                 .configure(lectures::configure)
                 .configure(screenings::configure)
+                .configure(surveys::configure)
                 .configure(notifications::configure)
                 .configure(admin_stats::configure),
         );

@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod refresh_tokens;
 pub mod scales;
 pub mod screening_entries;
+pub mod service_surveys;
 pub mod staff;
 pub mod station_closures;
 pub mod station_counselors;

@@ -1,0 +1,72 @@
+//! The two-question survey of consultations and station sessions on SeaORM.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+use xinli_domain::lecture::SurveyAnswer;
+use xinli_domain::survey::{Service, SurveyRepository};
+use xinli_domain::{Conflict, RepoError};
+
+use crate::db::{repo_err, storage};
+use crate::entities::service_surveys as s;
+
+#[derive(Clone)]
+pub struct SurveyStore {
+    db: DatabaseConnection,
+}
+
+impl SurveyStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl SurveyRepository for SurveyStore {
+    async fn answer(
+        &self,
+        service: Service,
+        subject: Uuid,
+        user: Uuid,
+        answer: &SurveyAnswer,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        s::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            service: Set(service.as_str().into()),
+            subject_id: Set(subject.to_string()),
+            user_id: Set(Some(user.to_string())),
+            content: Set(i16::from(answer.content)),
+            gain: Set(i16::from(answer.gain)),
+            comment: Set(answer.comment.clone()),
+            created_at: Set(now),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(repo_err(Conflict::SurveyAnswered))?;
+        Ok(())
+    }
+
+    async fn answers_between(
+        &self,
+        service: Service,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<SurveyAnswer>, RepoError> {
+        Ok(s::Entity::find()
+            .filter(s::Column::Service.eq(service.as_str()))
+            .filter(s::Column::CreatedAt.gte(from))
+            .filter(s::Column::CreatedAt.lt(to))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(|m| SurveyAnswer {
+                content: u8::try_from(m.content).unwrap_or(0),
+                gain: u8::try_from(m.gain).unwrap_or(0),
+                comment: m.comment,
+            })
+            .collect())
+    }
+}
