@@ -516,6 +516,15 @@ pub struct SurveyAnswer {
 }
 
 impl SurveyAnswer {
+    /// An answer as stored (scores out of range read as 0, which no figure counts as a 5).
+    pub fn stored(content: i16, gain: i16, comment: Option<String>) -> Self {
+        Self {
+            content: u8::try_from(content).unwrap_or(0),
+            gain: u8::try_from(gain).unwrap_or(0),
+            comment,
+        }
+    }
+
     pub fn parse(content: i64, gain: i64, comment: Option<&str>) -> Result<Self, ValidationError> {
         let mut c = Collector::new();
         let score = |c: &mut Collector, field: &str, v: i64| match u8::try_from(v) {

@@ -106,11 +106,7 @@ fn request_from(m: r::Model) -> Result<LectureRequest, RepoError> {
 }
 
 fn survey_from(m: sv::Model) -> SurveyAnswer {
-    SurveyAnswer {
-        content: u8::try_from(m.content).unwrap_or(0),
-        gain: u8::try_from(m.gain).unwrap_or(0),
-        comment: m.comment,
-    }
+    SurveyAnswer::stored(m.content, m.gain, m.comment)
 }
 
 fn json(v: &impl serde::Serialize) -> Result<String, RepoError> {

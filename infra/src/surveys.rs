@@ -62,11 +62,7 @@ impl SurveyRepository for SurveyStore {
             .await
             .map_err(storage)?
             .into_iter()
-            .map(|m| SurveyAnswer {
-                content: u8::try_from(m.content).unwrap_or(0),
-                gain: u8::try_from(m.gain).unwrap_or(0),
-                comment: m.comment,
-            })
+            .map(|m| SurveyAnswer::stored(m.content, m.gain, m.comment))
             .collect())
     }
 }

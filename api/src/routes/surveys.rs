@@ -5,13 +5,14 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 use xinli_domain::lecture::SurveyAnswer;
 use xinli_domain::survey::{Refusal, Service, check_booking, check_consultation};
 
 use crate::auth::UserCaller;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{Json, parse_id};
-use crate::state::State;
+use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(consultation_survey).service(booking_survey);
@@ -31,11 +32,27 @@ pub struct ServiceSurveyBody {
     pub comment: Option<String>,
 }
 
-fn refused(r: Refusal, not_yet: &str) -> ApiError {
-    match r {
+/// Stores the answer once the domain's check passed (`check`: not yours → 404, too early →
+/// `survey_not_open` with `not_yet`).
+async fn store(
+    state: &AppState,
+    service: Service,
+    subject: Uuid,
+    caller: Uuid,
+    check: Result<(), Refusal>,
+    not_yet: &str,
+    body: ServiceSurveyBody,
+) -> ApiResult<HttpResponse> {
+    check.map_err(|r| match r {
         Refusal::NotYours => ApiError::not_found(),
         Refusal::NotYet => ApiError::new(ErrorCode::SurveyNotOpen).with_message(not_yet),
-    }
+    })?;
+    let answer = SurveyAnswer::parse(body.content, body.gain, body.comment.as_deref())?;
+    state
+        .surveys
+        .answer(service, subject, caller, &answer, state.clock.now())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Answer the survey of a consultation
@@ -68,19 +85,18 @@ pub async fn consultation_survey(
         .find(parse_id(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    check_consultation(&c, caller.id).map_err(|r| refused(r, "咨询结束后才能填写评价"))?;
-    let answer = SurveyAnswer::parse(body.0.content, body.0.gain, body.0.comment.as_deref())?;
-    state
-        .surveys
-        .answer(
-            Service::Consultation,
-            c.id,
-            caller.id,
-            &answer,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let check = check_consultation(&c, caller.id);
+    let not_yet = "咨询结束后才能填写评价";
+    store(
+        &state,
+        Service::Consultation,
+        c.id,
+        caller.id,
+        check,
+        not_yet,
+        body.0,
+    )
+    .await
 }
 
 /// Answer the survey of a station session
@@ -113,17 +129,16 @@ pub async fn booking_survey(
         .find(parse_id(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    check_booking(&b, caller.id).map_err(|r| refused(r, "到场咨询后才能填写评价"))?;
-    let answer = SurveyAnswer::parse(body.0.content, body.0.gain, body.0.comment.as_deref())?;
-    state
-        .surveys
-        .answer(
-            Service::Booking,
-            b.id,
-            caller.id,
-            &answer,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let check = check_booking(&b, caller.id);
+    let not_yet = "到场咨询后才能填写评价";
+    store(
+        &state,
+        Service::Booking,
+        b.id,
+        caller.id,
+        check,
+        not_yet,
+        body.0,
+    )
+    .await
 }
