@@ -138,6 +138,9 @@ pub struct Limits {
     pub bookings_per_user: Limit,
     /// Lecture requests per user (`LECTURE_REQUESTS`, 10/86400).
     pub lecture_requests_per_user: Limit,
+    /// Uses of a join code (opening a screening, answering a lecture survey) per user
+    /// (`JOIN_CODES`, 60/3600): enough to reload a page, far too few to guess a code.
+    pub join_codes_per_user: Limit,
     /// Token refreshes per login (one chain of refresh tokens) (`REFRESHES`, 60/3600).
     pub refreshes_per_login: Limit,
     /// Long polls one user may hold open at once on one instance (`XINLI_LIMIT_LONG_POLLS`, 2).
@@ -159,6 +162,7 @@ impl Default for Limits {
             exports_per_user: per(5, 3600),
             bookings_per_user: per(30, 3600),
             lecture_requests_per_user: per(10, 86_400),
+            join_codes_per_user: per(60, 3600),
             refreshes_per_login: per(60, 3600),
             long_polls_per_user: 2,
         }
@@ -207,6 +211,7 @@ impl Limits {
                 "XINLI_LIMIT_LECTURE_REQUESTS",
                 d.lecture_requests_per_user,
             )?,
+            join_codes_per_user: limit("XINLI_LIMIT_JOIN_CODES", d.join_codes_per_user)?,
             refreshes_per_login: limit("XINLI_LIMIT_REFRESHES", d.refreshes_per_login)?,
             long_polls_per_user: match var("XINLI_LIMIT_LONG_POLLS") {
                 Some(v) => v

@@ -861,9 +861,9 @@ pub async fn answer_survey(
 ) -> ApiResult<HttpResponse> {
     crate::limits::hit(
         &state,
-        "screening_code",
+        "join_code",
         caller.id,
-        state.config.limits.lecture_requests_per_user,
+        state.config.limits.join_codes_per_user,
     )
     .await?;
     let r = state

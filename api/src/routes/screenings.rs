@@ -154,9 +154,9 @@ pub async fn join(
 ) -> ApiResult<HttpResponse> {
     crate::limits::hit(
         &state,
-        "screening_code",
+        "join_code",
         caller.id,
-        state.config.limits.lecture_requests_per_user,
+        state.config.limits.join_codes_per_user,
     )
     .await?;
     let r = open_screening(&state, &code).await?;
