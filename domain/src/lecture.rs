@@ -163,6 +163,9 @@ impl Contact {
 pub struct RequestInput {
     pub unit_name: String,
     pub unit_address: String,
+    /// The region the unit is in (as stations name theirs, e.g. 长沙市), so that a screening
+    /// referral can offer a station nearby; `None` when the liaison left it out.
+    pub region: Option<String>,
     /// 讲座时间: one to three dates that suit the unit.
     pub preferred_dates: Vec<NaiveDate>,
     pub topic_id: Option<Uuid>,
@@ -184,6 +187,7 @@ pub struct RequestInput {
 pub struct RequestFields<'a> {
     pub unit_name: &'a str,
     pub unit_address: &'a str,
+    pub region: Option<&'a str>,
     pub preferred_dates: Vec<NaiveDate>,
     pub topic_id: Option<Uuid>,
     pub content_note: &'a str,
@@ -220,6 +224,12 @@ impl RequestInput {
             1,
             200,
         ));
+        let region = match f.region.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => c
+                .check(validation::text("region", "所在地区", r, 1, 32))
+                .map(Some),
+            None => Some(None),
+        };
         let content_note = c.check(validation::text(
             "content_note",
             "讲座内容",
@@ -278,6 +288,7 @@ impl RequestInput {
         match (
             unit_name,
             unit_address,
+            region,
             content_note,
             staff_total,
             attendees,
@@ -287,6 +298,7 @@ impl RequestInput {
             (
                 Some(unit_name),
                 Some(unit_address),
+                Some(region),
                 Some(content_note),
                 Some(staff_total),
                 Some(attendees),
@@ -299,6 +311,7 @@ impl RequestInput {
                 Ok(Self {
                     unit_name,
                     unit_address,
+                    region,
                     preferred_dates: dates,
                     topic_id: f.topic_id,
                     content_note,
@@ -765,6 +778,7 @@ mod tests {
         RequestFields {
             unit_name: "湖南省某厅",
             unit_address: "长沙市某路 1 号",
+            region: Some(" 长沙市 "),
             preferred_dates: vec![NaiveDate::from_ymd_opt(2026, 12, 20).unwrap()],
             topic_id: Some(Uuid::nil()),
             content_note: "",
@@ -782,7 +796,15 @@ mod tests {
     fn a_request_is_checked_as_the_form_of_seed_002_asks() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let known = vec!["phq9".to_owned(), "gad7".to_owned()];
-        assert!(RequestInput::parse(fields(), today, &known).is_ok());
+        let parsed = RequestInput::parse(fields(), today, &known).unwrap();
+        assert_eq!(parsed.region.as_deref(), Some("长沙市"));
+        let mut f = fields();
+        f.region = Some("  ");
+        assert_eq!(
+            RequestInput::parse(f, today, &known).unwrap().region,
+            None,
+            "a blank region is no region"
+        );
         let mut f = fields();
         f.attendees = 121;
         f.liaison.3 = "abc";

@@ -56,6 +56,28 @@ pub fn referral_priority(
     }
 }
 
+/// Stations a referred participant may book instead of (or besides) the online queue (#15:
+/// "a station booking offer where the unit's region has a station"): active and bookable, in
+/// the unit's region. Regions are names like 长沙市 or 上海市嘉定区; a station serves the unit
+/// when either region holds the other (a unit in 上海市 is offered 上海市嘉定区's station, a
+/// unit in 长沙市岳麓区 the city's). No region on the request, no offer.
+pub fn referral_stations<'a>(
+    unit_region: Option<&str>,
+    stations: &'a [crate::station::Station],
+) -> Vec<&'a crate::station::Station> {
+    let Some(unit) = unit_region.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Vec::new();
+    };
+    stations
+        .iter()
+        .filter(|s| s.bookable())
+        .filter(|s| {
+            let station = s.region.trim();
+            !station.is_empty() && (station.starts_with(unit) || unit.starts_with(station))
+        })
+        .collect()
+}
+
 /// One band of a scale in the unit's report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BandCell {
@@ -198,5 +220,73 @@ mod tests {
         let r = scale_report(&s, &[(2, 12)]);
         assert_eq!(r.bands[2].label, "中度、中重度");
         assert_eq!(r.bands.len(), 4);
+    }
+
+    fn station(name: &str, region: &str, weekly: bool) -> crate::station::Station {
+        use crate::schedule::{Day, ServiceHours, Window};
+        let t = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        crate::station::Station {
+            id: uuid::Uuid::nil(),
+            name: name.into(),
+            unit: "工会".into(),
+            address: None,
+            region: region.into(),
+            phone: None,
+            audiences: vec![],
+            hours: if weekly {
+                ServiceHours::Weekly {
+                    windows: vec![Window::parse("w", Day::Mon, "09:00", "12:00").unwrap()],
+                }
+            } else {
+                ServiceHours::Unknown
+            },
+            note: None,
+            rules: Default::default(),
+            counselor_ids: vec![],
+            active: true,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    #[test]
+    fn a_referral_offers_the_bookable_stations_of_the_units_region() {
+        let mut closed = station("已停用", "长沙市", true);
+        closed.active = false;
+        let all = vec![
+            station("省脑科医院", "长沙市", true),
+            station("长沙市一中", "长沙市", false),
+            closed,
+            station("嘉定工业区驿站", "上海市嘉定区", true),
+        ];
+        let names = |region: Option<&str>| -> Vec<String> {
+            referral_stations(region, &all)
+                .into_iter()
+                .map(|s| s.name.clone())
+                .collect()
+        };
+        assert_eq!(
+            names(Some("长沙市")),
+            ["省脑科医院"],
+            "hours unknown or inactive: no offer"
+        );
+        assert_eq!(
+            names(Some("长沙市岳麓区")),
+            ["省脑科医院"],
+            "the city's station serves its districts"
+        );
+        assert_eq!(
+            names(Some("上海市")),
+            ["嘉定工业区驿站"],
+            "a district's station serves a unit in the city"
+        );
+        assert!(
+            names(Some("上海市浦东新区")).is_empty(),
+            "a neighbouring district is not the unit's region"
+        );
+        assert!(
+            names(None).is_empty() && names(Some(" ")).is_empty(),
+            "no region, no offer"
+        );
     }
 }

@@ -78,6 +78,7 @@ fn request_from(m: r::Model) -> Result<LectureRequest, RepoError> {
         input: RequestInput {
             unit_name: m.unit_name,
             unit_address: m.unit_address,
+            region: m.region,
             preferred_dates: dates,
             topic_id: m.topic_id.as_deref().map(parse_id).transpose()?,
             content_note: m.content_note,
@@ -262,6 +263,7 @@ impl LectureRepository for LectureStore {
             user_id: Set(Some(user.to_string())),
             unit_name: Set(input.unit_name.clone()),
             unit_address: Set(input.unit_address.clone()),
+            region: Set(input.region.clone()),
             preferred_dates: Set(json(&input.preferred_dates)?),
             topic_id: Set(input.topic_id.map(|t| t.to_string())),
             content_note: Set(input.content_note.clone()),

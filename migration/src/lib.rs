@@ -23,8 +23,31 @@ mod m20261201_000012_screening;
 mod m20261201_000013_lecture_surveys;
 mod m20261201_000014_screening_referrals;
 mod m20261201_000015_service_surveys;
+mod m20261201_000016_lecture_request_region;
 
 pub struct Migrator;
+
+/// Adds one column to `table` (a migration that only adds a column).
+pub(crate) async fn add_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: &mut ColumnDef,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).add_column(column).to_owned())
+        .await
+}
+
+/// Drops one column of `table` (the `down` of [`add_column`]).
+pub(crate) async fn drop_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: impl IntoIden,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+        .await
+}
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
@@ -45,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_lecture_surveys::Migration),
             Box::new(m20261201_000014_screening_referrals::Migration),
             Box::new(m20261201_000015_service_surveys::Migration),
+            Box::new(m20261201_000016_lecture_request_region::Migration),
         ]
     }
 }

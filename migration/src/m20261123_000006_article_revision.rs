@@ -16,29 +16,18 @@ enum Articles {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Articles::Table)
-                    .add_column(
-                        ColumnDef::new(Articles::Revision)
-                            .big_integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .to_owned(),
-            )
-            .await
+        crate::add_column(
+            manager,
+            Articles::Table,
+            ColumnDef::new(Articles::Revision)
+                .big_integer()
+                .not_null()
+                .default(0),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Articles::Table)
-                    .drop_column(Articles::Revision)
-                    .to_owned(),
-            )
-            .await
+        crate::drop_column(manager, Articles::Table, Articles::Revision).await
     }
 }

@@ -15,28 +15,22 @@ enum ScreeningEntries {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(ScreeningEntries::Table)
-                    .add_column(
-                        ColumnDef::new(ScreeningEntries::ReferredAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .to_owned(),
-            )
-            .await
+        crate::add_column(
+            manager,
+            ScreeningEntries::Table,
+            ColumnDef::new(ScreeningEntries::ReferredAt)
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(ScreeningEntries::Table)
-                    .drop_column(ScreeningEntries::ReferredAt)
-                    .to_owned(),
-            )
-            .await
+        crate::drop_column(
+            manager,
+            ScreeningEntries::Table,
+            ScreeningEntries::ReferredAt,
+        )
+        .await
     }
 }

@@ -10,7 +10,7 @@ use xinli_tests::{TestApp, assert_error};
 fn request(topic: &str) -> Value {
     let today = Utc::now().with_timezone(&CHINA).date_naive();
     json!({
-        "unit_name": "湖南省某厅", "unit_address": "长沙市某路 1 号",
+        "unit_name": "湖南省某厅", "unit_address": "长沙市某路 1 号", "region": "长沙市",
         "preferred_dates": [today + Duration::days(20), today + Duration::days(22)],
         "topic_id": topic, "content_note": "近期加班多", "staff_total": 120, "attendees": 80,
         "joint_ok": true,
@@ -149,6 +149,7 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .await)
     .await;
     assert_eq!(created["status"], "submitted");
+    assert_eq!(created["region"], "长沙市");
     assert_eq!(created["topic_title"], "压力与情绪管理");
     let id = created["id"].as_str().unwrap();
     // Only its liaison and admins see it.
@@ -336,6 +337,24 @@ async fn a_screening_report_counts_without_naming_anyone() {
         assert_eq!(res.status(), 201, "participant {i}");
         let result: Value = res.json().await.unwrap();
         assert_eq!(result["referral_offered"], i == 20, "participant {i}");
+        // With the offer come the bookable stations of the unit's region (seed 002 附件 2:
+        // six in 长沙市 with published hours; 长沙市一中's are "待定").
+        let stations = result["referral_stations"].as_array().unwrap();
+        if i == 20 {
+            assert_eq!(stations.len(), 6, "{stations:?}");
+            assert!(
+                stations
+                    .iter()
+                    .all(|s| s["region"] == "长沙市" && s["bookable"] == true)
+            );
+            assert!(
+                stations
+                    .iter()
+                    .any(|s| s["name"] == "湖南省脑科医院(湖南省第二人民医院)")
+            );
+        } else {
+            assert!(stations.is_empty(), "participant {i}");
+        }
         results.push(result["id"].as_str().unwrap().to_owned());
         people.push((token, me["id"].as_str().unwrap().to_owned()));
     }

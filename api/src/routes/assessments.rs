@@ -243,7 +243,7 @@ pub struct ResultBand {
     "score": 11, "raw_score": null, "score_max": 27,
     "band": {"label": "中度", "level": 2, "min": 10, "max": 14},
     "interpretation": "筛查结果提示你可能存在中度的抑郁情绪。建议尽快和心理咨询师或医生聊一聊，做进一步评估并获得支持。",
-    "crisis": null, "recommendations": [], "answers": null, "referral_offered": false, "created_at": "2026-11-22T21:40:00+08:00"
+    "crisis": null, "recommendations": [], "answers": null, "referral_offered": false, "referral_stations": [], "created_at": "2026-11-22T21:40:00+08:00"
 }))]
 pub struct AssessmentResult {
     pub id: String,
@@ -265,7 +265,35 @@ pub struct AssessmentResult {
     /// A screening result that needs attention offers one-to-one counseling:
     /// `POST /me/assessments/{id}/referral` with consent. The unit never learns who accepts.
     pub referral_offered: bool,
+    /// With `referral_offered`: the bookable counseling stations in the region the unit gave,
+    /// to book a session in person (`POST /stations/{id}/bookings`) instead of, or besides,
+    /// the online referral. Empty when the unit gave no region or it has no station.
+    pub referral_stations: Vec<crate::routes::stations::StationView>,
     pub created_at: DateTime<FixedOffset>,
+}
+
+/// The stations a referral offers for the screening `request` (see
+/// `xinli_domain::screening::referral_stations`).
+async fn referral_station_views(
+    state: &AppState,
+    request: uuid::Uuid,
+) -> ApiResult<Vec<crate::routes::stations::StationView>> {
+    let Some(region) = state
+        .lectures
+        .find(request)
+        .await?
+        .and_then(|r| r.input.region)
+    else {
+        return Ok(Vec::new());
+    };
+    let stations = state.stations.list(true).await?;
+    let now = state.clock.now();
+    Ok(
+        xinli_domain::screening::referral_stations(Some(&region), &stations)
+            .into_iter()
+            .map(|s| crate::routes::stations::StationView::new(s, now, false))
+            .collect(),
+    )
 }
 
 async fn result_view(
@@ -287,10 +315,17 @@ async fn result_view(
         }),
         None => None,
     };
-    let referral_offered = xinli_domain::screening::referral_offered(a)
-        && state.lectures.screening_of(a.id).await?.is_some();
+    let screening = match xinli_domain::screening::referral_offered(a) {
+        true => state.lectures.screening_of(a.id).await?,
+        false => None,
+    };
+    let referral_stations = match screening {
+        Some(request) => referral_station_views(state, request).await?,
+        None => Vec::new(),
+    };
     Ok(AssessmentResult {
-        referral_offered,
+        referral_offered: screening.is_some(),
+        referral_stations,
         id: a.id.to_string(),
         scale: a.scale_code.clone(),
         scale_name: scale

@@ -126,7 +126,7 @@ impl From<&Contact> for ContactBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "unit_name": "湖南省某厅", "unit_address": "长沙市某路 1 号", "preferred_dates": ["2026-12-20", "2026-12-22"],
+    "unit_name": "湖南省某厅", "unit_address": "长沙市某路 1 号", "region": "长沙市", "preferred_dates": ["2026-12-20", "2026-12-22"],
     "topic_id": "0193a5d2-1111-7abc-8def-0123456789ab", "content_note": "近期加班多，希望讲压力管理",
     "staff_total": 120, "attendees": 80, "joint_ok": true,
     "liaison": {"name": "王芳", "title": "办公室主任", "office_phone": "0731-88888888", "mobile": "13800000000"},
@@ -140,6 +140,10 @@ pub struct LectureRequestBody {
     /// 单位地址 (the unit provides the room).
     #[schema(min_length = 1, max_length = 200)]
     pub unit_address: String,
+    /// The region the unit is in, named as stations name theirs (`GET /stations`: 长沙市,
+    /// 上海市嘉定区). Optional; with it, a screening referral also offers the region's stations.
+    #[schema(max_length = 32, example = "长沙市")]
+    pub region: Option<String>,
     /// 讲座时间: 1–3 dates after today, within a year.
     #[schema(min_items = 1, max_items = 3)]
     pub preferred_dates: Vec<NaiveDate>,
@@ -171,7 +175,7 @@ pub struct LectureRequestBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0193a5d6-6666-7abc-8def-0123456789ab", "status": "accepted", "unit_name": "湖南省某厅",
-    "unit_address": "长沙市某路 1 号", "preferred_dates": ["2026-12-20"], "topic_id": "0193a5d2-1111-7abc-8def-0123456789ab",
+    "unit_address": "长沙市某路 1 号", "region": "长沙市", "preferred_dates": ["2026-12-20"], "topic_id": "0193a5d2-1111-7abc-8def-0123456789ab",
     "topic_title": "压力与情绪管理", "content_note": "", "staff_total": 120, "attendees": 80, "joint_ok": true,
     "liaison": {"name": "王芳", "title": "办公室主任", "office_phone": "0731-88888888", "mobile": "13800000000"},
     "head": {"name": "李强", "title": "处长", "office_phone": null, "mobile": "13900000000"},
@@ -185,6 +189,7 @@ pub struct LectureRequestView {
     pub status: String,
     pub unit_name: String,
     pub unit_address: String,
+    pub region: Option<String>,
     pub preferred_dates: Vec<NaiveDate>,
     pub topic_id: Option<String>,
     pub topic_title: Option<String>,
@@ -219,6 +224,7 @@ async fn view(state: &AppState, r: &LectureRequest) -> ApiResult<LectureRequestV
         status: r.status.as_str().into(),
         unit_name: r.input.unit_name.clone(),
         unit_address: r.input.unit_address.clone(),
+        region: r.input.region.clone(),
         preferred_dates: r.input.preferred_dates.clone(),
         topic_id: r.input.topic_id.map(|t| t.to_string()),
         topic_title: topic.map(|t| t.title),
@@ -306,6 +312,7 @@ pub async fn create_request(
         RequestFields {
             unit_name: &b.unit_name,
             unit_address: &b.unit_address,
+            region: b.region.as_deref(),
             preferred_dates: b.preferred_dates.clone(),
             topic_id,
             content_note: &b.content_note,

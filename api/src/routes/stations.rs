@@ -251,7 +251,7 @@ pub struct StationView {
 }
 
 impl StationView {
-    fn new(s: &Station, now: DateTime<Utc>, admin: bool) -> Self {
+    pub(crate) fn new(s: &Station, now: DateTime<Utc>, admin: bool) -> Self {
         let status = s.hours.status_at(now);
         Self {
             id: s.id.to_string(),

@@ -8,6 +8,7 @@ pub struct Model {
     pub user_id: Option<String>,
     pub unit_name: String,
     pub unit_address: String,
+    pub region: Option<String>,
     pub preferred_dates: String,
     pub topic_id: Option<String>,
     pub content_note: String,
