@@ -70,6 +70,9 @@ pub struct Config {
     /// 30).
     pub booking: BookingPolicy,
     pub notifications: NotificationSettings,
+    /// Minutes a risk alert waits for a supervisor on duty before every supervisor sees it
+    /// (`XINLI_ALERT_ESCALATE_MINUTES`, 5).
+    pub alert_escalate_minutes: u32,
 }
 
 /// How the service treats a slow or absent Redis (see `xinli_infra::redis_link`).
@@ -516,6 +519,14 @@ impl Config {
                         ));
                     }
                 },
+            },
+            alert_escalate_minutes: match var("XINLI_ALERT_ESCALATE_MINUTES") {
+                Some(v) => v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|m| (1..=1440).contains(m))
+                    .ok_or(ConfigError::BadNumber("XINLI_ALERT_ESCALATE_MINUTES"))?,
+                None => 5,
             },
             booking: {
                 let d = BookingPolicy::default();

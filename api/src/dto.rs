@@ -83,6 +83,8 @@ impl From<Audience> for AudienceGroup {
 #[serde(rename_all = "snake_case")]
 pub enum StaffRoleName {
     Counselor,
+    /// 督导: sees and acknowledges risk alerts.
+    Supervisor,
     Admin,
 }
 
@@ -90,6 +92,7 @@ impl From<StaffRole> for StaffRoleName {
     fn from(r: StaffRole) -> Self {
         match r {
             StaffRole::Counselor => StaffRoleName::Counselor,
+            StaffRole::Supervisor => StaffRoleName::Supervisor,
             StaffRole::Admin => StaffRoleName::Admin,
         }
     }
@@ -99,6 +102,7 @@ impl From<StaffRoleName> for StaffRole {
     fn from(r: StaffRoleName) -> Self {
         match r {
             StaffRoleName::Counselor => StaffRole::Counselor,
+            StaffRoleName::Supervisor => StaffRole::Supervisor,
             StaffRoleName::Admin => StaffRole::Admin,
         }
     }
@@ -190,8 +194,8 @@ string_enum!(
     xinli_domain::consultation::CHANNELS
 );
 string_enum!(
-    /// Why the crisis answer is shown: `critical_item` (thoughts of self-harm) or
-    /// `severe_band` (top severity level).
+    /// Why the crisis answer is shown: `critical_item` (thoughts of self-harm), `severe_band`
+    /// (top severity level) or `risk_words` (what the person wrote hit the risk lexicon).
     CrisisReasonCode,
     xinli_domain::assessment::CrisisReason::ALL.map(|r| r.as_str())
 );

@@ -124,6 +124,8 @@ error_codes! {
     SurveyNotOpen => (StatusCode::CONFLICT, "survey_not_open", "服务结束后才能填写评价"),
     /// This scale was already taken in this screening.
     AlreadyScreened => (StatusCode::CONFLICT, "already_screened", "你已在本次普查中完成过这个量表"),
+    /// A supervisor already acknowledged this risk alert.
+    AlertAcknowledged => (StatusCode::CONFLICT, "alert_acknowledged", "这条风险提示已由其他督导确认处理"),
     /// Only an attended session can be rated.
     NotAttended => (StatusCode::CONFLICT, "not_attended", "到场咨询后才能评价"),
     /// The body is larger than 1 MiB.

@@ -37,6 +37,7 @@ Every error answer has the body `ErrorBody` and every answer an `x-request-id` h
         (name = "stations", description = "站点预约: counseling stations, sessions, bookings and the waitlist"),
         (name = "lectures", description = "讲座点单: the lecture menu, units' requests and the organiser's review"),
         (name = "staff", description = "站点值班: a station's day sheet and attendance, for counselors on duty and admins"),
+        (name = "supervision", description = "督导: risk-word alerts for supervisors, the risk lexicon and alert figures for admins"),
         (name = "admin", description = "管理: operator and admin functions"),
     )
 )]

@@ -11,6 +11,7 @@ use crate::state::AppState;
 pub const DEMO_STAFF: &[(&str, &str, StaffRole)] = &[
     ("demo-admin", "演示管理员", StaffRole::Admin),
     ("demo-counselor", "演示咨询师", StaffRole::Counselor),
+    ("demo-supervisor", "演示督导", StaffRole::Supervisor),
 ];
 pub const DEMO_PASSWORD: &str = "xinli-demo-2026";
 
@@ -289,8 +290,36 @@ async fn seed_articles(state: &AppState) -> Result<(), StartupError> {
     Ok(())
 }
 
+#[derive(serde::Deserialize)]
+struct LexiconSeedFile {
+    phrases: Vec<xinli_domain::risk::Phrase>,
+    negations: Vec<String>,
+    exclusions: Vec<String>,
+}
+
+/// The built-in risk lexicon of `infra/seeds/risk_lexicon.json` (#17; its `about` names the
+/// sources).
+pub fn builtin_lexicon() -> Result<xinli_domain::risk::Lexicon, StartupError> {
+    let seed: LexiconSeedFile =
+        crate::extract::parse_json(include_bytes!("../../infra/seeds/risk_lexicon.json"))
+            .map_err(|e| StartupError::Seed(format!("risk_lexicon.json: {e}")))?;
+    xinli_domain::risk::Lexicon::parse(seed.phrases, seed.negations, seed.exclusions)
+        .map_err(|e| StartupError::Seed(format!("risk_lexicon.json: {:?}", e.0)))
+}
+
+/// The built-in lexicon, in every mode, unless admins saved one: a safety net is not a demo.
+async fn seed_risk_lexicon(state: &AppState) -> Result<(), StartupError> {
+    let lexicon = builtin_lexicon()?;
+    state
+        .risk
+        .save_lexicon(&lexicon, None, state.clock.now(), true)
+        .await
+        .map_err(|e| StartupError::Seed(e.to_string()))
+}
+
 pub async fn run(state: &AppState) -> Result<(), StartupError> {
     seed_scales(state).await?;
+    seed_risk_lexicon(state).await?;
     if let Some((username, password)) = &state.config.bootstrap_admin
         && ensure_staff(
             state,

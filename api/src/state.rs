@@ -43,6 +43,8 @@ pub struct AppState {
     pub surveys: Arc<dyn xinli_domain::survey::SurveyRepository>,
     /// The lecture menu and units' requests.
     pub lectures: Arc<dyn xinli_domain::lecture::LectureRepository>,
+    /// The risk lexicon, alerts and supervisors' duty.
+    pub risk: Arc<dyn xinli_domain::risk::RiskRepository>,
     /// Subscribe-message grants and the outbox.
     pub notifications: Arc<dyn xinli_domain::notification::NotificationRepository>,
     /// Chinese full-text search over published articles, derived from `articles`.

@@ -15,6 +15,8 @@ use crate::wechat::WechatIdentity;
 pub enum Role {
     User,
     Counselor,
+    /// 督导: sees and acknowledges risk alerts (`domain::risk`).
+    Supervisor,
     Admin,
 }
 
@@ -23,6 +25,7 @@ impl Role {
         match self {
             Role::User => "user",
             Role::Counselor => "counselor",
+            Role::Supervisor => "supervisor",
             Role::Admin => "admin",
         }
     }
@@ -31,6 +34,7 @@ impl Role {
         match s {
             "user" => Some(Role::User),
             "counselor" => Some(Role::Counselor),
+            "supervisor" => Some(Role::Supervisor),
             "admin" => Some(Role::Admin),
             _ => None,
         }
@@ -41,6 +45,8 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StaffRole {
     Counselor,
+    /// 督导 (#17).
+    Supervisor,
     Admin,
 }
 
@@ -52,6 +58,7 @@ impl StaffRole {
     pub fn role(self) -> Role {
         match self {
             StaffRole::Counselor => Role::Counselor,
+            StaffRole::Supervisor => Role::Supervisor,
             StaffRole::Admin => Role::Admin,
         }
     }
@@ -59,6 +66,7 @@ impl StaffRole {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "counselor" => Some(StaffRole::Counselor),
+            "supervisor" => Some(StaffRole::Supervisor),
             "admin" => Some(StaffRole::Admin),
             _ => None,
         }

@@ -233,15 +233,22 @@ pub enum CrisisReason {
     CriticalItem,
     /// The band is at the top level.
     SevereBand,
+    /// What the person wrote hit the risk lexicon (`domain::risk`).
+    RiskWords,
 }
 
 impl CrisisReason {
-    pub const ALL: [CrisisReason; 2] = [CrisisReason::CriticalItem, CrisisReason::SevereBand];
+    pub const ALL: [CrisisReason; 3] = [
+        CrisisReason::CriticalItem,
+        CrisisReason::SevereBand,
+        CrisisReason::RiskWords,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             CrisisReason::CriticalItem => "critical_item",
             CrisisReason::SevereBand => "severe_band",
+            CrisisReason::RiskWords => "risk_words",
         }
     }
 
@@ -253,6 +260,9 @@ impl CrisisReason {
             }
             CrisisReason::SevereBand => {
                 "你的筛查结果提示你目前正承受着较重的困扰。请不要独自扛着，建议尽快联系专业人员；下面的热线可以为你提供帮助。"
+            }
+            CrisisReason::RiskWords => {
+                "谢谢你愿意说出来。你写下的话让我们很关心你现在的安全，我们已请值班的专业人员尽快关注你。等待的时候，你也可以现在就拨打下面的热线；如果你正处于危险之中，请立即拨打 120 或 110。"
             }
         }
     }

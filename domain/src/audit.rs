@@ -5,7 +5,9 @@
 //! - a counselor's read of a client's assessments, and of a client's messages (a read that
 //!   returned at least one message; an empty long poll reads nothing);
 //! - a transfer of a consultation (to a named counselor or back to the pool);
-//! - an admin's creation or change of a staff account, and change of a scale's texts.
+//! - an admin's creation or change of a staff account, and change of a scale's texts;
+//! - a supervisor's read of the words that raised a risk alert; an admin's change of the
+//!   risk lexicon.
 //!
 //! When a person deletes their account, the entries about them lose their link to the person
 //! (`subject_user_id` becomes empty): the trail still says that a counselor read a client's
@@ -29,10 +31,14 @@ pub enum AuditAction {
     UpdateScale,
     /// A station's day sheet (names and phones people gave) was read.
     ReadStationDaySheet,
+    /// A supervisor read the words that raised a risk alert, with the consultation's metadata.
+    ReadRiskAlert,
+    /// An admin replaced the risk lexicon.
+    UpdateRiskLexicon,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 7] = [
+    pub const ALL: [AuditAction; 9] = [
         AuditAction::ReadClientAssessments,
         AuditAction::ReadClientMessages,
         AuditAction::TransferConsultation,
@@ -40,6 +46,8 @@ impl AuditAction {
         AuditAction::UpdateStaff,
         AuditAction::UpdateScale,
         AuditAction::ReadStationDaySheet,
+        AuditAction::ReadRiskAlert,
+        AuditAction::UpdateRiskLexicon,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +59,8 @@ impl AuditAction {
             AuditAction::UpdateStaff => "update_staff",
             AuditAction::UpdateScale => "update_scale",
             AuditAction::ReadStationDaySheet => "read_station_day_sheet",
+            AuditAction::ReadRiskAlert => "read_risk_alert",
+            AuditAction::UpdateRiskLexicon => "update_risk_lexicon",
         }
     }
 

@@ -566,6 +566,14 @@ pub trait ConsultationRepository: Send + Sync {
         comment: Option<String>,
         flagged: bool,
     ) -> Result<bool, RepoError>;
+    /// Raises a waiting request's priority (never lowers it); `false` when it is no longer
+    /// waiting or already that high.
+    async fn raise_priority(
+        &self,
+        id: Uuid,
+        priority: Priority,
+        reason: &str,
+    ) -> Result<bool, RepoError>;
     async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError>;
     async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError>;
     /// Never-served waiting entries requested before `cutoff` (expiry candidates). Entries

@@ -23,6 +23,7 @@ pub mod notification;
 pub mod page;
 pub mod period;
 pub mod retention;
+pub mod risk;
 pub mod schedule;
 pub mod screening;
 pub mod station;

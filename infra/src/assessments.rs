@@ -12,7 +12,7 @@ use xinli_domain::RepoError;
 use xinli_domain::assessment::{Assessment, AssessmentRepository, Scale, ScaleRepository};
 use xinli_domain::page::{Page, PageRequest};
 
-use crate::db::{fetch_page, parse_id, storage};
+use crate::db::{corrupt, fetch_page, parse_id, storage};
 use crate::entities::{assessments, scales};
 
 #[derive(Clone)]
@@ -24,10 +24,6 @@ impl AssessmentStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
-    RepoError::Storage(format!("corrupt {what}: {e}"))
 }
 
 fn scale_from_row(m: scales::Model) -> Result<Scale, RepoError> {

@@ -601,6 +601,24 @@ impl ConsultationRepository for ConsultationStore {
         Ok(res.rows_affected == 1)
     }
 
+    async fn raise_priority(
+        &self,
+        id: Uuid,
+        priority: Priority,
+        reason: &str,
+    ) -> Result<bool, RepoError> {
+        let done = c::Entity::update_many()
+            .col_expr(c::Column::Priority, Expr::value(priority.rank()))
+            .col_expr(c::Column::PriorityReason, Expr::value(reason))
+            .filter(c::Column::Id.eq(id.to_string()))
+            .filter(c::Column::Status.eq(Status::Waiting.as_str()))
+            .filter(c::Column::Priority.lt(priority.rank()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(done.rows_affected > 0)
+    }
+
     async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError> {
         c::Entity::update_many()
             .col_expr(c::Column::CounselorNote, Expr::value(note))

@@ -103,3 +103,8 @@ where
         request: page,
     })
 }
+
+/// A stored value that does not parse: a storage error naming what and why.
+pub fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
+    RepoError::Storage(format!("corrupt {what}: {e}"))
+}

@@ -20,7 +20,7 @@ use xinli_domain::notification::{Event, Payload, format_time};
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::{Conflict, RepoError};
 
-use crate::db::{begin_write, fetch_page, parse_id, repo_err, storage};
+use crate::db::{begin_write, corrupt, fetch_page, parse_id, repo_err, storage};
 use crate::entities::{
     assessments, lecture_requests as r, lecture_series as s, lecture_surveys as sv,
     lecture_topics as t, screening_entries as se,
@@ -45,10 +45,6 @@ impl LectureStore {
             .map(|m| (m.id.clone(), m))
             .collect())
     }
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> RepoError {
-    RepoError::Storage(format!("corrupt {what}: {e}"))
 }
 
 fn topic_from(m: t::Model, series: &HashMap<String, s::Model>) -> Result<Topic, RepoError> {

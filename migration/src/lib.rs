@@ -24,6 +24,7 @@ mod m20261201_000013_lecture_surveys;
 mod m20261201_000014_screening_referrals;
 mod m20261201_000015_service_surveys;
 mod m20261201_000016_lecture_request_region;
+mod m20261201_000017_risk_alerts;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_screening_referrals::Migration),
             Box::new(m20261201_000015_service_surveys::Migration),
             Box::new(m20261201_000016_lecture_request_region::Migration),
+            Box::new(m20261201_000017_risk_alerts::Migration),
         ]
     }
 }

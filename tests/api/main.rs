@@ -18,5 +18,6 @@ mod me;
 mod notifications;
 mod openapi;
 mod retention;
+mod risk;
 mod stations;
 mod tokens;

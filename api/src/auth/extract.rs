@@ -41,7 +41,11 @@ pub struct CounselorCaller(pub Staff);
 #[derive(Debug, Clone)]
 pub struct AdminCaller(pub Staff);
 
-/// An enabled staff account of either role; the handler decides what each role may do.
+/// An enabled supervisor (督导) account.
+#[derive(Debug, Clone)]
+pub struct SupervisorCaller(pub Staff);
+
+/// An enabled staff account of any role; the handler decides what each role may do.
 #[derive(Debug, Clone)]
 pub struct StaffCaller(pub Staff);
 
@@ -97,6 +101,7 @@ impl FromRequest for Caller {
                     return Ok(caller);
                 }
                 Role::Counselor => StaffRole::Counselor,
+                Role::Supervisor => StaffRole::Supervisor,
                 Role::Admin => StaffRole::Admin,
             };
             enabled_staff(&*state?, caller.id, role).await?;
@@ -212,6 +217,16 @@ impl FromRequest for AdminCaller {
     }
 }
 
+impl FromRequest for SupervisorCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let fut = staff_with_role(req, StaffRole::Supervisor);
+        Box::pin(async move { fut.await.map(SupervisorCaller) })
+    }
+}
+
 impl FromRequest for StaffCaller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -225,6 +240,7 @@ impl FromRequest for StaffCaller {
             let role = match caller.role {
                 Role::User => return Err(ApiError::forbidden()),
                 Role::Counselor => StaffRole::Counselor,
+                Role::Supervisor => StaffRole::Supervisor,
                 Role::Admin => StaffRole::Admin,
             };
             enabled_staff(&*state?, caller.id, role)

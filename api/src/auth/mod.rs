@@ -5,4 +5,6 @@ pub mod extract;
 pub mod session;
 pub mod token;
 
-pub use extract::{AdminCaller, Caller, CounselorCaller, OptionalCaller, StaffCaller, UserCaller};
+pub use extract::{
+    AdminCaller, Caller, CounselorCaller, OptionalCaller, StaffCaller, SupervisorCaller, UserCaller,
+};

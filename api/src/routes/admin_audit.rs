@@ -33,6 +33,8 @@ pub enum AuditActionName {
     UpdateStaff,
     UpdateScale,
     ReadStationDaySheet,
+    ReadRiskAlert,
+    UpdateRiskLexicon,
 }
 
 impl From<AuditAction> for AuditActionName {
@@ -45,6 +47,8 @@ impl From<AuditAction> for AuditActionName {
             AuditAction::UpdateStaff => Self::UpdateStaff,
             AuditAction::UpdateScale => Self::UpdateScale,
             AuditAction::ReadStationDaySheet => Self::ReadStationDaySheet,
+            AuditAction::ReadRiskAlert => Self::ReadRiskAlert,
+            AuditAction::UpdateRiskLexicon => Self::UpdateRiskLexicon,
         }
     }
 }
@@ -59,6 +63,8 @@ impl From<AuditActionName> for AuditAction {
             AuditActionName::UpdateStaff => Self::UpdateStaff,
             AuditActionName::UpdateScale => Self::UpdateScale,
             AuditActionName::ReadStationDaySheet => Self::ReadStationDaySheet,
+            AuditActionName::ReadRiskAlert => Self::ReadRiskAlert,
+            AuditActionName::UpdateRiskLexicon => Self::UpdateRiskLexicon,
         }
     }
 }
@@ -159,10 +165,10 @@ pub async fn list_audit(
             at: cst(e.at),
             actor_id: e.actor_id.to_string(),
             actor_name: names.get(&e.actor_id).cloned().unwrap_or_default(),
-            actor_role: if e.actor_role == Role::Admin {
-                StaffRoleName::Admin
-            } else {
-                StaffRoleName::Counselor
+            actor_role: match e.actor_role {
+                Role::Admin => StaffRoleName::Admin,
+                Role::Supervisor => StaffRoleName::Supervisor,
+                Role::Counselor | Role::User => StaffRoleName::Counselor,
             },
             action: e.action.into(),
             consultation_id: e.consultation_id.map(|c| c.to_string()),

@@ -209,7 +209,8 @@ pub struct SubmissionRequest {
         "hours": {"kind": "always", "windows": [], "note": null}, "open_now": true, "next_change_at": null,
         "status_text": "24 小时服务", "sort_order": 10, "active": true}]}))]
 pub struct CrisisView {
-    /// `critical_item` (thoughts of self-harm) or `severe_band` (top severity level).
+    /// `critical_item` (thoughts of self-harm), `severe_band` (top severity level) or
+    /// `risk_words` (in a consultation: what the person wrote hit the risk lexicon).
     #[schema(value_type = CrisisReasonCode)]
     pub reason_code: String,
     /// Warm, direct text for the person.
@@ -272,6 +273,18 @@ pub struct AssessmentResult {
     pub created_at: DateTime<FixedOffset>,
 }
 
+/// The crisis block: why, warmly, and the crisis hotlines (open ones first).
+pub(crate) async fn crisis_view(
+    state: &AppState,
+    reason: xinli_domain::assessment::CrisisReason,
+) -> ApiResult<CrisisView> {
+    Ok(CrisisView {
+        reason_code: reason.as_str().into(),
+        reason: reason.message().into(),
+        hotlines: crisis_views(state).await?,
+    })
+}
+
 /// The stations a referral offers for the screening `request` (see
 /// `xinli_domain::screening::referral_stations`).
 async fn referral_station_views(
@@ -308,11 +321,7 @@ async fn result_view(
             .find(|b| b.label == a.band_label && b.level == a.level)
     });
     let crisis = match a.crisis() {
-        Some(reason) => Some(CrisisView {
-            reason_code: reason.as_str().into(),
-            reason: reason.message().into(),
-            hotlines: crisis_views(state).await?,
-        }),
+        Some(reason) => Some(crisis_view(state, reason).await?),
         None => None,
     };
     let screening = match xinli_domain::screening::referral_offered(a) {
@@ -473,6 +482,10 @@ pub async fn submit(
     state.assessments.insert(&assessment).await?;
     if let Some(r) = &screening {
         state.lectures.record_screening(r.id, &assessment).await?;
+    }
+    if !assessment.critical_items.is_empty() {
+        // Thoughts of self-harm from someone waiting or in a session: a supervisor is told.
+        crate::routes::risk::check_assessment(&state, caller.id, &scale.short_name).await?;
     }
     // Only the id and the scale: answers and scores are sensitive and never logged.
     tracing::info!(assessment_id = %assessment.id, scale = %scale.code, "assessment submitted");

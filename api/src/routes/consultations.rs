@@ -57,7 +57,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     "id": "0193a5d5-2222-7abc-8def-0123456789ab", "topic": "压力", "description": "最近工作压力很大，晚上睡不好。",
     "status": "waiting", "status_label": "排队中", "priority": "standard", "position": 2,
     "estimated_wait_seconds": 1200, "wait_basis": "根据最近 12 次咨询的平均时长和当前 3 位在线咨询师估算",
-    "counselors_online": 3, "counselor_name": null, "notice": null, "hotlines": [],
+    "counselors_online": 3, "counselor_name": null, "notice": null, "hotlines": [], "crisis": null,
     "created_at": "2026-11-22T21:40:00+08:00", "claimed_at": null, "ended_at": null, "rating": null, "can_rate": false
 }))]
 pub struct UserConsultation {
@@ -84,6 +84,9 @@ pub struct UserConsultation {
     pub notice: Option<String>,
     /// Crisis hotlines (open ones first) when no counselor is online or the request expired.
     pub hotlines: Vec<HotlineView>,
+    /// In the answer to a request whose description shows risk (`domain::risk`): a warm word
+    /// and the crisis hotlines, open ones first. Otherwise `null`.
+    pub crisis: Option<crate::routes::assessments::CrisisView>,
     pub created_at: DateTime<FixedOffset>,
     pub claimed_at: Option<DateTime<FixedOffset>>,
     pub ended_at: Option<DateTime<FixedOffset>>,
@@ -144,6 +147,17 @@ impl From<&Message> for ChatMessage {
     }
 }
 
+/// A message just written; with `crisis` when the person's words show risk.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"seq": 4, "sender": "user", "text": "谢谢你。", "created_at": "2026-11-22T21:46:00+08:00", "crisis": null}))]
+pub struct WrittenMessage {
+    #[serde(flatten)]
+    pub message: ChatMessage,
+    /// A warm word and the crisis hotlines open now, when the person's words hit the risk
+    /// lexicon (a supervisor is alerted too); otherwise `null`.
+    pub crisis: Option<crate::routes::assessments::CrisisView>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [{"seq": 3, "sender": "counselor", "text": "你好", "created_at": "2026-11-22T21:45:00+08:00"}],
     "next_after": 3, "status": "active"}))]
@@ -167,6 +181,7 @@ async fn counselor_name(state: &AppState, c: &Consultation) -> ApiResult<Option<
 
 pub(crate) async fn user_view(state: &AppState, c: &Consultation) -> ApiResult<UserConsultation> {
     let mut view = UserConsultation {
+        crisis: None,
         id: c.id.to_string(),
         topic: c.topic.clone(),
         description: c.description.clone(),
@@ -375,7 +390,19 @@ pub async fn create(
     let now = state.clock.now();
     let risk = current_risk(state.assessments.as_ref(), caller.id, now).await?;
     let c = open_request(&state, caller.id, req, Priority::from_risk(risk)).await?;
-    Ok(HttpResponse::Created().json(user_view(&state, &c).await?))
+    let crisis = crate::routes::risk::check_words(
+        &state,
+        &c,
+        &c.description,
+        xinli_domain::risk::Source::Description,
+        None,
+    )
+    .await?;
+    // The check may have moved the request up: answer with what is stored.
+    let c = state.consultations.find(c.id).await?.unwrap_or(c);
+    let mut view = user_view(&state, &c).await?;
+    view.crisis = crisis;
+    Ok(HttpResponse::Created().json(view))
 }
 
 /// Puts a person's request in the queue with `priority` (and its reason for counselors).
@@ -589,8 +616,9 @@ fn chat_access(c: &Consultation, caller: &Caller) -> ApiResult<Access> {
     let access = match caller.role {
         Role::User => c.access(Some(caller.id), None),
         Role::Counselor => c.access(None, Some(caller.id)),
-        // Admins see aggregates, never chat text.
-        Role::Admin => return Err(ApiError::forbidden()),
+        // Admins see aggregates, never chat text; supervisors read only the flagged words,
+        // through their alerts.
+        Role::Admin | Role::Supervisor => return Err(ApiError::forbidden()),
     };
     if access == Access::None {
         // Another user, a counselor not serving it (yet, or any more): as if it did not exist.
@@ -720,7 +748,7 @@ pub struct ChatMessageRequest {
     params(("id" = String, Path, description = "Consultation id")),
     request_body = ChatMessageRequest,
     responses(
-        (status = 201, body = ChatMessage),
+        (status = 201, body = WrittenMessage),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -760,7 +788,23 @@ pub async fn write_message(
         .add_message(c.id, sender, Some(caller.id), &text, state.clock.now())
         .await?;
     state.chat_signal.notify(c.id).await;
-    Ok(HttpResponse::Created().json(ChatMessage::from(&m)))
+    // Only the person's own words are checked, never a counselor's.
+    let crisis = if sender == Sender::User {
+        crate::routes::risk::check_words(
+            &state,
+            &c,
+            &m.text,
+            xinli_domain::risk::Source::Message,
+            Some(m.seq),
+        )
+        .await?
+    } else {
+        None
+    };
+    Ok(HttpResponse::Created().json(WrittenMessage {
+        message: ChatMessage::from(&m),
+        crisis,
+    }))
 }
 
 // ---------------------------------------------------------------- counselor side

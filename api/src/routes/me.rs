@@ -52,7 +52,7 @@ pub struct ProfilePatch {
     "assessments": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
         "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "……",
         "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}],
-    "consultations": [], "article_likes": [], "article_favorites": [], "bookings": [], "station_waitlist": [], "lecture_requests": [], "notification_grants": []
+    "consultations": [], "article_likes": [], "article_favorites": [], "bookings": [], "station_waitlist": [], "lecture_requests": [], "notification_grants": [], "risk_alerts": []
 }))]
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
@@ -73,6 +73,9 @@ pub struct MeExport {
     pub lecture_requests: Vec<crate::routes::lectures::LectureRequestView>,
     /// Subscribe-message grants given from the mini-program.
     pub notification_grants: Vec<crate::routes::notifications::ExportedGrant>,
+    /// Risk alerts raised about what the person wrote: when, how serious, from where, and
+    /// whether a supervisor has acknowledged it.
+    pub risk_alerts: Vec<crate::routes::risk::ExportedAlert>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -293,6 +296,7 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
         station_waitlist,
         lecture_requests: crate::routes::lectures::export_of_user(&state, user.id).await?,
         notification_grants: crate::routes::notifications::export_of_user(&state, user.id).await?,
+        risk_alerts: crate::routes::risk::export_of_user(&state, user.id).await?,
     }))
 }
 

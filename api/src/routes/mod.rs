@@ -17,6 +17,7 @@ pub mod hotlines;
 pub mod lectures;
 pub mod me;
 pub mod notifications;
+pub mod risk;
 pub mod screenings;
 pub mod stations;
 pub mod surveys;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(screenings::configure)
                 .configure(surveys::configure)
                 .configure(notifications::configure)
+                .configure(risk::configure)
                 .configure(admin_stats::configure),
         );
 }

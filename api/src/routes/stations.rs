@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
-use xinli_domain::account::{Role, StaffRole};
+use xinli_domain::account::StaffRole;
 use xinli_domain::audit::{AuditAction, AuditEntry};
 use xinli_domain::page::PageRequest;
 use xinli_domain::period::DayRange;
@@ -975,10 +975,7 @@ pub async fn day_sheet(
         .next()
         .map(|c| c.reason);
     let bookings = state.bookings.day_sheet(station.id, date).await?;
-    let role = match staff.0.role {
-        StaffRole::Admin => Role::Admin,
-        StaffRole::Counselor => Role::Counselor,
-    };
+    let role = staff.0.role.role();
     state
         .audit
         .record(

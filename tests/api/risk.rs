@@ -1,0 +1,484 @@
+//! Risk words and supervision (#17): a person's words that hit the lexicon reach a supervisor
+//! at once, move a waiting request up and give the person the crisis hotlines; alerts escalate
+//! when nobody acknowledges them; the lexicon is data admins edit; nothing of the text reaches
+//! anyone but the supervisor's audited read.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use xinli_tests::{TestApp, TestOptions, access_token, assert_error};
+
+use crate::consultations::{claim, counselor};
+
+async fn ok(res: reqwest::Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+async fn supervisor(app: &TestApp, admin: &str, name: &str, on_duty: bool) -> String {
+    app.create_staff(admin, name, "supervisor").await;
+    let login = ok(
+        app.staff_login(name, &format!("{name}-password")).await,
+        200,
+    )
+    .await;
+    let token = access_token(&login);
+    let duty = ok(
+        app.put(
+            "/api/v1/supervisor/status",
+            Some(&token),
+            json!({"on_duty": on_duty}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(duty["on_duty"], on_duty);
+    token
+}
+
+async fn ask(app: &TestApp, token: &str, description: &str) -> Value {
+    ok(
+        app.post(
+            "/api/v1/consultations",
+            Some(token),
+            json!({"topic": "情绪困扰", "description": description}),
+        )
+        .await,
+        201,
+    )
+    .await
+}
+
+async fn alerts(app: &TestApp, token: &str, status: &str) -> Vec<Value> {
+    let page = ok(
+        app.get(
+            &format!("/api/v1/supervisor/alerts?status={status}"),
+            Some(token),
+        )
+        .await,
+        200,
+    )
+    .await;
+    page["items"].as_array().unwrap().clone()
+}
+
+async fn write(app: &TestApp, token: &str, consultation: &str, text: &str) -> Value {
+    ok(
+        app.post(
+            &format!("/api/v1/consultations/{consultation}/messages"),
+            Some(token),
+            json!({"text": text}),
+        )
+        .await,
+        201,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn words_in_a_waiting_request_reach_a_supervisor_on_duty_and_escalate_when_unanswered() {
+    let app = TestApp::spawn_with(TestOptions {
+        clock_at: Some(Utc::now()),
+        ..TestOptions::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
+    let admin = app.admin_token().await;
+    let on_duty = supervisor(&app, &admin, "sup-a", true).await;
+    let off_duty = supervisor(&app, &admin, "sup-b", false).await;
+    let (counselor_token, _) = counselor(&app, &admin, "risk-counselor", 1).await;
+    ok(
+        app.put(
+            "/api/v1/counselor/status",
+            Some(&counselor_token),
+            json!({"online": false, "capacity": 1}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let calm = app.user_token("calm-person").await;
+    let first = ask(&app, &calm, "最近工作压力很大，睡不好").await;
+    assert!(first["crisis"].is_null());
+    assert_eq!(first["priority"], "standard");
+    let person = app.user_token("person-at-risk").await;
+    // Full-width punctuation and a space inside the phrase: still seen.
+    let req = ask(&app, &person, "我真的不想 活了！撑不下去").await;
+    assert_eq!(req["crisis"]["reason_code"], "risk_words");
+    assert!(req["crisis"]["reason"].as_str().unwrap().contains("120"));
+    assert!(!req["crisis"]["hotlines"].as_array().unwrap().is_empty());
+    assert_eq!(req["priority"], "prioritized");
+    assert_eq!(req["position"], 0, "ahead of the earlier standard request");
+    let id = req["id"].as_str().unwrap();
+
+    // Counselors see why, never the words.
+    let queue = ok(
+        app.get("/api/v1/counselor/queue", Some(&counselor_token))
+            .await,
+        200,
+    )
+    .await;
+    let top = &queue["items"][0];
+    assert_eq!(top["id"], id);
+    assert_eq!(top["priority"], "urgent");
+    assert_eq!(
+        top["priority_reason"],
+        xinli_domain::risk::REASON_WORDS,
+        "{top}"
+    );
+
+    // The supervisor on duty sees it at once; the one off duty does not, yet.
+    let seen = alerts(&app, &on_duty, "open").await;
+    assert_eq!(seen.len(), 1);
+    let alert = &seen[0];
+    assert_eq!(alert["level"], "intent");
+    assert_eq!(alert["source"], "description");
+    assert_eq!(alert["matched"], "不想活了");
+    assert_eq!(alert["escalated"], false);
+    assert_eq!(alert["consultation"]["status"], "waiting");
+    assert_eq!(alert["consultation"]["priority"], "urgent");
+    let alert_id = alert["id"].as_str().unwrap().to_owned();
+    assert!(alerts(&app, &off_duty, "open").await.is_empty());
+    let res = app
+        .get(
+            &format!("/api/v1/supervisor/alerts/{alert_id}"),
+            Some(&off_duty),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+
+    // Only supervisors.
+    for token in [&counselor_token, &admin, &person] {
+        let res = app.get("/api/v1/supervisor/alerts", Some(token)).await;
+        assert_error(res, 403, "forbidden").await;
+    }
+
+    // The words themselves, in an audited read.
+    let detail = ok(
+        app.get(
+            &format!("/api/v1/supervisor/alerts/{alert_id}"),
+            Some(&on_duty),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["text"], "我真的不想 活了！撑不下去");
+    let audit = ok(
+        app.get(
+            &format!("/api/v1/admin/audit?action=read_risk_alert&consultation_id={id}"),
+            Some(&admin),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(audit["total"], 1);
+    assert_eq!(audit["items"][0]["actor_role"], "supervisor");
+
+    // Nobody acknowledges within XINLI_ALERT_ESCALATE_MINUTES (5): every supervisor sees it.
+    clock.advance(Duration::minutes(5));
+    let escalated = alerts(&app, &off_duty, "open").await;
+    assert_eq!(escalated.len(), 1);
+    assert_eq!(escalated[0]["escalated"], true);
+
+    let acked = ok(
+        app.post(
+            &format!("/api/v1/supervisor/alerts/{alert_id}/ack"),
+            Some(&off_duty),
+            json!({"note": "已联系本人，咨询师马上接入"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(acked["acknowledged_by"], "sup-b 老师");
+    assert!(acked["acknowledged_at"].is_string());
+    let res = app
+        .post(
+            &format!("/api/v1/supervisor/alerts/{alert_id}/ack"),
+            Some(&on_duty),
+            json!({}),
+        )
+        .await;
+    assert_error(res, 409, "alert_acknowledged").await;
+    assert!(alerts(&app, &on_duty, "open").await.is_empty());
+    assert_eq!(alerts(&app, &on_duty, "acknowledged").await.len(), 1);
+
+    // Admins see counts and times, never words.
+    let stats = ok(
+        app.get("/api/v1/admin/alert-stats", Some(&admin)).await,
+        200,
+    )
+    .await;
+    assert_eq!(stats["raised"], 1);
+    assert_eq!(stats["by_level"]["intent"], 1);
+    assert_eq!(stats["by_source"]["description"], 1);
+    assert_eq!(stats["acknowledged"], 1);
+    assert_eq!(stats["escalated"], 1);
+    assert_eq!(stats["ack_minutes_median"], 5.0);
+    let raw = stats.to_string();
+    assert!(
+        !raw.contains("不想活") && !raw.contains("撑不下去"),
+        "{raw}"
+    );
+}
+
+#[tokio::test]
+async fn in_a_session_only_the_persons_words_raise_alerts_and_a_negation_only_lowers_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // Nobody on duty: every alert is escalated at once, so any supervisor sees it.
+    let sup = supervisor(&app, &admin, "sup-c", false).await;
+    let (counselor_token, _) = counselor(&app, &admin, "chat-counselor", 1).await;
+    let person = app.user_token("chatting-person").await;
+    let req = ask(&app, &person, "想聊聊最近的烦心事").await;
+    assert!(req["crisis"].is_null());
+    let id = req["id"].as_str().unwrap();
+    ok(claim(&app, &counselor_token).await, 200).await;
+
+    // A counselor asking about it is not an alert.
+    let asked = write(&app, &counselor_token, id, "你有没有想过自杀？可以告诉我。").await;
+    assert!(asked["crisis"].is_null());
+    assert!(alerts(&app, &sup, "all").await.is_empty());
+
+    // "I won't kill myself" still reaches a person, one level lower.
+    let said = write(&app, &person, id, "放心，我不会自杀的").await;
+    assert_eq!(said["sender"], "user");
+    assert_eq!(said["crisis"]["reason_code"], "risk_words");
+    let seen = alerts(&app, &sup, "open").await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["level"], "passive");
+    assert_eq!(seen[0]["source"], "message");
+    assert_eq!(seen[0]["escalated"], true, "nobody on duty");
+    assert_eq!(
+        seen[0]["consultation"]["counselor_name"],
+        "chat-counselor 老师"
+    );
+
+    // A negated mild phrase is nothing; everyday words are nothing.
+    for text in [
+        "我没有撑不下去，只是想聊聊",
+        "笑死我了",
+        "单位组织了预防自杀的讲座",
+    ] {
+        let m = write(&app, &person, id, text).await;
+        assert!(m["crisis"].is_null(), "{text}");
+    }
+    // A stronger statement raises a second alert; the same level again does not.
+    let strong = write(&app, &person, id, "其实我想结束生命").await;
+    assert!(strong["crisis"].is_object());
+    write(&app, &person, id, "真的不想活了").await;
+    let seen = alerts(&app, &sup, "open").await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0]["level"], "intent", "most serious first");
+    assert_eq!(seen[0]["matched"], "结束生命");
+    let detail = ok(
+        app.get(
+            &format!(
+                "/api/v1/supervisor/alerts/{}",
+                seen[0]["id"].as_str().unwrap()
+            ),
+            Some(&sup),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["text"], "其实我想结束生命");
+    assert_eq!(detail["alert"]["consultation"]["status"], "active");
+
+    // The person's export lists the alerts about them (no words, no phrase).
+    let export = ok(app.get("/api/v1/me/export", Some(&person)).await, 200).await;
+    let exported = export["risk_alerts"].as_array().unwrap();
+    assert_eq!(exported.len(), 2);
+    assert_eq!(exported[0]["level"], "passive");
+    assert!(exported[0].get("matched").is_none());
+
+    // After the session, a deleted account leaves counts, not a link.
+    ok(
+        app.post(
+            &format!("/api/v1/consultations/{id}/close"),
+            Some(&counselor_token),
+            json!({"note": "已转介线下"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    ok(app.delete("/api/v1/me", Some(&person)).await, 204).await;
+    let after = alerts(&app, &sup, "open").await;
+    assert_eq!(after.len(), 2);
+    let detail = ok(
+        app.get(
+            &format!(
+                "/api/v1/supervisor/alerts/{}",
+                after[0]["id"].as_str().unwrap()
+            ),
+            Some(&sup),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(detail["text"].is_null(), "the words left with the account");
+    let stats = ok(
+        app.get("/api/v1/admin/alert-stats", Some(&admin)).await,
+        200,
+    )
+    .await;
+    assert_eq!(stats["raised"], 2);
+}
+
+#[tokio::test]
+async fn a_critical_answer_while_waiting_alerts_and_moves_the_request_up() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let sup = supervisor(&app, &admin, "sup-d", true).await;
+    let person = app.user_token("waiting-person").await;
+    let req = ask(&app, &person, "最近心情不好").await;
+    assert_eq!(req["priority"], "standard");
+    let res = app
+        .post(
+            "/api/v1/scales/phq9/submissions",
+            Some(&person),
+            json!({"answers": [0, 0, 0, 0, 0, 0, 0, 0, 1]}),
+        )
+        .await;
+    let result = ok(res, 201).await;
+    assert_eq!(result["crisis"]["reason_code"], "critical_item");
+    let seen = alerts(&app, &sup, "open").await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["source"], "assessment");
+    assert_eq!(seen[0]["level"], "passive");
+    let mine = ok(
+        app.get(
+            &format!("/api/v1/consultations/{}", req["id"].as_str().unwrap()),
+            Some(&person),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(mine["priority"], "prioritized");
+    // Without an open request, an assessment raises no alert (its result has its own crisis
+    // block): someone else takes the scale.
+    let other = app.user_token("not-waiting").await;
+    let res = app
+        .post(
+            "/api/v1/scales/phq9/submissions",
+            Some(&other),
+            json!({"answers": [0, 0, 0, 0, 0, 0, 0, 0, 1]}),
+        )
+        .await;
+    ok(res, 201).await;
+    assert_eq!(alerts(&app, &sup, "all").await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_lexicon_is_data_that_admins_edit() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let sup = supervisor(&app, &admin, "sup-e", true).await;
+    let built_in = ok(
+        app.get("/api/v1/admin/risk-lexicon", Some(&admin)).await,
+        200,
+    )
+    .await;
+    let phrases = built_in["phrases"].as_array().unwrap();
+    assert!(phrases.len() >= 60, "{}", phrases.len());
+    assert!(
+        phrases
+            .iter()
+            .any(|p| p["text"] == "不想活了" && p["level"] == "intent" && p["source"].is_string())
+    );
+    assert!(built_in["updated_by"].is_null());
+    assert!(
+        built_in["exclusions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("跳楼价"))
+    );
+
+    // Checked entry by entry, naming each.
+    let res = app
+        .put(
+            "/api/v1/admin/risk-lexicon",
+            Some(&admin),
+            json!({"phrases": [{"text": "死", "level": "intent", "source": "x"},
+                               {"text": "想躺平", "level": "distress", "source": ""}],
+                   "negations": [], "exclusions": []}),
+        )
+        .await;
+    let err = assert_error(res, 422, "validation_failed").await;
+    let fields: Vec<&str> = err["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["phrases[0].text", "phrases[1].source"]);
+    let res = app
+        .put(
+            "/api/v1/admin/risk-lexicon",
+            Some(&admin),
+            json!({"phrases": [{"text": "想躺平", "level": "severe", "source": "x"}],
+                   "negations": [], "exclusions": []}),
+        )
+        .await;
+    let err = assert_error(res, 422, "validation_failed").await;
+    assert_eq!(err["details"][0]["field"], "phrases[0].level");
+    let counselor_token = counselor(&app, &admin, "lexicon-counselor", 0).await.0;
+    let res = app
+        .put(
+            "/api/v1/admin/risk-lexicon",
+            Some(&counselor_token),
+            built_in.clone(),
+        )
+        .await;
+    assert_error(res, 403, "forbidden").await;
+
+    // What GET answered can be sent back as it is.
+    let same = ok(
+        app.put("/api/v1/admin/risk-lexicon", Some(&admin), built_in.clone())
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(same["phrases"], built_in["phrases"]);
+    assert_eq!(same["updated_by"], "管理员");
+    // What admins save applies to the next words checked.
+    let saved = ok(
+        app.put(
+            "/api/v1/admin/risk-lexicon",
+            Some(&admin),
+            json!({"phrases": [{"text": "想躺平", "level": "distress", "source": "本服务的经验"}],
+                   "negations": ["不"], "exclusions": []}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(saved["updated_by"], "管理员");
+    assert_eq!(saved["phrases"].as_array().unwrap().len(), 1);
+    let person = app.user_token("lexicon-person").await;
+    let req = ask(&app, &person, "不想活了，只想躺平").await;
+    assert!(req["crisis"].is_object(), "the new phrase hits");
+    let seen = alerts(&app, &sup, "open").await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["level"], "distress");
+    assert_eq!(seen[0]["matched"], "想躺平");
+    let audit = ok(
+        app.get(
+            "/api/v1/admin/audit?action=update_risk_lexicon",
+            Some(&admin),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(audit["total"], 2);
+}
