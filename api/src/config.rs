@@ -73,6 +73,10 @@ pub struct Config {
     /// Minutes a risk alert waits for a supervisor on duty before every supervisor sees it
     /// (`XINLI_ALERT_ESCALATE_MINUTES`, 5).
     pub alert_escalate_minutes: u32,
+    /// A WeCom (企业微信) group robot that escalated alerts are posted to
+    /// (`XINLI_ALERT_WEBHOOK_URL`, the full `…/cgi-bin/webhook/send?key=…`; unset: none). A
+    /// secret: it carries the robot's key.
+    pub alert_webhook_url: Option<SecretString>,
 }
 
 /// How the service treats a slow or absent Redis (see `xinli_infra::redis_link`).
@@ -519,6 +523,17 @@ impl Config {
                         ));
                     }
                 },
+            },
+            alert_webhook_url: match var("XINLI_ALERT_WEBHOOK_URL") {
+                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                    Some(SecretString::from(url))
+                }
+                Some(_) => {
+                    return Err(ConfigError::BadTemplates(
+                        "XINLI_ALERT_WEBHOOK_URL must be an http(s) URL".into(),
+                    ));
+                }
+                None => None,
             },
             alert_escalate_minutes: match var("XINLI_ALERT_ESCALATE_MINUTES") {
                 Some(v) => v

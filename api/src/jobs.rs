@@ -57,6 +57,16 @@ pub fn spawn_outbox(state: web::Data<AppState>) {
     if state.config.wechat.is_none() {
         return;
     }
+    spawn_claiming(state, "outbox", |s| async move { send_due(&s).await });
+}
+
+/// Runs a claiming `pass` every `XINLI_OUTBOX_POLL_MS` on this instance; a pass that claimed
+/// a full batch runs again at once (there may be more due).
+fn spawn_claiming<F, Fut>(state: web::Data<AppState>, what: &'static str, pass: F)
+where
+    F: Fn(web::Data<AppState>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<usize, xinli_domain::RepoError>> + Send,
+{
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(
             state
@@ -69,12 +79,11 @@ pub fn spawn_outbox(state: web::Data<AppState>) {
         loop {
             tick.tick().await;
             loop {
-                match send_due(&state).await {
-                    // A full batch: there may be more due now.
+                match pass(state.clone()).await {
                     Ok(n) if n as u64 == OUTBOX_BATCH => continue,
                     Ok(_) => break,
                     Err(e) => {
-                        tracing::warn!(error = %e, "outbox pass failed; retrying next tick");
+                        tracing::warn!(error = %e, job = what, "pass failed; retrying next tick");
                         break;
                     }
                 }
@@ -122,6 +131,58 @@ pub async fn send_due(state: &AppState) -> Result<usize, xinli_domain::RepoError
         state
             .notifications
             .finish(row.id, done, state.clock.now())
+            .await?;
+    }
+    Ok(n)
+}
+
+/// Posts escalated risk alerts to the supervisors' group robot (`XINLI_ALERT_WEBHOOK_URL`)
+/// every `XINLI_OUTBOX_POLL_MS`, on every instance (a lease keeps two from sending one
+/// notice twice); retried with the outbox's backoff. Without the URL nothing is posted: the
+/// console shows escalated alerts to every supervisor either way.
+pub fn spawn_alert_notices(state: web::Data<AppState>) {
+    if state.config.alert_webhook_url.is_none() {
+        return;
+    }
+    spawn_claiming(state, "alert notices", |s| async move {
+        send_alert_notices(&s).await
+    });
+}
+
+/// One pass: claim the due notices, post each, store the outcome. Logs ids and outcomes only.
+pub async fn send_alert_notices(state: &AppState) -> Result<usize, xinli_domain::RepoError> {
+    use secrecy::ExposeSecret;
+    let Some(url) = &state.config.alert_webhook_url else {
+        return Ok(0);
+    };
+    let now = state.clock.now();
+    let claimed = state
+        .risk
+        .claim_notices(
+            now,
+            chrono::Duration::seconds(OUTBOX_LEASE_SECONDS),
+            OUTBOX_BATCH,
+        )
+        .await?;
+    let n = claimed.len();
+    for (alert, attempts) in claimed {
+        let text = xinli_domain::risk::escalation_notice(&alert, state.clock.now());
+        let result = state
+            .wechat
+            .send_group_robot(url.expose_secret(), &text)
+            .await;
+        let done = xinli_domain::notification::outcome(&result, attempts + 1, state.clock.now());
+        match done {
+            xinli_domain::notification::Outcome::Sent => {
+                tracing::info!(alert_id = %alert.id, "escalated alert posted to the supervisors' group")
+            }
+            other => {
+                tracing::warn!(alert_id = %alert.id, outcome = ?other, "escalated alert not posted")
+            }
+        }
+        state
+            .risk
+            .finish_notice(alert.id, done, state.clock.now())
             .await?;
     }
     Ok(n)

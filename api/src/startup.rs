@@ -89,6 +89,7 @@ impl Application {
         routes::consultations::spawn_sweeper(state.clone());
         crate::jobs::spawn_retention(state.clone());
         crate::jobs::spawn_outbox(state.clone());
+        crate::jobs::spawn_alert_notices(state.clone());
         spawn_view_flusher(state.clone());
         spawn_search_refresher(state.clone());
 

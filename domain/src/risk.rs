@@ -119,6 +119,14 @@ impl Source {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Description => "咨询申请的描述",
+            Source::Message => "咨询中的留言",
+            Source::Assessment => "排队期间的测评",
+        }
+    }
 }
 
 /// One phrase of the lexicon, with the published work that informed it.
@@ -384,6 +392,23 @@ pub fn visible(alert: &Alert, on_duty: bool, now: DateTime<Utc>) -> bool {
     on_duty || !alert.is_open() || alert.escalated(now)
 }
 
+/// The notice posted to the supervisors' group when an alert is escalated
+/// (`XINLI_ALERT_WEBHOOK_URL`): how serious, from where, how long unanswered. Never the
+/// phrase, the words or anything that names the person: the group is a chat on phones.
+pub fn escalation_notice(alert: &Alert, now: DateTime<Utc>) -> String {
+    let minutes = (now - alert.created_at).num_minutes().max(0);
+    let waited = if minutes == 0 {
+        "值班督导无人在岗".to_owned()
+    } else {
+        format!("已 {minutes} 分钟无人确认")
+    };
+    format!(
+        "【心嚟在线】有一条风险提示（{}，来自{}）{waited}，请督导立即登录控制台处理。",
+        alert.level.label(),
+        alert.source.label()
+    )
+}
+
 /// The priority reason counselors read: it says why, never what was written.
 pub const REASON_WORDS: &str = "本人在描述或留言中流露出风险信号，请尽快接入";
 pub const REASON_ASSESSMENT: &str = "排队期间的测评中，自伤相关题目作答为阳性";
@@ -536,6 +561,21 @@ pub trait RiskRepository: Send + Sync {
     ) -> Result<Vec<Alert>, RepoError>;
     /// A person's alerts, for their export.
     async fn of_user(&self, user: Uuid) -> Result<Vec<Alert>, RepoError>;
+    /// Escalated, open alerts whose group notice is due (never sent, tries left, not leased),
+    /// each leased to this caller for `lease`; with the tries made so far.
+    async fn claim_notices(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u64,
+    ) -> Result<Vec<(Alert, i32)>, RepoError>;
+    /// Stores what sending the notice gave (`notification::outcome`).
+    async fn finish_notice(
+        &self,
+        id: Uuid,
+        outcome: crate::notification::Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
     async fn set_on_duty(
         &self,
         staff: Uuid,
@@ -749,6 +789,18 @@ mod tests {
             "acknowledged in time"
         );
         assert!(visible(&acked, false, t));
+    }
+
+    #[test]
+    fn the_escalation_notice_names_no_words_and_no_person() {
+        let a = alert(Level::Intent, false);
+        let text = escalation_notice(&a, a.created_at + Duration::minutes(5));
+        assert_eq!(
+            text,
+            "【心嚟在线】有一条风险提示（明确意图，来自咨询中的留言）已 5 分钟无人确认，请督导立即登录控制台处理。"
+        );
+        assert!(!text.contains(&a.matched));
+        assert!(escalation_notice(&a, a.created_at).contains("无人在岗"));
     }
 
     #[test]

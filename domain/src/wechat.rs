@@ -54,6 +54,11 @@ pub trait WechatGateway: Send + Sync {
     /// token. errcode 43101 (refused, or the grant used) and the others come back as
     /// [`WechatError::Upstream`] with their code.
     async fn send_subscribe(&self, message: &SubscribeMessage) -> Result<(), WechatError>;
+
+    /// Posts a text to a WeCom (企业微信) group robot (`cgi-bin/webhook/send`, the full URL
+    /// with its key), mentioning everyone in the group. errcode -1 is
+    /// [`WechatError::Busy`], 45009 (20 messages a minute) [`WechatError::Quota`].
+    async fn send_group_robot(&self, webhook_url: &str, content: &str) -> Result<(), WechatError>;
 }
 
 /// A subscribe message as WeChat takes it.

@@ -3,14 +3,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use xinli_domain::RepoError;
+use xinli_domain::notification::{MAX_ATTEMPTS, Outcome};
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::risk::{
     Alert, Level, Lexicon, Phrase, RiskRepository, Source, StatusFilter, StoredLexicon,
@@ -127,6 +128,10 @@ impl RiskRepository for RiskStore {
             acknowledged_at: Set(alert.acknowledged_at),
             acknowledged_by: Set(alert.acknowledged_by.map(|u| u.to_string())),
             note: Set(alert.note.clone()),
+            notified_at: Set(None),
+            notify_attempts: Set(0),
+            notify_errcode: Set(None),
+            notify_next_at: Set(None),
         }
         .insert(&self.db)
         .await
@@ -229,6 +234,76 @@ impl RiskRepository for RiskStore {
             .into_iter()
             .map(from_row)
             .collect()
+    }
+
+    async fn claim_notices(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u64,
+    ) -> Result<Vec<(Alert, i32)>, RepoError> {
+        let due = || {
+            Condition::all()
+                .add(a::Column::NotifiedAt.is_null())
+                .add(a::Column::AcknowledgedAt.is_null())
+                .add(a::Column::EscalateAt.lte(now))
+                .add(a::Column::NotifyAttempts.lt(MAX_ATTEMPTS))
+                .add(
+                    Condition::any()
+                        .add(a::Column::NotifyNextAt.is_null())
+                        .add(a::Column::NotifyNextAt.lte(now)),
+                )
+        };
+        let rows = a::Entity::find()
+            .filter(due())
+            .order_by_asc(a::Column::EscalateAt)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            // Compare-and-set: of two instances that read the row, one takes the lease.
+            let taken = a::Entity::update_many()
+                .col_expr(a::Column::NotifyNextAt, Expr::value(now + lease))
+                .filter(a::Column::Id.eq(row.id.clone()))
+                .filter(due())
+                .exec(&self.db)
+                .await
+                .map_err(storage)?;
+            if taken.rows_affected == 1 {
+                let attempts = row.notify_attempts;
+                claimed.push((from_row(row)?, attempts));
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn finish_notice(
+        &self,
+        id: Uuid,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let update = a::Entity::update_many().filter(a::Column::Id.eq(id.to_string()));
+        let update = match outcome {
+            Outcome::Sent => update
+                .col_expr(a::Column::NotifiedAt, Expr::value(now))
+                .col_expr(a::Column::NotifyErrcode, Expr::value(Option::<i64>::None)),
+            Outcome::Retry { at, errcode } => update
+                .col_expr(
+                    a::Column::NotifyAttempts,
+                    Expr::col(a::Column::NotifyAttempts).add(1),
+                )
+                .col_expr(a::Column::NotifyErrcode, Expr::value(errcode))
+                .col_expr(a::Column::NotifyNextAt, Expr::value(at)),
+            // Given up: no more tries.
+            Outcome::Failed(errcode) | Outcome::Refused(errcode) => update
+                .col_expr(a::Column::NotifyAttempts, Expr::value(MAX_ATTEMPTS))
+                .col_expr(a::Column::NotifyErrcode, Expr::value(errcode)),
+        };
+        update.exec(&self.db).await.map_err(storage)?;
+        Ok(())
     }
 
     async fn set_on_duty(

@@ -283,4 +283,22 @@ impl WechatGateway for WechatClient {
         self.with_token(|token| async move { self.send_with(&token, message).await })
             .await
     }
+
+    async fn send_group_robot(&self, webhook_url: &str, content: &str) -> Result<(), WechatError> {
+        let answer: ErrorAnswer = exchange(self.http.post(webhook_url).json(&serde_json::json!({
+            "msgtype": "text",
+            "text": {"content": content, "mentioned_list": ["@all"]},
+        })))
+        .await?
+        .decode()?;
+        match answer.errcode {
+            0 => Ok(()),
+            -1 => Err(WechatError::Busy),
+            45009 => Err(WechatError::Quota(45009)),
+            code => Err(WechatError::Upstream {
+                code,
+                message: answer.errmsg,
+            }),
+        }
+    }
 }

@@ -25,6 +25,7 @@ mod m20261201_000014_screening_referrals;
 mod m20261201_000015_service_surveys;
 mod m20261201_000016_lecture_request_region;
 mod m20261201_000017_risk_alerts;
+mod m20261201_000018_alert_notices;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_service_surveys::Migration),
             Box::new(m20261201_000016_lecture_request_region::Migration),
             Box::new(m20261201_000017_risk_alerts::Migration),
+            Box::new(m20261201_000018_alert_notices::Migration),
         ]
     }
 }

@@ -482,3 +482,119 @@ async fn the_lexicon_is_data_that_admins_edit() {
     .await;
     assert_eq!(audit["total"], 2);
 }
+
+fn group_robot(c: &mut xinli_api::Config) {
+    c.alert_webhook_url = Some(secrecy::SecretString::from(
+        "/cgi-bin/webhook/send?key=test-robot",
+    ));
+    c.notifications.poll_every = std::time::Duration::from_millis(50);
+}
+
+async fn robot_posts(app: &TestApp, at_least: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let posts: Vec<Value> = app
+            .wechat
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == "/cgi-bin/webhook/send")
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect();
+        if posts.len() >= at_least || std::time::Instant::now() > deadline {
+            return posts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Escalation reaches phones: the supervisors' WeCom group robot gets one notice per
+/// escalated alert (two instances running the job), with neither words nor phrase; a busy
+/// answer is retried with the outbox's backoff; an alert acknowledged in time sends nothing.
+#[tokio::test]
+async fn escalated_alerts_are_posted_once_to_the_supervisors_group() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+    let app = TestApp::spawn_with(TestOptions {
+        clock_at: Some(Utc::now()),
+        configure: group_robot,
+        ..TestOptions::default()
+    })
+    .await;
+    let twin = app.sibling().await;
+    let clock = app.clock.clone().unwrap();
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/webhook/send"))
+        .and(query_param("key", "test-robot"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": -1, "errmsg": "system busy"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&app.wechat)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/webhook/send"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"errcode": 0, "errmsg": "ok"})),
+        )
+        .with_priority(2)
+        .mount(&app.wechat)
+        .await;
+
+    // Nobody on duty: escalated at once, posted at once; WeChat is busy the first time.
+    let person = app.user_token("robot-person").await;
+    ask(&app, &person, "活着没意思，我想结束生命").await;
+    let posts = robot_posts(&app, 1).await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let content = posts[0]["text"]["content"].as_str().unwrap();
+    assert!(
+        content.contains("明确意图") && content.contains("咨询申请的描述"),
+        "{content}"
+    );
+    assert!(
+        !content.contains("结束生命") && !content.contains("活着"),
+        "{content}"
+    );
+    assert_eq!(posts[0]["text"]["mentioned_list"], json!(["@all"]));
+    // Retried after the backoff (1 min after a first failure), by one of the two instances.
+    clock.advance(Duration::seconds(61));
+    assert_eq!(robot_posts(&app, 2).await.len(), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    clock.advance(Duration::minutes(30));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        robot_posts(&app, 0).await.len(),
+        2,
+        "sent once, never again"
+    );
+
+    // Acknowledged before its escalation: nothing is posted.
+    let admin = app.admin_token().await;
+    let sup = supervisor(&app, &admin, "robot-sup", true).await;
+    let other = app.user_token("robot-person-2").await;
+    ask(&app, &other, "我真的撑不下去了").await;
+    let open = alerts(&app, &sup, "open").await;
+    assert_eq!(open.len(), 2, "the first is still open, and posted");
+    let fresh = open.iter().find(|a| a["escalated"] == false).unwrap();
+    assert_eq!(fresh["matched"], "撑不下去");
+    ok(
+        app.post(
+            &format!(
+                "/api/v1/supervisor/alerts/{}/ack",
+                fresh["id"].as_str().unwrap()
+            ),
+            Some(&sup),
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    clock.advance(Duration::minutes(10));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(robot_posts(&app, 0).await.len(), 2);
+    drop(twin);
+}

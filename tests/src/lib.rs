@@ -436,6 +436,17 @@ impl TestApp {
             config.redis_prefix = r.prefix.clone();
         }
         (opts.configure)(&mut config);
+        // A group-robot URL given as a path goes to this test's WeChat fake.
+        if let Some(url) = &config.alert_webhook_url {
+            use secrecy::ExposeSecret;
+            if url.expose_secret().starts_with('/') {
+                config.alert_webhook_url = Some(secrecy::SecretString::from(format!(
+                    "{}{}",
+                    wechat.uri(),
+                    url.expose_secret()
+                )));
+            }
+        }
         let clock = opts.clock_at.map(|t| Arc::new(ManualClock::new(t)));
         let app = Application::build_with(config.clone(), overrides(clock.clone()))
             .await

@@ -16,6 +16,10 @@ pub struct Model {
     pub acknowledged_at: Option<DateTimeUtc>,
     pub acknowledged_by: Option<String>,
     pub note: Option<String>,
+    pub notified_at: Option<DateTimeUtc>,
+    pub notify_attempts: i32,
+    pub notify_errcode: Option<i64>,
+    pub notify_next_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
