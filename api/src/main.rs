@@ -7,7 +7,7 @@ use xinli_api::{Application, Config, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
+    let _log = telemetry::init();
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {

@@ -1,5 +1,6 @@
 //! The cache the service shares between requests (and, with Redis, between instances).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,6 +14,11 @@ use async_trait::async_trait;
 #[async_trait]
 pub trait Cache: Send + Sync {
     async fn get(&self, key: &str) -> Option<Vec<u8>>;
+    /// Like [`Cache::get`], without copying what an in-process cache holds: a hot answer
+    /// served from memory is shared, not copied, on every request.
+    async fn get_shared(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        self.get(key).await.map(Arc::new)
+    }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration);
     async fn delete(&self, key: &str);
     /// Adds one to the counter `key` and returns the new value. The counter is created with

@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -202,36 +204,48 @@ async fn version(state: &AppState) -> String {
 }
 
 /// Cache-aside for public answers. `load` gets the moment the key was computed for, so that
-/// what is stored matches its key exactly.
+/// what is stored matches its key exactly. A hit from the in-process cache is shared, not
+/// copied.
 async fn cached<T: Serialize, F: std::future::Future<Output = ApiResult<T>>>(
     state: &AppState,
     version: &str,
     key: &str,
     load: impl FnOnce(DateTime<Utc>) -> F,
-) -> ApiResult<Vec<u8>> {
+) -> ApiResult<Arc<Vec<u8>>> {
     let now = state.clock.now();
     let epoch = match state.search.visible_as_of(now, version).await {
         Ok(at) => at.map_or(0, |t| t.timestamp_micros()),
         Err(e) => {
             tracing::warn!(error = %e, "article visibility unknown; answering without the cache");
             let value = load(now).await?;
-            return serde_json::to_vec(&value).map_err(ApiError::internal);
+            return Ok(Arc::new(
+                serde_json::to_vec(&value).map_err(ApiError::internal)?,
+            ));
         }
     };
     let key = ARTICLES.key_at(version, &format!("e{epoch}:{key}"));
-    if let Some(bytes) = state.cache.get(&key).await {
+    if let Some(bytes) = state.cache.get_shared(&key).await {
         return Ok(bytes);
     }
     let value = load(now).await?;
     let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
     state.cache.set(&key, &bytes, PUBLIC_TTL).await;
-    Ok(bytes)
+    Ok(Arc::new(bytes))
 }
 
-fn json_bytes(bytes: Vec<u8>) -> HttpResponse {
+/// A cached answer as a response body, without a copy.
+struct SharedBody(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBody {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+fn json_bytes(bytes: Arc<Vec<u8>>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(bytes)
+        .body(web::Bytes::from_owner(SharedBody(bytes)))
 }
 
 /// Published articles, newest first (with `q`: search results, best first)

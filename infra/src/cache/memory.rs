@@ -1,5 +1,6 @@
 //! In-process cache on moka, with a deadline per entry.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -9,7 +10,8 @@ use xinli_domain::cache::Cache;
 
 #[derive(Clone)]
 struct Entry {
-    bytes: Vec<u8>,
+    /// Shared: reading an entry does not copy it.
+    bytes: Arc<Vec<u8>>,
     deadline: Instant,
 }
 
@@ -76,12 +78,16 @@ impl Default for MemoryCache {
 #[async_trait]
 impl Cache for MemoryCache {
     async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        self.live(key).await.map(|e| e.bytes.to_vec())
+    }
+
+    async fn get_shared(&self, key: &str) -> Option<Arc<Vec<u8>>> {
         self.live(key).await.map(|e| e.bytes)
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) {
         let entry = Entry {
-            bytes: value.to_vec(),
+            bytes: Arc::new(value.to_vec()),
             deadline: Instant::now() + ttl,
         };
         self.inner.insert(key.to_owned(), entry).await;
@@ -101,11 +107,11 @@ impl Cache for MemoryCache {
                 let now = Instant::now();
                 let next = match existing.map(|e| e.into_value()) {
                     Some(e) if e.deadline > now => Entry {
-                        bytes: (parse_count(&e.bytes) + 1).to_string().into_bytes(),
+                        bytes: Arc::new((parse_count(&e.bytes) + 1).to_string().into_bytes()),
                         deadline: e.deadline,
                     },
                     _ => Entry {
-                        bytes: b"1".to_vec(),
+                        bytes: Arc::new(b"1".to_vec()),
                         deadline: now + window,
                     },
                 };
