@@ -176,7 +176,7 @@ async fn seed_lectures(state: &AppState) -> Result<(), StartupError> {
     for series in file.series {
         let created = state
             .lectures
-            .create_series(series.name, series.note)
+            .create_series(series.name, series.note, state.clock.now())
             .await
             .map_err(seed_err)?;
         for t in series.topics {
@@ -184,7 +184,11 @@ async fn seed_lectures(state: &AppState) -> Result<(), StartupError> {
                 created.id, t.number, &t.title, &t.points, t.minutes,
             )
             .map_err(|e| StartupError::Seed(format!("lecture topic {}: {e:?}", t.title)))?;
-            state.lectures.create_topic(input).await.map_err(seed_err)?;
+            state
+                .lectures
+                .create_topic(input, state.clock.now())
+                .await
+                .map_err(seed_err)?;
         }
     }
     tracing::info!("dev mode: lecture menu seeded");

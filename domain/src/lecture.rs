@@ -699,8 +699,14 @@ pub struct Step {
 pub trait LectureRepository: Send + Sync {
     async fn menu(&self, active_only: bool) -> Result<Vec<Topic>, RepoError>;
     async fn series(&self) -> Result<Vec<Series>, RepoError>;
-    async fn create_series(&self, name: String, note: Option<String>) -> Result<Series, RepoError>;
-    async fn create_topic(&self, input: TopicInput) -> Result<Topic, RepoError>;
+    async fn create_series(
+        &self,
+        name: String,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Series, RepoError>;
+    async fn create_topic(&self, input: TopicInput, now: DateTime<Utc>)
+    -> Result<Topic, RepoError>;
     async fn topic(&self, id: Uuid) -> Result<Option<Topic>, RepoError>;
     async fn create_request(
         &self,

@@ -195,7 +195,12 @@ impl LectureRepository for LectureStore {
             .collect()
     }
 
-    async fn create_series(&self, name: String, note: Option<String>) -> Result<Series, RepoError> {
+    async fn create_series(
+        &self,
+        name: String,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Series, RepoError> {
         let count = s::Entity::find()
             .all(&self.db)
             .await
@@ -207,7 +212,7 @@ impl LectureRepository for LectureStore {
             name: Set(name),
             note: Set(note),
             sort_order: Set(sort_order),
-            created_at: Set(Utc::now()),
+            created_at: Set(now),
         }
         .insert(&self.db)
         .await
@@ -220,7 +225,11 @@ impl LectureRepository for LectureStore {
         })
     }
 
-    async fn create_topic(&self, input: TopicInput) -> Result<Topic, RepoError> {
+    async fn create_topic(
+        &self,
+        input: TopicInput,
+        now: DateTime<Utc>,
+    ) -> Result<Topic, RepoError> {
         let m = t::ActiveModel {
             id: Set(Uuid::now_v7().to_string()),
             series_id: Set(input.series_id.to_string()),
@@ -229,7 +238,7 @@ impl LectureRepository for LectureStore {
             points: Set(input.points),
             minutes: Set(input.minutes.and_then(|n| i32::try_from(n).ok())),
             active: Set(true),
-            created_at: Set(Utc::now()),
+            created_at: Set(now),
         }
         .insert(&self.db)
         .await

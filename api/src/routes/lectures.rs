@@ -741,7 +741,10 @@ pub async fn admin_create_series(
         Some(n) => Some(xinli_domain::validation::text("note", "说明", n, 1, 200)?),
         None => None,
     };
-    let s = state.lectures.create_series(name, note).await?;
+    let s = state
+        .lectures
+        .create_series(name, note, state.clock.now())
+        .await?;
     Ok(HttpResponse::Created().json(SeriesView {
         id: s.id.to_string(),
         name: s.name,
@@ -799,7 +802,10 @@ pub async fn admin_create_topic(
         return Err(ApiError::field("series_id", "系列不存在"));
     }
     let input = TopicInput::parse(series, b.number, &b.title, &b.points, b.minutes)?;
-    let topic = state.lectures.create_topic(input).await?;
+    let topic = state
+        .lectures
+        .create_topic(input, state.clock.now())
+        .await?;
     Ok(HttpResponse::Created().json(TopicView::from(&topic)))
 }
 
