@@ -57,12 +57,14 @@ pub fn spawn_outbox(state: web::Data<AppState>) {
     if state.config.wechat.is_none() {
         return;
     }
-    spawn_claiming(state, "outbox", |s| async move { send_due(&s).await });
+    spawn_claiming(state, "outbox", OUTBOX_BATCH, |s| async move {
+        send_due(&s).await
+    });
 }
 
 /// Runs a claiming `pass` every `XINLI_OUTBOX_POLL_MS` on this instance; a pass that claimed
-/// a full batch runs again at once (there may be more due).
-fn spawn_claiming<F, Fut>(state: web::Data<AppState>, what: &'static str, pass: F)
+/// a full `batch` runs again at once (there may be more due).
+fn spawn_claiming<F, Fut>(state: web::Data<AppState>, what: &'static str, batch: u64, pass: F)
 where
     F: Fn(web::Data<AppState>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<usize, xinli_domain::RepoError>> + Send,
@@ -80,7 +82,7 @@ where
             tick.tick().await;
             loop {
                 match pass(state.clone()).await {
-                    Ok(n) if n as u64 == OUTBOX_BATCH => continue,
+                    Ok(n) if n as u64 == batch => continue,
                     Ok(_) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, job = what, "pass failed; retrying next tick");
@@ -144,10 +146,15 @@ pub fn spawn_alert_notices(state: web::Data<AppState>) {
     if state.config.alert_webhook_url.is_none() {
         return;
     }
-    spawn_claiming(state, "alert notices", |s| async move {
+    spawn_claiming(state, "alert notices", ALERT_NOTICE_BATCH, |s| async move {
         send_alert_notices(&s).await
     });
 }
+
+/// Notices claimed per pass: posted one after another with WeChat's 5 s timeout, a batch
+/// ends well within the 60 s lease, so that no other instance takes a row over and posts it
+/// again.
+const ALERT_NOTICE_BATCH: u64 = 5;
 
 /// One pass: claim the due notices, post each, store the outcome. Logs ids and outcomes only.
 pub async fn send_alert_notices(state: &AppState) -> Result<usize, xinli_domain::RepoError> {
@@ -161,7 +168,7 @@ pub async fn send_alert_notices(state: &AppState) -> Result<usize, xinli_domain:
         .claim_notices(
             now,
             chrono::Duration::seconds(OUTBOX_LEASE_SECONDS),
-            OUTBOX_BATCH,
+            ALERT_NOTICE_BATCH,
         )
         .await?;
     let n = claimed.len();

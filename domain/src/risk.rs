@@ -9,7 +9,7 @@
 //!   punctuation become half-width; traditional characters to simplified; lower case), and
 //!   only letters and digits are compared, so spaces and punctuation inside a phrase do not
 //!   hide it ("自 杀", "不-想-活-了"). A hit wholly inside an exclusion ("预防自杀", "跳楼价")
-//!   does not count. A negation just before a phrase, in the same clause ("我不会自杀的"),
+//!   does not count. A negation right before a phrase, in the same clause ("我不会自杀的"),
 //!   cancels a hit of the mildest level and lowers any other by one level: an explicit
 //!   statement always reaches a person;
 //! - **what a hit does** ([`on_hit`]): the person's answer carries the crisis block, a waiting
@@ -153,10 +153,6 @@ const CLAUSE_BREAKS: &[char] = &[
     '。', '.', '!', '?', ';', ',', '、', '\n', '…', '~', '|', '，',
 ];
 
-/// How many characters may stand between a negation of two or more characters and the phrase
-/// ("没有想过自杀": 想过). A one-character negation (不, 没) must touch it ("不想死").
-pub const NEGATION_GAP: usize = 2;
-
 /// Limits of the lexicon's data.
 pub const MAX_PHRASES: usize = 1000;
 pub const MAX_NEGATIONS: usize = 100;
@@ -295,7 +291,11 @@ impl Lexicon {
         let mut excluded = vec![false; chars.len()];
         for ex in &self.folded_exclusions {
             for start in find_all(&chars, ex) {
-                excluded[start..start + ex.len()].fill(true);
+                // Within one clause only: "我想死，你们别管我" is not "想死你".
+                let span = &units[start..start + ex.len()];
+                if span.iter().all(|(_, cl)| *cl == span[0].1) {
+                    excluded[start..start + ex.len()].fill(true);
+                }
             }
         }
         let mut best: Option<Hit> = None;
@@ -322,20 +322,15 @@ impl Lexicon {
         best
     }
 
-    /// Whether a negation ends just before `start`, in the same clause.
+    /// Whether a negation ends right before `start`, in the same clause. Nothing may stand
+    /// between them: "我不会再拖累家人" or "我不想说但想死" keep their level. Negations that
+    /// need a word in between are listed whole (没想过, 没有想过).
     fn negated_before(&self, units: &[(char, u32)], start: usize) -> bool {
         let clause = units[start].1;
         self.folded_negations.iter().any(|neg| {
-            let gap = if neg.len() == 1 { 0 } else { NEGATION_GAP };
-            (0..=gap).any(|g| {
-                let Some(end) = start.checked_sub(g) else {
-                    return false;
-                };
-                let Some(from) = end.checked_sub(neg.len()) else {
-                    return false;
-                };
+            start.checked_sub(neg.len()).is_some_and(|from| {
                 units[from..start].iter().all(|(_, cl)| *cl == clause)
-                    && units[from..end]
+                    && units[from..start]
                         .iter()
                         .map(|(c, _)| *c)
                         .eq(neg.iter().copied())
@@ -384,6 +379,12 @@ pub fn escalate_at(now: DateTime<Utc>, minutes: u32, supervisors_on_duty: u64) -
     } else {
         now + Duration::minutes(i64::from(minutes))
     }
+}
+
+/// Whether open alerts must be escalated now: a supervisor went off duty and none is left
+/// to see what waits for the escalation time.
+pub fn escalate_when_off_duty(on_duty_left: u64) -> bool {
+    on_duty_left == 0
 }
 
 /// Whether a supervisor sees an alert: on duty, every alert; off duty, the escalated ones and
@@ -576,6 +577,8 @@ pub trait RiskRepository: Send + Sync {
         outcome: crate::notification::Outcome,
         now: DateTime<Utc>,
     ) -> Result<(), RepoError>;
+    /// Escalates every open alert not escalated yet, now: the last supervisor on duty left.
+    async fn escalate_open(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
     async fn set_on_duty(
         &self,
         staff: Uuid,
@@ -650,8 +653,9 @@ mod tests {
         // Not in the same clause, or too far away: no negation.
         assert_eq!(level("我不会，撑不下去了"), Some(Level::Distress));
         assert_eq!(level("我不会跟别人说我撑不下去了"), Some(Level::Distress));
-        // A one-letter negation must touch the phrase.
+        // A negation must touch the phrase.
         assert_eq!(level("不是很想死"), Some(Level::Passive));
+        assert_eq!(level("我不会再撑不下去"), Some(Level::Distress));
     }
 
     #[test]
@@ -660,8 +664,9 @@ mod tests {
         assert_eq!(level("好久不见，想死你了"), None);
         assert_eq!(level("累死了，笑死我了"), None);
         assert_eq!(level(""), None);
-        // An exclusion covers only what it contains.
+        // An exclusion covers only what it contains, within one clause.
         assert_eq!(level("预防自杀？我想自杀"), Some(Level::Intent));
+        assert_eq!(level("我想死，你们别管我"), Some(Level::Passive));
     }
 
     #[test]

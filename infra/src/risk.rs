@@ -306,6 +306,17 @@ impl RiskRepository for RiskStore {
         Ok(())
     }
 
+    async fn escalate_open(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
+        Ok(a::Entity::update_many()
+            .col_expr(a::Column::EscalateAt, Expr::value(now))
+            .filter(a::Column::AcknowledgedAt.is_null())
+            .filter(a::Column::EscalateAt.gt(now))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?
+            .rows_affected)
+    }
+
     async fn set_on_duty(
         &self,
         staff: Uuid,

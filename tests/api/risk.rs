@@ -180,7 +180,9 @@ async fn words_in_a_waiting_request_reach_a_supervisor_on_duty_and_escalate_when
     assert_eq!(audit["items"][0]["actor_role"], "supervisor");
 
     // Nobody acknowledges within XINLI_ALERT_ESCALATE_MINUTES (5): every supervisor sees it.
-    clock.advance(Duration::minutes(5));
+    clock.advance(Duration::minutes(4));
+    assert!(alerts(&app, &off_duty, "open").await.is_empty());
+    clock.advance(Duration::minutes(1));
     let escalated = alerts(&app, &off_duty, "open").await;
     assert_eq!(escalated.len(), 1);
     assert_eq!(escalated[0]["escalated"], true);
@@ -225,6 +227,23 @@ async fn words_in_a_waiting_request_reach_a_supervisor_on_duty_and_escalate_when
         !raw.contains("不想活") && !raw.contains("撑不下去"),
         "{raw}"
     );
+    // The last supervisor on duty leaves: what is open is escalated at once.
+    let other = app.user_token("another-person").await;
+    ask(&app, &other, "活着没意思").await;
+    assert!(alerts(&app, &off_duty, "open").await.is_empty());
+    ok(
+        app.put(
+            "/api/v1/supervisor/status",
+            Some(&on_duty),
+            json!({"on_duty": false}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let left = alerts(&app, &off_duty, "open").await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["escalated"], true);
 }
 
 #[tokio::test]

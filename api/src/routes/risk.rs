@@ -39,18 +39,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 // ---------------------------------------------------------------- checks on what people write
 
-/// The lexicon in force: what admins saved, or the built-in list.
+/// The lexicon in force: what admins saved, or the built-in list (also when the stored one
+/// cannot be read: a safety net must not fail with its storage).
 async fn lexicon(state: &AppState) -> ApiResult<Lexicon> {
-    match state.risk.lexicon().await? {
-        Some(stored) => Ok(stored.lexicon),
-        None => crate::seed::builtin_lexicon()
-            .map_err(|e| ApiError::internal(format!("built-in risk lexicon: {e}"))),
+    match state.risk.lexicon().await {
+        Ok(Some(stored)) => return Ok(stored.lexicon),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "risk lexicon unreadable; using the built-in list"),
     }
+    crate::seed::builtin_lexicon()
+        .map_err(|e| ApiError::internal(format!("built-in risk lexicon: {e}")))
 }
 
 /// Checks a person's own words in consultation `c` (its description, or the message `seq`).
 /// On a hit: the request moves up (while waiting), an alert is raised, and the crisis block
-/// for the person's answer is returned.
+/// for the person's answer is returned. The words are already stored: a failure to move the
+/// request or raise the alert is logged (ids only) and the person still gets the crisis block.
 pub(crate) async fn check_words(
     state: &AppState,
     c: &Consultation,
@@ -61,12 +65,10 @@ pub(crate) async fn check_words(
     let Some(hit) = lexicon(state).await?.check(text) else {
         return Ok(None);
     };
-    let effects = raise(state, c, hit.level, source, &hit.phrase, seq).await?;
-    if effects.crisis_block {
-        Ok(Some(crisis_view(state, CrisisReason::RiskWords).await?))
-    } else {
-        Ok(None)
+    if let Err(e) = raise(state, c, hit.level, source, &hit.phrase, seq).await {
+        tracing::error!(consultation_id = %c.id, level = hit.level.as_str(), error = %e, "risk alert could not be raised");
     }
+    Ok(Some(crisis_view(state, CrisisReason::RiskWords).await?))
 }
 
 /// A critical assessment item by a person who is waiting or in a session raises an alert.
@@ -218,7 +220,7 @@ pub async fn get_duty(state: State, me: SupervisorCaller) -> ApiResult<HttpRespo
 /// Go on or off duty
 ///
 /// Alerts raised while no supervisor is on duty are escalated at once (every supervisor sees
-/// them).
+/// them); so are the open ones when the last supervisor on duty leaves.
 #[utoipa::path(
     operation_id = "supervisor_set_duty",
     tag = "supervision",
@@ -237,10 +239,17 @@ pub async fn set_duty(
     me: SupervisorCaller,
     body: Json<DutyBody>,
 ) -> ApiResult<HttpResponse> {
-    state
-        .risk
-        .set_on_duty(me.0.id, body.0.on_duty, state.clock.now())
-        .await?;
+    let now = state.clock.now();
+    state.risk.set_on_duty(me.0.id, body.0.on_duty, now).await?;
+    if !body.0.on_duty && risk::escalate_when_off_duty(state.risk.on_duty_count().await?) {
+        let n = state.risk.escalate_open(now).await?;
+        if n > 0 {
+            tracing::warn!(
+                alerts = n,
+                "last supervisor off duty: open alerts escalated"
+            );
+        }
+    }
     Ok(HttpResponse::Ok().json(DutyBody {
         on_duty: body.0.on_duty,
     }))
