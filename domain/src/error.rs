@@ -16,6 +16,8 @@ pub enum Conflict {
     ScreeningCode,
     /// The person already answered this survey.
     SurveyAnswered,
+    /// The consultation already has an open risk alert at this level.
+    OpenAlert,
 }
 
 /// What went wrong in a repository. Adapters translate their own errors into this, so the

@@ -535,6 +535,8 @@ pub trait RiskRepository: Send + Sync {
         now: DateTime<Utc>,
         only_if_absent: bool,
     ) -> Result<(), RepoError>;
+    /// Stores a new alert; [`crate::Conflict::OpenAlert`] when the consultation already has
+    /// an open one at that level (raised at the same instant by another request).
     async fn raise(&self, alert: &Alert) -> Result<(), RepoError>;
     async fn find(&self, id: Uuid) -> Result<Option<Alert>, RepoError>;
     async fn open_of_consultation(&self, consultation: Uuid) -> Result<Vec<Alert>, RepoError>;

@@ -10,14 +10,14 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use xinli_domain::RepoError;
 use xinli_domain::notification::{MAX_ATTEMPTS, Outcome};
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::risk::{
     Alert, Level, Lexicon, Phrase, RiskRepository, Source, StatusFilter, StoredLexicon,
 };
+use xinli_domain::{Conflict, RepoError};
 
-use crate::db::{corrupt, fetch_page, parse_id, storage};
+use crate::db::{corrupt, fetch_page, parse_id, repo_err, storage};
 use crate::entities::{risk_alerts as a, risk_lexicon as l, staff, supervisor_duty as d};
 
 /// The lexicon's single row.
@@ -135,7 +135,7 @@ impl RiskRepository for RiskStore {
         }
         .insert(&self.db)
         .await
-        .map_err(storage)?;
+        .map_err(repo_err(Conflict::OpenAlert))?;
         Ok(())
     }
 

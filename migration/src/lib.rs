@@ -26,6 +26,7 @@ mod m20261201_000015_service_surveys;
 mod m20261201_000016_lecture_request_region;
 mod m20261201_000017_risk_alerts;
 mod m20261201_000018_alert_notices;
+mod m20261201_000019_one_open_alert;
 
 pub struct Migrator;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_lecture_request_region::Migration),
             Box::new(m20261201_000017_risk_alerts::Migration),
             Box::new(m20261201_000018_alert_notices::Migration),
+            Box::new(m20261201_000019_one_open_alert::Migration),
         ]
     }
 }

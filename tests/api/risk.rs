@@ -617,3 +617,24 @@ async fn escalated_alerts_are_posted_once_to_the_supervisors_group() {
     assert_eq!(robot_posts(&app, 0).await.len(), 2);
     drop(twin);
 }
+
+/// Eight messages at once with the same words: one alert, and every answer carries the
+/// crisis block (the partial unique index on open alerts decides between them).
+#[tokio::test]
+async fn words_written_at_the_same_instant_raise_one_alert() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let sup = supervisor(&app, &admin, "sup-f", true).await;
+    let person = app.user_token("many-at-once").await;
+    let req = ask(&app, &person, "想找人聊聊").await;
+    let id = req["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/consultations/{id}/messages");
+    let sends = (0..8).map(|_| app.post(&path, Some(&person), json!({"text": "我想结束生命"})));
+    for res in futures::future::join_all(sends).await {
+        let body = ok(res, 201).await;
+        assert_eq!(body["crisis"]["reason_code"], "risk_words");
+    }
+    let open = alerts(&app, &sup, "open").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["level"], "intent");
+}

@@ -146,7 +146,14 @@ async fn raise(
             acknowledged_by: None,
             note: None,
         };
-        state.risk.raise(&alert).await?;
+        match state.risk.raise(&alert).await {
+            Ok(()) => {}
+            // Raised at the same instant by another request: one alert is enough.
+            Err(xinli_domain::RepoError::Conflict(xinli_domain::Conflict::OpenAlert)) => {
+                return Ok(effects);
+            }
+            Err(e) => return Err(e.into()),
+        }
         // Never the text, nor the phrase: ids and the level only.
         tracing::warn!(
             alert_id = %alert.id,
