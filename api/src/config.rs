@@ -258,6 +258,9 @@ pub enum ConfigError {
     HalfAdmin,
     #[error("XINLI_WECHAT_TEMPLATES: {0}")]
     BadTemplates(String),
+    /// A variable with a value outside what it takes: the variable and what it takes.
+    #[error("{0} must be {1}")]
+    Invalid(&'static str, &'static str),
 }
 
 /// Subscribe messages: which template each event uses, how often the outbox is read.
@@ -517,9 +520,9 @@ impl Config {
                     None => "formal".into(),
                     Some(v) if matches!(v.as_str(), "formal" | "trial" | "developer") => v,
                     Some(_) => {
-                        return Err(ConfigError::BadTemplates(
-                            "XINLI_WECHAT_MINIPROGRAM_STATE must be formal, trial or developer"
-                                .into(),
+                        return Err(ConfigError::Invalid(
+                            "XINLI_WECHAT_MINIPROGRAM_STATE",
+                            "formal, trial or developer",
                         ));
                     }
                 },
@@ -529,8 +532,9 @@ impl Config {
                     Some(SecretString::from(url))
                 }
                 Some(_) => {
-                    return Err(ConfigError::BadTemplates(
-                        "XINLI_ALERT_WEBHOOK_URL must be an http(s) URL".into(),
+                    return Err(ConfigError::Invalid(
+                        "XINLI_ALERT_WEBHOOK_URL",
+                        "an http(s) URL",
                     ));
                 }
                 None => None,
@@ -626,6 +630,31 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn risk_alert_settings_are_checked() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.alert_escalate_minutes, 5);
+        assert!(c.alert_webhook_url.is_none());
+        let err = cfg(&[("XINLI_ALERT_WEBHOOK_URL", "qyapi.weixin.qq.com/x")])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "XINLI_ALERT_WEBHOOK_URL must be an http(s) URL"
+        );
+        assert!(cfg(&[("XINLI_ALERT_ESCALATE_MINUTES", "0")]).is_err());
+        let c = cfg(&[
+            ("XINLI_ALERT_ESCALATE_MINUTES", "10"),
+            (
+                "XINLI_ALERT_WEBHOOK_URL",
+                "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.alert_escalate_minutes, 10);
+        assert!(c.alert_webhook_url.is_some());
     }
 
     #[test]
