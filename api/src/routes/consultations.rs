@@ -398,8 +398,11 @@ pub async fn create(
         None,
     )
     .await?;
-    // The check may have moved the request up: answer with what is stored.
-    let c = state.consultations.find(c.id).await?.unwrap_or(c);
+    // A hit may have moved the request up: then answer with what is stored.
+    let c = match crisis {
+        Some(_) => state.consultations.find(c.id).await?.unwrap_or(c),
+        None => c,
+    };
     let mut view = user_view(&state, &c).await?;
     view.crisis = crisis;
     Ok(HttpResponse::Created().json(view))
