@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod dto;
 pub mod error;
 pub mod extract;

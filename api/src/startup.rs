@@ -120,6 +120,7 @@ impl Application {
             }
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .service(docs_redirect)
+                .configure(crate::console::configure)
                 .default_service(web::to(fallback))
                 .wrap(from_fn(request_context))
         })

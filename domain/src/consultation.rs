@@ -203,7 +203,7 @@ impl NewRequest {
         if !TOPICS.contains(&topic.trim()) {
             c.push("topic", format!("请选择咨询主题：{}", TOPICS.join("、")));
         }
-        let description = c.check(validation::text(
+        let description = c.check(validation::multiline(
             "description",
             "问题描述",
             description,
@@ -222,7 +222,7 @@ impl NewRequest {
 }
 
 pub fn parse_message(text: &str) -> Result<String, ValidationError> {
-    validation::text("text", "消息", text, 1, MAX_MESSAGE_CHARS)
+    validation::multiline("text", "消息", text, 1, MAX_MESSAGE_CHARS)
 }
 
 pub fn parse_rating(
@@ -234,9 +234,13 @@ pub fn parse_rating(
         c.push("score", "评分须为 1 到 5 的整数");
     }
     let comment = match comment {
-        Some(t) if !t.trim().is_empty() => {
-            c.check(validation::text("comment", "评价", t, 1, MAX_COMMENT_CHARS))
-        }
+        Some(t) if !t.trim().is_empty() => c.check(validation::multiline(
+            "comment",
+            "评价",
+            t,
+            1,
+            MAX_COMMENT_CHARS,
+        )),
         _ => None,
     };
     c.finish()?;

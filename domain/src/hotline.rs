@@ -85,7 +85,13 @@ impl HotlineInput {
         let name = c.check(validation::text("name", "热线名称", name, 1, 64));
         let number = c.check(parse_number(number));
         let region = c.check(validation::text("region", "服务地区", region, 1, 32));
-        let description = c.check(validation::text("description", "简介", description, 0, 500));
+        let description = c.check(validation::multiline(
+            "description",
+            "简介",
+            description,
+            0,
+            500,
+        ));
         let hours_note = match hours_note {
             Some(n) if !n.trim().is_empty() => c
                 .check(validation::text("hours_note", "时间说明", n, 1, 200))

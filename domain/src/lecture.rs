@@ -58,7 +58,7 @@ impl TopicInput {
     ) -> Result<Self, ValidationError> {
         let mut c = Collector::new();
         let title = c.check(validation::text("title", "讲座主题", title, 1, 64));
-        let points = c.check(validation::text("points", "内容要点", points, 0, 500));
+        let points = c.check(validation::multiline("points", "内容要点", points, 0, 500));
         if let Some(m) = minutes
             && !(15..=480).contains(&m)
         {
@@ -230,7 +230,7 @@ impl RequestInput {
                 .map(Some),
             None => Some(None),
         };
-        let content_note = c.check(validation::text(
+        let content_note = c.check(validation::multiline(
             "content_note",
             "讲座内容",
             f.content_note,
@@ -551,7 +551,7 @@ impl SurveyAnswer {
         let gain = score(&mut c, "gain", gain);
         let comment = match comment.map(str::trim).filter(|s| !s.is_empty()) {
             Some(t) => c
-                .check(validation::text("comment", "意见建议", t, 1, 300))
+                .check(validation::multiline("comment", "意见建议", t, 1, 300))
                 .map(Some),
             None => Some(None),
         };

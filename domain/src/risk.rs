@@ -452,7 +452,7 @@ pub const ASSESSMENT_LEVEL: Level = Level::Passive;
 /// What a supervisor writes when acknowledging: up to 500 characters.
 pub fn parse_note(raw: Option<&str>) -> Result<Option<String>, ValidationError> {
     match raw.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => validation::text("note", "处理说明", n, 1, 500).map(Some),
+        Some(n) => validation::multiline("note", "处理说明", n, 1, 500).map(Some),
         None => Ok(None),
     }
 }

@@ -92,7 +92,33 @@ pub fn text(
     min: usize,
     max: usize,
 ) -> Result<String, ValidationError> {
-    let value = raw.trim();
+    checked(field, label, raw.trim(), min, max, char::is_control)
+}
+
+/// As [`text`], for what people write in a box of several lines (a message, a description, a
+/// note, a comment): line breaks and tabs are kept (`\r\n` becomes `\n`); any other control
+/// character is refused.
+pub fn multiline(
+    field: &str,
+    label: &str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, ValidationError> {
+    let value = raw.trim().replace("\r\n", "\n");
+    checked(field, label, &value, min, max, |ch| {
+        ch.is_control() && ch != '\n' && ch != '\t'
+    })
+}
+
+fn checked(
+    field: &str,
+    label: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+    refused: fn(char) -> bool,
+) -> Result<String, ValidationError> {
     let len = char_len(value);
     if len < min {
         return Err(ValidationError::single(
@@ -110,7 +136,7 @@ pub fn text(
             format!("{label}不能超过 {max} 个字"),
         ));
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(refused) {
         return Err(ValidationError::single(
             field,
             format!("{label}包含不可见的控制字符"),
@@ -134,5 +160,16 @@ mod tests {
         assert!(text("n", "昵称", "   ", 1, 4).is_err());
         assert!(text("n", "昵称", "a\u{0007}b", 1, 4).is_err());
         assert_eq!(text("n", "昵称", "  小明 ", 1, 4).unwrap(), "小明");
+        assert!(text("n", "昵称", "小\n明", 1, 4).is_err());
+    }
+
+    #[test]
+    fn several_lines_keep_their_breaks_but_no_other_control_character() {
+        assert_eq!(
+            multiline("t", "消息", " 你好\r\n\t我想聊聊 \n", 1, 20).unwrap(),
+            "你好\n\t我想聊聊"
+        );
+        assert!(multiline("t", "消息", "a\u{0007}b", 1, 20).is_err());
+        assert!(multiline("t", "消息", " \n ", 1, 20).is_err());
     }
 }

@@ -641,21 +641,39 @@ async fn assessment_results_recommend_matching_published_articles() {
 async fn an_admin_can_put_back_the_article_they_got() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let id = create(&app, &admin, draft("往返编辑", "正文")).await;
+    let id = create(&app, &admin, draft("往返编辑", "## 小标题\n\n正文")).await;
+    let one = |token: String| {
+        let (app, id) = (&app, &id);
+        async move {
+            app.get(&format!("/api/v1/admin/articles/{id}"), Some(&token))
+                .await
+        }
+    };
+    // A draft: readers do not see it, the editor gets its source and rendered HTML.
+    let res = one(admin.clone()).await;
+    assert_eq!(res.status(), 200);
+    let got: Value = res.json().await.unwrap();
+    assert_eq!(got["status"], "draft");
+    assert_eq!(got["body"], "## 小标题\n\n正文");
+    assert!(
+        got["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("<h2>小标题</h2>")
+    );
+    let user = app.user_token("reader-of-drafts").await;
+    assert_error(one(user).await, 403, "forbidden").await;
+    let res = app
+        .get(
+            "/api/v1/admin/articles/0193a5d6-3333-7abc-8def-0123456789ab",
+            Some(&admin),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
     publish(&app, &admin, &id, json!({})).await;
-    let page: Value = app
-        .get("/api/v1/admin/articles?page_size=100", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut got = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == id.as_str())
-        .unwrap()
-        .clone();
+    let mut got: Value = one(admin.clone()).await.json().await.unwrap();
+    assert_eq!(got["status"], "published");
+    assert_eq!(got["view_count"], 0, "the editor's read counts no view");
     got["title"] = json!("往返编辑（改）");
     let res = app
         .put(&format!("/api/v1/admin/articles/{id}"), Some(&admin), got)

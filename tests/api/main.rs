@@ -8,6 +8,7 @@ mod assessments;
 mod auth_staff;
 mod auth_wechat;
 mod cache_outage;
+mod console;
 mod consultations;
 mod errors;
 mod health;

@@ -40,6 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(unfavorite)
         .service(my_favorites)
         .service(admin_list)
+        .service(admin_get)
         .service(admin_create)
         .service(admin_import)
         .service(admin_update)
@@ -609,6 +610,27 @@ pub async fn admin_list(
         .list_admin(status, PageRequest::parse(q.page, q.page_size)?)
         .await?;
     Ok(HttpResponse::Ok().json(Paged::from_page(page, |a| AdminArticle::from(&a))))
+}
+
+/// One article, any status
+///
+/// As the editor needs it: the Markdown source and the HTML readers get. Counts no view.
+#[utoipa::path(
+    operation_id = "admin_get_article",
+    tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/admin/articles/{id}")]
+pub async fn admin_get(
+    state: State,
+    _admin: AdminCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let a = state
+        .articles
+        .find(parse_id(&id)?)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok().json(AdminArticle::from(&a)))
 }
 
 /// Write a new article (a draft)

@@ -999,7 +999,7 @@ pub async fn close(
     id: web::Path<String>,
     body: Json<ConsultationCloseRequest>,
 ) -> ApiResult<HttpResponse> {
-    let note = xinli_domain::validation::text("note", "咨询记录", &body.0.note, 0, 2000)?;
+    let note = xinli_domain::validation::multiline("note", "咨询记录", &body.0.note, 0, 2000)?;
     let c = load(&state, &id).await?;
     serving(&c, me.0.id)?;
     let c = apply(&state, &c, Change::Close).await?;
