@@ -1,25 +1,141 @@
-//! Background jobs that are not part of one request: retention, the notifications outbox.
-//! (The queue's sweep still lives with the consultation routes.)
+//! Background jobs that are not part of one request: the queue's sweep (and releasing a
+//! counselor's clients, which an admin's change of their account also asks for), retention,
+//! the notifications outbox, the risk-alert notices.
 
 use std::time::Duration;
 
 use actix_web::web;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+use xinli_domain::RepoError;
+use xinli_domain::consultation::{self, Change, Consultation, Requeue};
 
 use crate::state::AppState;
+
+/// Runs `pass` at start and then every `every`, for the life of the process; a failed pass is
+/// logged and retried at the next tick.
+fn spawn_every<F, Fut>(state: web::Data<AppState>, every: Duration, what: &'static str, pass: F)
+where
+    F: Fn(web::Data<AppState>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), RepoError>> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(50)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = pass(state.clone()).await {
+                tracing::warn!(error = %e, "{what} failed; retrying next tick");
+            }
+        }
+    });
+}
+
+/// Runs [`sweep`] every `XINLI_QUEUE_SWEEP_SECONDS` on every instance.
+pub fn spawn_sweeper(state: web::Data<AppState>) {
+    let every = state.config.queue.sweep_every;
+    spawn_every(
+        state,
+        every,
+        "queue sweep",
+        |s| async move { sweep(&s).await },
+    );
+}
+
+/// Expires requests that waited longer than the service allows, and takes people back from
+/// counselors who did not write within the no-reply time. The rules are
+/// `consultation::expires` and `consultation::no_reply`; the store only narrows the candidates.
+/// Safe on several instances at once: every change is a compare-and-set.
+pub async fn sweep(state: &AppState) -> Result<(), RepoError> {
+    let now = state.clock.now();
+    let q = state.config.queue;
+    let max_wait = chrono::Duration::from_std(q.max_wait).unwrap_or(chrono::Duration::hours(2));
+    for c in state
+        .consultations
+        .waiting_since_before(now - max_wait)
+        .await?
+    {
+        if consultation::expires(&c, now, max_wait)
+            && change(state, &c, Change::Expire, now).await?
+        {
+            tracing::info!(consultation_id = %c.id, "waiting request expired");
+        }
+    }
+    let no_reply = chrono::Duration::from_std(q.no_reply).unwrap_or(chrono::Duration::minutes(5));
+    for c in state
+        .consultations
+        .active_claimed_before(now - no_reply)
+        .await?
+    {
+        let wrote = match c.claimed_at {
+            Some(claimed) => state.chats.counselor_wrote_since(c.id, claimed).await?,
+            None => false,
+        };
+        if consultation::no_reply(&c, wrote, now, no_reply)
+            && change(state, &c, Change::Requeue(Requeue::NoReply), now).await?
+        {
+            tracing::info!(consultation_id = %c.id, "no reply from counselor; back to the head of the queue");
+        }
+    }
+    Ok(())
+}
+
+/// A counselor who may no longer work (account disabled, or no longer a counselor): set
+/// offline, and everyone they were serving goes back to the head of the queue at once rather
+/// than waiting on someone who cannot answer.
+pub async fn release_counselor(
+    state: &AppState,
+    counselor: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), RepoError> {
+    if let Some(s) = state
+        .consultations
+        .counselor_states()
+        .await?
+        .into_iter()
+        .find(|s| s.staff_id == counselor && s.online)
+    {
+        state
+            .consultations
+            .set_counselor_state(counselor, false, s.capacity, now)
+            .await?;
+    }
+    for c in state.consultations.active_of_counselor(counselor).await? {
+        if change(state, &c, Change::Requeue(Requeue::CounselorGone), now).await? {
+            tracing::info!(consultation_id = %c.id, "counselor released; back to the head of the queue");
+        }
+    }
+    Ok(())
+}
+
+/// A change decided outside a request (with its notice, if any); `false` when the
+/// consultation moved on meanwhile (another instance, the person, the counselor).
+async fn change(
+    state: &AppState,
+    c: &Consultation,
+    change: Change,
+    now: DateTime<Utc>,
+) -> Result<bool, RepoError> {
+    let Ok(effect) = change.effect(c.status) else {
+        return Ok(false);
+    };
+    let done = state
+        .consultations
+        .apply(c.id, c.status, effect, now)
+        .await?
+        .is_some();
+    if done {
+        state.chat_signal.notify(c.id).await;
+    }
+    Ok(done)
+}
 
 /// Enforces the retention policy (`xinli_domain::retention`) at start and then every
 /// `XINLI_RETENTION_SWEEP_SECONDS`: every instance runs it; the deletes are idempotent.
 pub fn spawn_retention(state: web::Data<AppState>) {
-    tokio::spawn(async move {
-        let mut tick =
-            tokio::time::interval(state.config.retention_every.max(Duration::from_millis(50)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = retention(&state).await {
-                tracing::warn!(error = %e, "retention sweep failed; retrying next tick");
-            }
-        }
+    let every = state.config.retention_every;
+    spawn_every(state, every, "retention sweep", |s| async move {
+        retention(&s).await
     });
 }
 
@@ -28,7 +144,7 @@ pub async fn retention(state: &AppState) -> Result<(), xinli_domain::RepoError> 
     let now = state.clock.now();
     let policy = state.config.retention;
     let chats = state
-        .consultations
+        .consultation_privacy
         .purge_chats_ended_before(policy.chats_ended_before(now))
         .await?;
     let tokens = state

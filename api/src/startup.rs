@@ -86,7 +86,7 @@ impl Application {
         let state = web::Data::new(build_state(config, overrides.clock).await?);
         seed::run(&state).await?;
         build_search_index(&state).await?;
-        routes::consultations::spawn_sweeper(state.clone());
+        crate::jobs::spawn_sweeper(state.clone());
         crate::jobs::spawn_retention(state.clone());
         crate::jobs::spawn_outbox(state.clone());
         crate::jobs::spawn_alert_notices(state.clone());
@@ -274,6 +274,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         hotlines,
         scales: assessments.clone(),
         assessments,
+        chats: consultations.clone(),
+        consultation_figures: consultations.clone(),
+        consultation_privacy: consultations.clone(),
         consultations,
         audit,
         chat_signal,

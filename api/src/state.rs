@@ -8,7 +8,9 @@ use xinli_domain::assessment::{AssessmentRepository, ScaleRepository};
 use xinli_domain::audit::AuditLog;
 use xinli_domain::cache::Cache;
 use xinli_domain::clock::Clock;
-use xinli_domain::consultation::ConsultationRepository;
+use xinli_domain::consultation::{
+    ChatRepository, ConsultationPrivacy, ConsultationReporting, ConsultationRepository,
+};
 use xinli_domain::hotline::HotlineRepository;
 use xinli_domain::wechat::WechatGateway;
 use xinli_infra::accounts::UserPresence;
@@ -33,7 +35,14 @@ pub struct AppState {
     pub hotlines: Arc<dyn HotlineRepository>,
     pub scales: Arc<dyn ScaleRepository>,
     pub assessments: Arc<dyn AssessmentRepository>,
+    /// The queue: requests, transitions, claims, positions, counselors' availability.
     pub consultations: Arc<dyn ConsultationRepository>,
+    /// Consultations' chats and the counselors' private notes.
+    pub chats: Arc<dyn ChatRepository>,
+    /// Ratings and the consultation figures.
+    pub consultation_figures: Arc<dyn ConsultationReporting>,
+    /// Retention and export of consultations.
+    pub consultation_privacy: Arc<dyn ConsultationPrivacy>,
     /// Who read a client's data or changed staff and scales, and when.
     pub audit: Arc<dyn AuditLog>,
     pub articles: Arc<dyn ArticleRepository>,

@@ -72,6 +72,30 @@ impl ArticleStatus {
     }
 }
 
+/// What an admin does to an article's state (edits keep the state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleEvent {
+    Publish,
+    Archive,
+}
+
+/// The article lifecycle, one table: a draft is published (now or at a set time), a published
+/// article can be re-timed, an archived one brought back; only a published article is
+/// archived (a draft is deleted or kept, not archived).
+pub fn article_transition(
+    from: ArticleStatus,
+    event: ArticleEvent,
+) -> Result<ArticleStatus, &'static str> {
+    match (from, event) {
+        (_, ArticleEvent::Publish) => Ok(ArticleStatus::Published),
+        (ArticleStatus::Published, ArticleEvent::Archive) => Ok(ArticleStatus::Archived),
+        (ArticleStatus::Draft, ArticleEvent::Archive) => {
+            Err("草稿还没有发布，不需要归档；不要的草稿可以删除")
+        }
+        (ArticleStatus::Archived, ArticleEvent::Archive) => Err("这篇文章已经归档"),
+    }
+}
+
 /// What an admin writes; validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArticleInput {
@@ -368,6 +392,18 @@ pub trait ArticleRepository: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn publish_from_any_state_archive_only_what_is_published() {
+        use ArticleEvent::*;
+        use ArticleStatus::*;
+        for from in ArticleStatus::ALL {
+            assert_eq!(article_transition(from, Publish), Ok(Published));
+        }
+        assert_eq!(article_transition(Published, Archive), Ok(Archived));
+        assert!(article_transition(Draft, Archive).is_err());
+        assert!(article_transition(Archived, Archive).is_err());
+    }
 
     fn parse(
         kind: Kind,

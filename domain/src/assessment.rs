@@ -268,14 +268,19 @@ impl CrisisReason {
     }
 }
 
+/// The one definition of a crisis result: a critical item answered (thoughts of self-harm),
+/// or the top severity band.
+pub fn is_crisis(level: u8, any_critical_item: bool) -> bool {
+    any_critical_item || level >= TOP_LEVEL
+}
+
 /// The crisis reason of a result, if any; a critical item outranks a severe band.
 pub fn crisis_reason(level: u8, critical_items: &[usize]) -> Option<CrisisReason> {
-    if !critical_items.is_empty() {
-        Some(CrisisReason::CriticalItem)
-    } else if level >= TOP_LEVEL {
-        Some(CrisisReason::SevereBand)
-    } else {
-        None
+    let critical = !critical_items.is_empty();
+    match (is_crisis(level, critical), critical) {
+        (false, _) => None,
+        (true, true) => Some(CrisisReason::CriticalItem),
+        (true, false) => Some(CrisisReason::SevereBand),
     }
 }
 

@@ -247,9 +247,33 @@ pub fn parse_rating(
     Ok((u8::try_from(score).unwrap_or(1), comment))
 }
 
+/// What a person's account deletion does to one of their consultations. Their messages go in
+/// every case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDeletion {
+    /// Gone entirely: open, cancelled, expired (nobody served them, or still open).
+    Delete,
+    /// Kept for the counselor's record of a session they gave and for the statistics, without
+    /// the person: no user link, description, rating comment or priority reason.
+    Anonymise,
+}
+
+pub fn on_account_deletion(status: Status) -> OnDeletion {
+    if status == Status::Closed {
+        OnDeletion::Anonymise
+    } else {
+        OnDeletion::Delete
+    }
+}
+
 /// A rating of 1 or 2 is flagged for an admin to review.
 pub fn rating_needs_review(score: u8) -> bool {
     score <= 2
+}
+
+/// A rating of 4 or 5 counts as satisfied (满意度, as the service reports it).
+pub fn is_satisfied(score: u8) -> bool {
+    score >= 4
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,6 +304,40 @@ pub struct Consultation {
     pub rating_flagged: bool,
 }
 
+impl Consultation {
+    /// A person's new request, waiting in the queue with its priority (and the reason
+    /// counselors see).
+    pub fn request(
+        user: Uuid,
+        req: NewRequest,
+        priority: Priority,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            user_id: Some(user),
+            topic: req.topic,
+            description: req.description,
+            status: Status::Waiting,
+            priority,
+            priority_reason: reason.into(),
+            counselor_id: None,
+            assigned_to: None,
+            front: false,
+            created_at: now,
+            queued_at: now,
+            claimed_at: None,
+            first_claimed_at: None,
+            closed_at: None,
+            ended_at: None,
+            rating: None,
+            rating_comment: None,
+            rating_flagged: false,
+        }
+    }
+}
+
 /// The order in which waiting entries are given to counselors: higher priority first, within a
 /// priority those returned to the head first, then by arrival.
 pub fn queue_cmp(a: &Consultation, b: &Consultation) -> std::cmp::Ordering {
@@ -288,6 +346,20 @@ pub fn queue_cmp(a: &Consultation, b: &Consultation) -> std::cmp::Ordering {
         .then(b.front.cmp(&a.front))
         .then(a.queued_at.cmp(&b.queued_at))
         .then(a.id.cmp(&b.id))
+}
+
+/// Whether `counselor` may take this entry: waiting, in the pool or transferred to them.
+pub fn takeable_by(c: &Consultation, counselor: Uuid) -> bool {
+    c.status == Status::Waiting && c.assigned_to.is_none_or(|a| a == counselor)
+}
+
+/// The order a claim by `counselor` gives the entries it may take: those transferred to them
+/// by name first, then the pool, each in [`queue_cmp`] order.
+pub fn claim_cmp(counselor: Uuid) -> impl Fn(&Consultation, &Consultation) -> std::cmp::Ordering {
+    move |a, b| {
+        let mine = |c: &Consultation| c.assigned_to == Some(counselor);
+        mine(b).cmp(&mine(a)).then_with(|| queue_cmp(a, b))
+    }
 }
 
 /// How many people will be served before `target`: those ahead of it in queue order among
@@ -441,7 +513,24 @@ pub enum ClaimRefusal {
     AtCapacity,
 }
 
-/// Who may do what with a consultation.
+/// Whether a counselor may take one more person: online (`None`: never went online), and
+/// serving fewer than their capacity.
+pub fn may_claim(online: Option<bool>, capacity: u8, active: u64) -> Result<(), ClaimRefusal> {
+    match online {
+        Some(true) if active < u64::from(capacity) => Ok(()),
+        Some(true) => Err(ClaimRefusal::AtCapacity),
+        _ => Err(ClaimRefusal::Offline),
+    }
+}
+
+/// Who asks about a consultation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    User(Uuid),
+    Counselor(Uuid),
+}
+
+/// Someone's place in a consultation's chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// The person who asked for help.
@@ -451,17 +540,35 @@ pub enum Access {
     None,
 }
 
+/// What someone wants to do with a consultation besides its chat; [`Consultation::allows`]
+/// says who may. (Whether its state allows a change is the transition table's answer.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See it: the person who asked; the counselor who serves or served it, or to whom it
+    /// was transferred.
+    View,
+    /// Withdraw it, rate it: the person who asked.
+    Own,
+    /// Close it, hand it on: the counselor it is with (serving it, or transferred to them).
+    Handle,
+    /// Read the client's self-assessments: the counselor serving it now (audited).
+    ReadAssessments,
+    /// Read the private note: the counselor who served it, once closed.
+    ReadNote,
+}
+
 impl Consultation {
-    pub fn access(&self, user: Option<Uuid>, counselor: Option<Uuid>) -> Access {
-        if user.is_some() && user == self.user_id {
-            Access::Owner
-        } else if counselor.is_some()
-            && self.status == Status::Active
-            && counselor == self.counselor_id
-        {
-            Access::Serving
-        } else {
-            Access::None
+    /// The chat: its owner reads it always, its counselor while serving; nobody else, ever
+    /// (admins see aggregates; supervisors only the words that raised an alert).
+    pub fn access(&self, who: Party) -> Access {
+        match who {
+            Party::User(u) if self.user_id == Some(u) => Access::Owner,
+            Party::Counselor(c)
+                if self.status == Status::Active && self.counselor_id == Some(c) =>
+            {
+                Access::Serving
+            }
+            _ => Access::None,
         }
     }
 
@@ -472,6 +579,27 @@ impl Consultation {
             Access::Owner => self.status.is_open(),
             Access::Serving => self.status == Status::Active,
             Access::None => false,
+        }
+    }
+
+    /// The one table of who may do what with a consultation.
+    pub fn allows(&self, who: Party, action: Action) -> bool {
+        let (owner, served, assigned) = match who {
+            Party::User(u) => (self.user_id == Some(u), false, false),
+            Party::Counselor(c) => (
+                false,
+                self.counselor_id == Some(c),
+                self.assigned_to == Some(c),
+            ),
+        };
+        match action {
+            Action::View => owner || served || assigned,
+            Action::Own => owner,
+            Action::Handle => served || assigned,
+            Action::ReadAssessments => {
+                served && self.status == Status::Active && self.user_id.is_some()
+            }
+            Action::ReadNote => served && self.status == Status::Closed,
         }
     }
 }
@@ -492,27 +620,34 @@ pub struct ConsultationStats {
     pub flagged_ratings: u64,
 }
 
+/// The queue: requests, their transitions, claims, order and positions, counselors' availability.
 #[async_trait]
 pub trait ConsultationRepository: Send + Sync {
     /// Creates a waiting request unless the user already has an open one (`Conflict::OpenConsultation`).
     async fn create(&self, c: &Consultation) -> Result<(), RepoError>;
+
     async fn find(&self, id: Uuid) -> Result<Option<Consultation>, RepoError>;
+
     async fn list_of_user(
         &self,
         user_id: Uuid,
         page: PageRequest,
     ) -> Result<Page<Consultation>, RepoError>;
+
     async fn active_of_counselor(&self, counselor_id: Uuid)
     -> Result<Vec<Consultation>, RepoError>;
-    /// Applies a transition if the consultation is still in `from` (compare-and-set);
-    /// returns the updated consultation, or `None` when it changed meanwhile.
+
+    /// Writes a change's [`Effect`] (with its notice, in one transaction) if the consultation
+    /// is still in `from` (compare-and-set); returns the updated consultation, or `None` when
+    /// it changed meanwhile.
     async fn apply(
         &self,
         id: Uuid,
         from: Status,
-        change: Change,
+        effect: Effect,
         now: DateTime<Utc>,
     ) -> Result<Option<Consultation>, RepoError>;
+
     /// Atomically gives the first waiting entry this counselor may take: never the same
     /// entry to two counselors, never beyond capacity.
     async fn claim_next(
@@ -520,18 +655,21 @@ pub trait ConsultationRepository: Send + Sync {
         counselor_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Result<Option<Consultation>, ClaimRefusal>, RepoError>;
-    /// Waiting entries this counselor may take, in the order `claim_next` follows.
+
     /// One page of the entries `counselor_id` may take, in the order claiming gives them.
     async fn queue_for(
         &self,
         counselor_id: Uuid,
         page: PageRequest,
     ) -> Result<Page<Consultation>, RepoError>;
+
     /// All waiting entries in queue order.
     async fn waiting(&self) -> Result<Vec<Consultation>, RepoError>;
+
     /// [`position_of`] `target` among the stored waiting entries, counted by the store (an
     /// index range, not a read of everyone waiting).
     async fn position(&self, target: &Consultation) -> Result<u64, RepoError>;
+
     async fn set_counselor_state(
         &self,
         staff_id: Uuid,
@@ -539,9 +677,35 @@ pub trait ConsultationRepository: Send + Sync {
         capacity: u8,
         now: DateTime<Utc>,
     ) -> Result<(), RepoError>;
+
     async fn counselor_states(&self) -> Result<Vec<CounselorState>, RepoError>;
-    /// Mean handling time over the latest closed sessions and how many were measured.
-    async fn recent_handling(&self, sample: u64) -> Result<Option<(Duration, u64)>, RepoError>;
+
+    /// Raises a waiting request's priority (never lowers it); `false` when it is no longer
+    /// waiting or already that high.
+    async fn raise_priority(
+        &self,
+        id: Uuid,
+        priority: Priority,
+        reason: &str,
+    ) -> Result<bool, RepoError>;
+
+    /// Never-served waiting entries requested before `cutoff` (expiry candidates). Entries
+    /// handed back after being served do not expire: the person is mid-conversation.
+    async fn waiting_since_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Consultation>, RepoError>;
+
+    /// Active entries claimed before `cutoff` (no-reply candidates).
+    async fn active_claimed_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Consultation>, RepoError>;
+}
+
+/// The chat of a consultation, and the counselor's private note.
+#[async_trait]
+pub trait ChatRepository: Send + Sync {
     /// Appends a message with the next sequence number.
     async fn add_message(
         &self,
@@ -551,18 +715,29 @@ pub trait ConsultationRepository: Send + Sync {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<Message, RepoError>;
+
     async fn messages_after(
         &self,
         consultation_id: Uuid,
         after: i64,
         limit: u64,
     ) -> Result<Vec<Message>, RepoError>;
+
     /// Whether the counselor wrote since the claim.
     async fn counselor_wrote_since(
         &self,
         consultation_id: Uuid,
         since: DateTime<Utc>,
     ) -> Result<bool, RepoError>;
+
+    async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError>;
+
+    async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError>;
+}
+
+/// Ratings and the figures built from them and from handling times (counts only, never words).
+#[async_trait]
+pub trait ConsultationReporting: Send + Sync {
     async fn rate(
         &self,
         id: Uuid,
@@ -570,53 +745,92 @@ pub trait ConsultationRepository: Send + Sync {
         comment: Option<String>,
         flagged: bool,
     ) -> Result<bool, RepoError>;
-    /// Raises a waiting request's priority (never lowers it); `false` when it is no longer
-    /// waiting or already that high.
-    async fn raise_priority(
-        &self,
-        id: Uuid,
-        priority: Priority,
-        reason: &str,
-    ) -> Result<bool, RepoError>;
-    async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError>;
-    async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError>;
-    /// Never-served waiting entries requested before `cutoff` (expiry candidates). Entries
-    /// handed back after being served do not expire: the person is mid-conversation.
-    async fn waiting_since_before(
-        &self,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<Consultation>, RepoError>;
-    /// Active entries claimed before `cutoff` (no-reply candidates).
-    async fn active_claimed_before(
-        &self,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<Consultation>, RepoError>;
+
+    /// Mean handling time over the latest closed sessions and how many were measured.
+    async fn recent_handling(&self, sample: u64) -> Result<Option<(Duration, u64)>, RepoError>;
+
     async fn stats(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<ConsultationStats, RepoError>;
+}
+
+/// What retention deletes and what a person's export holds.
+#[async_trait]
+pub trait ConsultationPrivacy: Send + Sync {
     /// Deletes the words of consultations that ended before `cutoff` (messages, description,
     /// rating comment); see `retention`. Returns how many consultations lost them.
     async fn purge_chats_ended_before(&self, cutoff: DateTime<Utc>) -> Result<u64, RepoError>;
+
     async fn messages_of_user(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<(Consultation, Vec<Message>)>, RepoError>;
 }
 
-/// How a transition changes the row besides its status.
+/// A change asked of a consultation (a claim goes through `claim_next`, which also picks whom).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     Cancel,
     Expire,
     Close,
-    /// Back to the queue: `assigned_to` a named counselor or the pool; `front` puts it at the
-    /// head of its priority (no reply).
-    Requeue {
-        assigned_to: Option<Uuid>,
-        front: bool,
-    },
+    Requeue(Requeue),
+}
+
+/// Why someone goes back to the queue, where they go, and what they are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requeue {
+    /// Their counselor hands them on: to a named colleague (`Some`), or to the pool, keeping
+    /// their place by arrival.
+    Transfer { to: Option<Uuid> },
+    /// Their counselor did not write within the no-reply time: to the head of their priority.
+    NoReply,
+    /// Their counselor may no longer work (account disabled, no longer a counselor): to the
+    /// head of their priority, at once.
+    CounselorGone,
+}
+
+impl Requeue {
+    pub fn assigned_to(self) -> Option<Uuid> {
+        match self {
+            Requeue::Transfer { to } => to,
+            Requeue::NoReply | Requeue::CounselorGone => None,
+        }
+    }
+
+    /// Placed at the head of their priority: they were let down, not handed on.
+    pub fn front(self) -> bool {
+        !matches!(self, Requeue::Transfer { .. })
+    }
+
+    /// The word the person gets in the chat.
+    pub fn notice(self) -> &'static str {
+        match self {
+            Requeue::Transfer { .. } => "咨询师已为你转接，请稍候，新的咨询师会尽快与你联系。",
+            Requeue::NoReply => "咨询师暂时未能回复，已为你优先重新安排，请稍候。",
+            Requeue::CounselorGone => "咨询师暂时无法继续本次咨询，已为你优先重新安排，请稍候。",
+        }
+    }
+}
+
+/// What a change does to the row: the repository writes exactly this, no more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effect {
+    pub status: Status,
+    /// Waiting for this counselor only (a transfer to them); `None`: any counselor.
+    pub assigned_to: Option<Uuid>,
+    /// At the head of its priority in the queue.
+    pub front: bool,
+    /// Back in the queue: no counselor, no claim time (the first claim time stays).
+    pub unclaimed: bool,
+    /// Closed by its counselor: the moment is kept (handling time, ratings).
+    pub closes: bool,
+    /// Over (closed, cancelled, expired): the end is kept, and the person's one open request
+    /// is free again.
+    pub ends: bool,
+    /// A system message to the person, written in the same transaction as the change.
+    pub notice: Option<&'static str>,
 }
 
 impl Change {
@@ -625,14 +839,222 @@ impl Change {
             Change::Cancel => Event::Cancel,
             Change::Expire => Event::Expire,
             Change::Close => Event::Close,
-            Change::Requeue { .. } => Event::Requeue,
+            Change::Requeue(_) => Event::Requeue,
         }
     }
+
+    /// This change from `from`, through the one table of transitions, with its effects.
+    pub fn effect(self, from: Status) -> Result<Effect, IllegalTransition> {
+        let status = transition(from, self.event())?;
+        let requeue = match self {
+            Change::Requeue(r) => Some(r),
+            _ => None,
+        };
+        Ok(Effect {
+            status,
+            assigned_to: requeue.and_then(Requeue::assigned_to),
+            front: requeue.is_some_and(Requeue::front),
+            unclaimed: status == Status::Waiting,
+            closes: status == Status::Closed,
+            ends: !status.is_open(),
+            notice: requeue.map(Requeue::notice),
+        })
+    }
+}
+
+/// Whether a waiting request has waited too long and expires. Only someone never served
+/// expires: a person handed back (transfer, a silent or departed counselor) is mid-help and
+/// waits for the next counselor.
+pub fn expires(c: &Consultation, now: DateTime<Utc>, max_wait: Duration) -> bool {
+    c.status == Status::Waiting && c.first_claimed_at.is_none() && c.created_at < now - max_wait
+}
+
+/// Whether an active consultation goes back to the queue because its counselor has not
+/// written since claiming it within the no-reply time.
+pub fn no_reply(
+    c: &Consultation,
+    counselor_wrote: bool,
+    now: DateTime<Utc>,
+    no_reply: Duration,
+) -> bool {
+    c.status == Status::Active
+        && !counselor_wrote
+        && c.claimed_at.is_some_and(|t| t < now - no_reply)
+}
+
+/// Whether a counselor can receive a transfer: an enabled counselor account, online, and not
+/// the one handing over.
+pub fn can_receive_transfer(
+    role: crate::account::StaffRole,
+    disabled: bool,
+    online: bool,
+    is_self: bool,
+) -> bool {
+    role == crate::account::StaffRole::Counselor && !disabled && online && !is_self
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn waiting(created_at: DateTime<Utc>) -> Consultation {
+        let req = NewRequest::parse("压力", "", "text").unwrap();
+        Consultation::request(Uuid::now_v7(), req, Priority::Normal, "", created_at)
+    }
+
+    #[test]
+    fn each_change_says_what_it_does_to_the_row() {
+        let colleague = Uuid::now_v7();
+        let close = Change::Close.effect(Status::Active).unwrap();
+        assert_eq!(
+            (
+                close.status,
+                close.closes,
+                close.ends,
+                close.unclaimed,
+                close.notice
+            ),
+            (Status::Closed, true, true, false, None)
+        );
+        for change in [Change::Cancel, Change::Expire] {
+            let e = change.effect(Status::Waiting).unwrap();
+            assert!(e.ends && !e.closes && e.assigned_to.is_none() && !e.front);
+        }
+        let to = Change::Requeue(Requeue::Transfer {
+            to: Some(colleague),
+        })
+        .effect(Status::Active)
+        .unwrap();
+        assert_eq!(
+            (to.status, to.assigned_to, to.front, to.unclaimed, to.ends),
+            (Status::Waiting, Some(colleague), false, true, false)
+        );
+        assert!(to.notice.unwrap().contains("转接"));
+        for r in [Requeue::NoReply, Requeue::CounselorGone] {
+            let e = Change::Requeue(r).effect(Status::Active).unwrap();
+            assert!(e.front && e.unclaimed && e.assigned_to.is_none());
+            assert!(e.notice.unwrap().contains("优先重新安排"));
+        }
+        // The effect follows the transition table: nothing from a state that does not allow it.
+        assert!(Change::Close.effect(Status::Waiting).is_err());
+        assert!(
+            Change::Requeue(Requeue::NoReply)
+                .effect(Status::Closed)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn only_never_served_requests_expire_and_only_silent_counselors_lose_people() {
+        let now = Utc::now();
+        let mut c = waiting(now - Duration::hours(3));
+        assert!(expires(&c, now, Duration::hours(2)));
+        assert!(!expires(&c, now, Duration::hours(4)));
+        c.first_claimed_at = Some(now - Duration::hours(1));
+        assert!(
+            !expires(&c, now, Duration::hours(2)),
+            "handed back mid-help"
+        );
+        c.status = Status::Active;
+        c.claimed_at = Some(now - Duration::minutes(6));
+        assert!(no_reply(&c, false, now, Duration::minutes(5)));
+        assert!(!no_reply(&c, true, now, Duration::minutes(5)));
+        assert!(!no_reply(&c, false, now, Duration::minutes(10)));
+        c.status = Status::Closed;
+        assert!(!no_reply(&c, false, now, Duration::minutes(5)));
+    }
+
+    #[test]
+    fn a_deleted_account_leaves_only_anonymous_closed_sessions() {
+        for status in Status::ALL {
+            let want = if status == Status::Closed {
+                OnDeletion::Anonymise
+            } else {
+                OnDeletion::Delete
+            };
+            assert_eq!(on_account_deletion(status), want, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_claim_needs_the_counselor_online_and_below_capacity() {
+        assert_eq!(may_claim(Some(true), 2, 1), Ok(()));
+        assert_eq!(may_claim(Some(true), 2, 2), Err(ClaimRefusal::AtCapacity));
+        assert_eq!(may_claim(Some(false), 2, 0), Err(ClaimRefusal::Offline));
+        assert_eq!(may_claim(None, 2, 0), Err(ClaimRefusal::Offline));
+    }
+
+    #[test]
+    fn who_may_do_what() {
+        let (me, counselor, colleague, stranger) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
+        let mut c = waiting(Utc::now());
+        c.user_id = Some(me);
+        let user = Party::User(me);
+        assert!(c.allows(user, Action::View) && c.allows(user, Action::Own));
+        assert!(!c.allows(Party::User(stranger), Action::View));
+        assert_eq!(c.access(user), Access::Owner);
+        assert!(
+            !c.allows(Party::Counselor(counselor), Action::View),
+            "not theirs yet"
+        );
+        c.status = Status::Active;
+        c.counselor_id = Some(counselor);
+        let them = Party::Counselor(counselor);
+        assert_eq!(c.access(them), Access::Serving);
+        assert!(c.allows(them, Action::Handle) && c.allows(them, Action::ReadAssessments));
+        assert!(!c.allows(them, Action::Own) && !c.allows(them, Action::ReadNote));
+        assert_eq!(c.access(Party::Counselor(colleague)), Access::None);
+        // Transferred to a colleague: they see it and may take it; the first counselor's chat
+        // access ends.
+        c.status = Status::Waiting;
+        c.counselor_id = None;
+        c.assigned_to = Some(colleague);
+        assert!(c.allows(Party::Counselor(colleague), Action::View));
+        assert_eq!(c.access(them), Access::None);
+        // Closed: only who served it reads the note; nobody reads the assessments.
+        c.status = Status::Closed;
+        c.assigned_to = None;
+        c.counselor_id = Some(colleague);
+        let colleague = Party::Counselor(colleague);
+        assert!(c.allows(colleague, Action::ReadNote));
+        assert!(!c.allows(colleague, Action::ReadAssessments));
+        assert!(!c.can_write(c.access(user)));
+    }
+
+    #[test]
+    fn only_an_enabled_online_other_counselor_receives_a_transfer() {
+        use crate::account::StaffRole;
+        assert!(can_receive_transfer(
+            StaffRole::Counselor,
+            false,
+            true,
+            false
+        ));
+        assert!(!can_receive_transfer(
+            StaffRole::Counselor,
+            true,
+            true,
+            false
+        ));
+        assert!(!can_receive_transfer(
+            StaffRole::Counselor,
+            false,
+            false,
+            false
+        ));
+        assert!(!can_receive_transfer(
+            StaffRole::Counselor,
+            false,
+            true,
+            true
+        ));
+        assert!(!can_receive_transfer(StaffRole::Admin, false, true, false));
+    }
 
     #[test]
     fn every_transition_is_legal_or_refused() {

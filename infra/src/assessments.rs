@@ -200,7 +200,8 @@ impl AssessmentRepository for AssessmentStore {
         for (scale, level, critical) in rows {
             let entry = by_scale.entry(scale).or_default();
             entry.0 += 1;
-            if critical || level >= i16::from(xinli_domain::assessment::TOP_LEVEL) {
+            let level = u8::try_from(level.max(0)).unwrap_or(u8::MAX);
+            if xinli_domain::assessment::is_crisis(level, critical) {
                 entry.1 += 1;
             }
         }

@@ -13,13 +13,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 use xinli_domain::consultation::{
-    Change, ClaimRefusal, Consultation, ConsultationRepository, ConsultationStats, CounselorState,
-    Message, Priority, Sender, Status, percentiles,
+    ChatRepository, ClaimRefusal, Consultation, ConsultationPrivacy, ConsultationReporting,
+    ConsultationRepository, ConsultationStats, CounselorState, Effect, Message, OnDeletion,
+    Priority, Sender, Status, is_satisfied, may_claim, on_account_deletion, percentiles,
 };
 use xinli_domain::notification::Event;
 use xinli_domain::page::{Page, PageRequest};
@@ -86,7 +87,43 @@ fn message_from_row(m: messages::Model) -> Result<Message, RepoError> {
     })
 }
 
-/// Waiting entries a counselor may take: assigned to them, or in the shared pool.
+/// Appends a message with the next sequence number, inside the caller's transaction (which
+/// holds the consultation's row, so numbers are never given twice).
+async fn insert_message(
+    txn: &DatabaseTransaction,
+    consultation_id: Uuid,
+    sender: Sender,
+    sender_id: Option<Uuid>,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<Message, RepoError> {
+    let cid = consultation_id.to_string();
+    let last: Option<i64> = messages::Entity::find()
+        .select_only()
+        .column_as(messages::Column::Seq.max(), "seq")
+        .filter(messages::Column::ConsultationId.eq(cid.clone()))
+        .into_tuple::<Option<i64>>()
+        .one(txn)
+        .await
+        .map_err(storage)?
+        .flatten();
+    let row = messages::ActiveModel {
+        id: Set(Uuid::now_v7().to_string()),
+        consultation_id: Set(cid),
+        seq: Set(last.unwrap_or(0) + 1),
+        sender: Set(sender.as_str().to_owned()),
+        sender_id: Set(sender_id.map(|s| s.to_string())),
+        text: Set(text.to_owned()),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await
+    .map_err(storage)?;
+    message_from_row(row)
+}
+
+/// Waiting entries a counselor may take, assigned to them or in the shared pool:
+/// `domain::consultation::takeable_by` in SQL.
 fn takeable_by(counselor: Uuid) -> Condition {
     Condition::all()
         .add(c::Column::Status.eq(Status::Waiting.as_str()))
@@ -97,8 +134,8 @@ fn takeable_by(counselor: Uuid) -> Condition {
         )
 }
 
-/// Queue order in SQL, the same as `domain::consultation::queue_cmp` with "assigned to me"
-/// first: assigned entries sort before pool entries (`assigned_to IS NULL` false < true).
+/// `domain::consultation::claim_cmp` in SQL (a test holds them equal): assigned entries sort
+/// before pool entries (`assigned_to IS NULL` false < true), then `queue_cmp`.
 fn in_queue_order(q: sea_orm::Select<c::Entity>) -> sea_orm::Select<c::Entity> {
     pool_order(q.order_by(Expr::col(c::Column::AssignedTo).is_null(), Order::Asc))
 }
@@ -230,47 +267,48 @@ impl ConsultationRepository for ConsultationStore {
         &self,
         id: Uuid,
         from: Status,
-        change: Change,
+        effect: Effect,
         now: DateTime<Utc>,
     ) -> Result<Option<Consultation>, RepoError> {
-        let mut update = c::Entity::update_many()
-            .filter(c::Column::Id.eq(id.to_string()))
-            .filter(c::Column::Status.eq(from.as_str()));
         let null_str = || Expr::value(Option::<String>::None);
         let null_time = || Expr::value(Option::<DateTime<Utc>>::None);
-        update = match change {
-            Change::Cancel | Change::Expire => update
-                .col_expr(
-                    c::Column::Status,
-                    Expr::value(if change == Change::Cancel {
-                        "cancelled"
-                    } else {
-                        "expired"
-                    }),
-                )
-                .col_expr(c::Column::OpenKey, null_str())
-                .col_expr(c::Column::AssignedTo, null_str())
-                .col_expr(c::Column::EndedAt, Expr::value(now)),
-            Change::Close => update
-                .col_expr(c::Column::Status, Expr::value(Status::Closed.as_str()))
-                .col_expr(c::Column::OpenKey, null_str())
-                .col_expr(c::Column::ClosedAt, Expr::value(now))
-                .col_expr(c::Column::EndedAt, Expr::value(now)),
-            Change::Requeue { assigned_to, front } => update
-                .col_expr(c::Column::Status, Expr::value(Status::Waiting.as_str()))
+        let mut update = c::Entity::update_many()
+            .filter(c::Column::Id.eq(id.to_string()))
+            .filter(c::Column::Status.eq(from.as_str()))
+            .col_expr(c::Column::Status, Expr::value(effect.status.as_str()))
+            .col_expr(
+                c::Column::AssignedTo,
+                Expr::value(effect.assigned_to.map(|u| u.to_string())),
+            )
+            .col_expr(c::Column::Front, Expr::value(effect.front));
+        if effect.unclaimed {
+            update = update
                 .col_expr(c::Column::CounselorId, null_str())
-                .col_expr(c::Column::ClaimedAt, null_time())
-                .col_expr(
-                    c::Column::AssignedTo,
-                    Expr::value(assigned_to.map(|u| u.to_string())),
-                )
-                .col_expr(c::Column::Front, Expr::value(front)),
-        };
-        let res = update.exec(&self.db).await.map_err(storage)?;
-        if res.rows_affected == 0 {
+                .col_expr(c::Column::ClaimedAt, null_time());
+        }
+        if effect.closes {
+            update = update.col_expr(c::Column::ClosedAt, Expr::value(now));
+        }
+        if effect.ends {
+            update = update
+                .col_expr(c::Column::OpenKey, null_str())
+                .col_expr(c::Column::EndedAt, Expr::value(now));
+        }
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        // The update locks the row (PostgreSQL) or the database (SQLite) until the notice
+        // is in: a reader sees both or neither.
+        if update.exec(&txn).await.map_err(storage)?.rows_affected == 0 {
             return Ok(None);
         }
-        self.find(id).await
+        if let Some(notice) = effect.notice {
+            insert_message(&txn, id, Sender::System, None, notice, now).await?;
+        }
+        let row = c::Entity::find_by_id(id.to_string())
+            .one(&txn)
+            .await
+            .map_err(storage)?;
+        txn.commit().await.map_err(storage)?;
+        row.map(from_row).transpose()
     }
 
     async fn claim_next(
@@ -284,20 +322,21 @@ impl ConsultationRepository for ConsultationStore {
         if self.postgres() {
             status_q = status_q.lock(LockType::Update);
         }
-        let Some(status) = status_q.one(&txn).await.map_err(storage)? else {
-            return Ok(Err(ClaimRefusal::Offline));
+        let status = status_q.one(&txn).await.map_err(storage)?;
+        let online = status.as_ref().map(|s| s.online);
+        let capacity = status.map_or(0, |s| u8::try_from(s.capacity).unwrap_or(0));
+        let active = if online == Some(true) {
+            c::Entity::find()
+                .filter(c::Column::CounselorId.eq(me.clone()))
+                .filter(c::Column::Status.eq(Status::Active.as_str()))
+                .count(&txn)
+                .await
+                .map_err(storage)?
+        } else {
+            0
         };
-        if !status.online {
-            return Ok(Err(ClaimRefusal::Offline));
-        }
-        let active = c::Entity::find()
-            .filter(c::Column::CounselorId.eq(me.clone()))
-            .filter(c::Column::Status.eq(Status::Active.as_str()))
-            .count(&txn)
-            .await
-            .map_err(storage)?;
-        if active >= u64::try_from(status.capacity).unwrap_or(0) {
-            return Ok(Err(ClaimRefusal::AtCapacity));
+        if let Err(refusal) = may_claim(online, capacity, active) {
+            return Ok(Err(refusal));
         }
         let Some(next) = next_for(&txn, counselor_id, self.postgres()).await? else {
             txn.commit().await.map_err(storage)?;
@@ -466,30 +505,60 @@ impl ConsultationRepository for ConsultationStore {
             .collect()
     }
 
-    async fn recent_handling(&self, sample: u64) -> Result<Option<(Duration, u64)>, RepoError> {
-        let rows = c::Entity::find()
-            .filter(c::Column::Status.eq(Status::Closed.as_str()))
-            .filter(c::Column::ClaimedAt.is_not_null())
-            .order_by_desc(c::Column::ClosedAt)
-            .limit(sample)
-            .all(&self.db)
+    async fn raise_priority(
+        &self,
+        id: Uuid,
+        priority: Priority,
+        reason: &str,
+    ) -> Result<bool, RepoError> {
+        let done = c::Entity::update_many()
+            .col_expr(c::Column::Priority, Expr::value(priority.rank()))
+            .col_expr(c::Column::PriorityReason, Expr::value(reason))
+            .filter(c::Column::Id.eq(id.to_string()))
+            .filter(c::Column::Status.eq(Status::Waiting.as_str()))
+            .filter(c::Column::Priority.lt(priority.rank()))
+            .exec(&self.db)
             .await
             .map_err(storage)?;
-        let durations: Vec<i64> = rows
-            .iter()
-            .filter_map(|r| Some((r.closed_at? - r.claimed_at?).num_seconds()))
-            .filter(|s| *s >= 0)
-            .collect();
-        if durations.is_empty() {
-            return Ok(None);
-        }
-        let n = durations.len() as i64;
-        Ok(Some((
-            Duration::seconds(durations.iter().sum::<i64>() / n),
-            n as u64,
-        )))
+        Ok(done.rows_affected > 0)
     }
 
+    async fn waiting_since_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Consultation>, RepoError> {
+        c::Entity::find()
+            .filter(c::Column::Status.eq(Status::Waiting.as_str()))
+            .filter(c::Column::CreatedAt.lt(cutoff))
+            // Someone already served and handed back (transfer, silent counselor) is mid-help:
+            // they wait for the next counselor instead of expiring.
+            .filter(c::Column::FirstClaimedAt.is_null())
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    async fn active_claimed_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<Consultation>, RepoError> {
+        c::Entity::find()
+            .filter(c::Column::Status.eq(Status::Active.as_str()))
+            .filter(c::Column::ClaimedAt.lt(cutoff))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl ChatRepository for ConsultationStore {
     async fn add_message(
         &self,
         consultation_id: Uuid,
@@ -522,29 +591,9 @@ impl ConsultationRepository for ConsultationStore {
             )
             .await?;
         }
-        let last: Option<i64> = messages::Entity::find()
-            .select_only()
-            .column_as(messages::Column::Seq.max(), "seq")
-            .filter(messages::Column::ConsultationId.eq(cid.clone()))
-            .into_tuple::<Option<i64>>()
-            .one(&txn)
-            .await
-            .map_err(storage)?
-            .flatten();
-        let row = messages::ActiveModel {
-            id: Set(Uuid::now_v7().to_string()),
-            consultation_id: Set(cid),
-            seq: Set(last.unwrap_or(0) + 1),
-            sender: Set(sender.as_str().to_owned()),
-            sender_id: Set(sender_id.map(|s| s.to_string())),
-            text: Set(text.to_owned()),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(storage)?;
+        let message = insert_message(&txn, consultation_id, sender, sender_id, text, now).await?;
         txn.commit().await.map_err(storage)?;
-        message_from_row(row)
+        Ok(message)
     }
 
     async fn messages_after(
@@ -581,6 +630,27 @@ impl ConsultationRepository for ConsultationStore {
         Ok(n > 0)
     }
 
+    async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError> {
+        c::Entity::update_many()
+            .col_expr(c::Column::CounselorNote, Expr::value(note))
+            .filter(c::Column::Id.eq(id.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError> {
+        Ok(c::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(storage)?
+            .and_then(|r| r.counselor_note))
+    }
+}
+
+#[async_trait]
+impl ConsultationReporting for ConsultationStore {
     async fn rate(
         &self,
         id: Uuid,
@@ -601,42 +671,82 @@ impl ConsultationRepository for ConsultationStore {
         Ok(res.rows_affected == 1)
     }
 
-    async fn raise_priority(
+    async fn recent_handling(&self, sample: u64) -> Result<Option<(Duration, u64)>, RepoError> {
+        let rows = c::Entity::find()
+            .filter(c::Column::Status.eq(Status::Closed.as_str()))
+            .filter(c::Column::ClaimedAt.is_not_null())
+            .order_by_desc(c::Column::ClosedAt)
+            .limit(sample)
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let durations: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| Some((r.closed_at? - r.claimed_at?).num_seconds()))
+            .filter(|s| *s >= 0)
+            .collect();
+        if durations.is_empty() {
+            return Ok(None);
+        }
+        let n = durations.len() as i64;
+        Ok(Some((
+            Duration::seconds(durations.iter().sum::<i64>() / n),
+            n as u64,
+        )))
+    }
+
+    async fn stats(
         &self,
-        id: Uuid,
-        priority: Priority,
-        reason: &str,
-    ) -> Result<bool, RepoError> {
-        let done = c::Entity::update_many()
-            .col_expr(c::Column::Priority, Expr::value(priority.rank()))
-            .col_expr(c::Column::PriorityReason, Expr::value(reason))
-            .filter(c::Column::Id.eq(id.to_string()))
-            .filter(c::Column::Status.eq(Status::Waiting.as_str()))
-            .filter(c::Column::Priority.lt(priority.rank()))
-            .exec(&self.db)
-            .await
-            .map_err(storage)?;
-        Ok(done.rows_affected > 0)
-    }
-
-    async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError> {
-        c::Entity::update_many()
-            .col_expr(c::Column::CounselorNote, Expr::value(note))
-            .filter(c::Column::Id.eq(id.to_string()))
-            .exec(&self.db)
-            .await
-            .map_err(storage)?;
-        Ok(())
-    }
-
-    async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError> {
-        Ok(c::Entity::find_by_id(id.to_string())
-            .one(&self.db)
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<ConsultationStats, RepoError> {
+        let rows: Vec<Consultation> = c::Entity::find()
+            .filter(c::Column::CreatedAt.gte(from))
+            .filter(c::Column::CreatedAt.lt(to))
+            .all(&self.db)
             .await
             .map_err(storage)?
-            .and_then(|r| r.counselor_note))
+            .into_iter()
+            .map(from_row)
+            .collect::<Result<_, _>>()?;
+        let mut by_status: HashMap<Status, u64> = HashMap::new();
+        let mut by_priority: HashMap<Priority, u64> = HashMap::new();
+        for r in &rows {
+            *by_status.entry(r.status).or_default() += 1;
+            *by_priority.entry(r.priority).or_default() += 1;
+        }
+        let waits = rows
+            .iter()
+            .filter_map(|r| Some((r.first_claimed_at? - r.created_at).num_seconds()))
+            .collect();
+        let handling = rows
+            .iter()
+            .filter_map(|r| Some((r.closed_at? - r.claimed_at?).num_seconds()))
+            .collect();
+        let ratings: Vec<u8> = rows.iter().filter_map(|r| r.rating).collect();
+        let (wait_median, wait_p90) = percentiles(waits);
+        let (handling_median, _) = percentiles(handling);
+        let satisfied = ratings.iter().filter(|r| is_satisfied(**r)).count();
+        let mut by_status: Vec<(Status, u64)> = by_status.into_iter().collect();
+        by_status.sort_by_key(|(s, _)| s.as_str());
+        let mut by_priority: Vec<(Priority, u64)> = by_priority.into_iter().collect();
+        by_priority.sort_by_key(|(p, _)| std::cmp::Reverse(*p));
+        Ok(ConsultationStats {
+            by_status,
+            by_priority,
+            wait_median,
+            wait_p90,
+            handling_median,
+            ratings: ratings.len() as u64,
+            satisfaction_rate: (!ratings.is_empty())
+                .then(|| satisfied as f64 / ratings.len() as f64),
+            flagged_ratings: rows.iter().filter(|r| r.rating_flagged).count() as u64,
+        })
     }
+}
 
+#[async_trait]
+impl ConsultationPrivacy for ConsultationStore {
     async fn purge_chats_ended_before(&self, cutoff: DateTime<Utc>) -> Result<u64, RepoError> {
         let txn = begin_write(&self.db).await.map_err(storage)?;
         let ended = || {
@@ -690,88 +800,6 @@ impl ConsultationRepository for ConsultationStore {
         Ok(ids.len() as u64)
     }
 
-    async fn waiting_since_before(
-        &self,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<Consultation>, RepoError> {
-        c::Entity::find()
-            .filter(c::Column::Status.eq(Status::Waiting.as_str()))
-            .filter(c::Column::CreatedAt.lt(cutoff))
-            // Someone already served and handed back (transfer, silent counselor) is mid-help:
-            // they wait for the next counselor instead of expiring.
-            .filter(c::Column::FirstClaimedAt.is_null())
-            .all(&self.db)
-            .await
-            .map_err(storage)?
-            .into_iter()
-            .map(from_row)
-            .collect()
-    }
-
-    async fn active_claimed_before(
-        &self,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<Consultation>, RepoError> {
-        c::Entity::find()
-            .filter(c::Column::Status.eq(Status::Active.as_str()))
-            .filter(c::Column::ClaimedAt.lt(cutoff))
-            .all(&self.db)
-            .await
-            .map_err(storage)?
-            .into_iter()
-            .map(from_row)
-            .collect()
-    }
-
-    async fn stats(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<ConsultationStats, RepoError> {
-        let rows: Vec<Consultation> = c::Entity::find()
-            .filter(c::Column::CreatedAt.gte(from))
-            .filter(c::Column::CreatedAt.lt(to))
-            .all(&self.db)
-            .await
-            .map_err(storage)?
-            .into_iter()
-            .map(from_row)
-            .collect::<Result<_, _>>()?;
-        let mut by_status: HashMap<Status, u64> = HashMap::new();
-        let mut by_priority: HashMap<Priority, u64> = HashMap::new();
-        for r in &rows {
-            *by_status.entry(r.status).or_default() += 1;
-            *by_priority.entry(r.priority).or_default() += 1;
-        }
-        let waits = rows
-            .iter()
-            .filter_map(|r| Some((r.first_claimed_at? - r.created_at).num_seconds()))
-            .collect();
-        let handling = rows
-            .iter()
-            .filter_map(|r| Some((r.closed_at? - r.claimed_at?).num_seconds()))
-            .collect();
-        let ratings: Vec<u8> = rows.iter().filter_map(|r| r.rating).collect();
-        let (wait_median, wait_p90) = percentiles(waits);
-        let (handling_median, _) = percentiles(handling);
-        let satisfied = ratings.iter().filter(|r| **r >= 4).count();
-        let mut by_status: Vec<(Status, u64)> = by_status.into_iter().collect();
-        by_status.sort_by_key(|(s, _)| s.as_str());
-        let mut by_priority: Vec<(Priority, u64)> = by_priority.into_iter().collect();
-        by_priority.sort_by_key(|(p, _)| std::cmp::Reverse(*p));
-        Ok(ConsultationStats {
-            by_status,
-            by_priority,
-            wait_median,
-            wait_p90,
-            handling_median,
-            ratings: ratings.len() as u64,
-            satisfaction_rate: (!ratings.is_empty())
-                .then(|| satisfied as f64 / ratings.len() as f64),
-            flagged_ratings: rows.iter().filter(|r| r.rating_flagged).count() as u64,
-        })
-    }
-
     async fn messages_of_user(
         &self,
         user_id: Uuid,
@@ -815,14 +843,17 @@ pub(crate) async fn forget_user(
         .exec(txn)
         .await
         .map_err(storage)?;
-    // Open and never-served requests go entirely.
+    // `domain::consultation::on_account_deletion` decides, per status.
+    let (delete, anonymise): (Vec<Status>, Vec<Status>) = Status::ALL
+        .into_iter()
+        .partition(|s| on_account_deletion(*s) == OnDeletion::Delete);
+    let names = |v: Vec<Status>| v.into_iter().map(Status::as_str).collect::<Vec<_>>();
     c::Entity::delete_many()
         .filter(c::Column::UserId.eq(user.clone()))
-        .filter(c::Column::Status.ne(Status::Closed.as_str()))
+        .filter(c::Column::Status.is_in(names(delete)))
         .exec(txn)
         .await
         .map_err(storage)?;
-    // Closed ones stay for the counselor's record and the statistics, without the person.
     c::Entity::update_many()
         .col_expr(c::Column::UserId, Expr::value(Option::<String>::None))
         .col_expr(c::Column::Description, Expr::value(""))
@@ -832,6 +863,7 @@ pub(crate) async fn forget_user(
         )
         .col_expr(c::Column::PriorityReason, Expr::value(""))
         .filter(c::Column::UserId.eq(user))
+        .filter(c::Column::Status.is_in(names(anonymise)))
         .exec(txn)
         .await
         .map_err(storage)?;

@@ -670,11 +670,33 @@ async fn an_admin_can_put_back_the_article_they_got() {
         )
         .await;
     assert_error(res, 404, "not_found").await;
+    // The lifecycle: a draft is not archived (it is published, kept or deleted).
+    let archive = format!("/api/v1/admin/articles/{id}/archive");
+    let refused = assert_error(
+        app.post(&archive, Some(&admin), json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    assert!(
+        refused["message"].as_str().unwrap().contains("草稿"),
+        "{refused}"
+    );
     publish(&app, &admin, &id, json!({})).await;
     let mut got: Value = one(admin.clone()).await.json().await.unwrap();
     assert_eq!(got["status"], "published");
     assert_eq!(got["view_count"], 0, "the editor's read counts no view");
     got["title"] = json!("往返编辑（改）");
+    // Published → archived → (not twice) → published again.
+    let archived = app.post(&archive, Some(&admin), json!({})).await;
+    assert_eq!(archived.status(), 200);
+    assert_error(
+        app.post(&archive, Some(&admin), json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    publish(&app, &admin, &id, json!({})).await;
     let res = app
         .put(&format!("/api/v1/admin/articles/{id}"), Some(&admin), got)
         .await;

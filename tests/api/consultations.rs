@@ -9,6 +9,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use xinli_tests::{TestApp, TestOptions, access_token, assert_error};
 
+// One helper per endpoint a setup step calls: each asserts the status it expects (the panic
+// names the request and shows the answer), so a failed step fails where it happens. A request
+// whose answer is the point of a test stays a raw call with `assert_error` or an explicit
+// status.
+
+/// A counselor account, logged in, online with `capacity` places when above 0: its token and
+/// its id.
 pub(crate) async fn counselor(
     app: &TestApp,
     admin: &str,
@@ -16,41 +23,172 @@ pub(crate) async fn counselor(
     capacity: u8,
 ) -> (String, String) {
     let view = app.create_staff(admin, name, "counselor").await;
-    let login: Value = app
-        .staff_login(name, &format!("{name}-password"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let login = app
+        .post_expect(
+            "/api/v1/auth/staff",
+            None,
+            json!({"username": name, "password": format!("{name}-password")}),
+            200,
+        )
+        .await;
     let token = access_token(&login);
     if capacity > 0 {
-        let res = app
-            .put(
-                "/api/v1/counselor/status",
-                Some(&token),
-                json!({"online": true, "capacity": capacity}),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
+        set_status(app, &token, true, capacity).await;
     }
     (token, view["id"].as_str().unwrap().to_owned())
 }
 
+/// A new consultation request (201): its view.
 pub(crate) async fn ask(app: &TestApp, token: &str) -> Value {
-    let res = app
-        .post(
-            "/api/v1/consultations",
-            Some(token),
-            json!({"topic": "压力", "description": "最近压力很大", "channel": "text"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
+    app.post_expect(
+        "/api/v1/consultations",
+        Some(token),
+        json!({"topic": "压力", "description": "最近压力很大", "channel": "text"}),
+        201,
+    )
+    .await
 }
 
+/// A claim as it answers (200, 204 or an error): for tests whose point is the answer.
 pub(crate) async fn claim(app: &TestApp, token: &str) -> reqwest::Response {
     app.post("/api/v1/counselor/queue/claim", Some(token), json!({}))
         .await
+}
+
+/// A claim that must give someone (200): the consultation taken.
+async fn claimed(app: &TestApp, token: &str) -> Value {
+    app.post_expect("/api/v1/counselor/queue/claim", Some(token), json!({}), 200)
+        .await
+}
+
+/// The counselor's queue, first page (200).
+async fn queue(app: &TestApp, token: &str) -> Value {
+    app.get_ok("/api/v1/counselor/queue", Some(token)).await
+}
+
+/// The counselor's own status (200).
+async fn counselor_status(app: &TestApp, token: &str) -> Value {
+    app.get_ok("/api/v1/counselor/status", Some(token)).await
+}
+
+/// Sets the counselor's status (200).
+async fn set_status(app: &TestApp, token: &str, online: bool, capacity: u8) -> Value {
+    app.put_ok(
+        "/api/v1/counselor/status",
+        Some(token),
+        json!({"online": online, "capacity": capacity}),
+    )
+    .await
+}
+
+/// One consultation as its user or counselor sees it (200).
+async fn consultation(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get_ok(&format!("/api/v1/consultations/{id}"), Some(token))
+        .await
+}
+
+/// The user cancels their request (200).
+async fn cancel(app: &TestApp, token: &str, id: &str) -> Value {
+    app.post_expect(
+        &format!("/api/v1/consultations/{id}/cancel"),
+        Some(token),
+        json!({}),
+        200,
+    )
+    .await
+}
+
+/// Messages after the cursor (200); `None` sends no cursor.
+async fn messages(app: &TestApp, token: &str, id: &str, after: Option<i64>) -> Value {
+    let path = match after {
+        Some(after) => format!("/api/v1/consultations/{id}/messages?after={after}"),
+        None => format!("/api/v1/consultations/{id}/messages"),
+    };
+    app.get_ok(&path, Some(token)).await
+}
+
+/// A long poll: messages after the cursor, waiting up to `wait` seconds (200).
+async fn long_poll(app: &TestApp, token: &str, id: &str, after: i64, wait: u64) -> Value {
+    app.get_ok(
+        &format!("/api/v1/consultations/{id}/messages?after={after}&wait={wait}"),
+        Some(token),
+    )
+    .await
+}
+
+/// Writes a message (201).
+async fn write(app: &TestApp, token: &str, id: &str, text: &str) -> Value {
+    app.post_expect(
+        &format!("/api/v1/consultations/{id}/messages"),
+        Some(token),
+        json!({"text": text}),
+        201,
+    )
+    .await
+}
+
+/// The counselor closes with a private note (200).
+async fn close(app: &TestApp, token: &str, id: &str, note: &str) -> Value {
+    app.post_expect(
+        &format!("/api/v1/consultations/{id}/close"),
+        Some(token),
+        json!({"note": note}),
+        200,
+    )
+    .await
+}
+
+/// Transfers to a named counselor, or back to the pool with `None` (200).
+async fn transfer(app: &TestApp, token: &str, id: &str, to: Option<&str>) -> Value {
+    app.post_expect(
+        &format!("/api/v1/consultations/{id}/transfer"),
+        Some(token),
+        json!({"counselor_id": to}),
+        200,
+    )
+    .await
+}
+
+/// The user rates a closed consultation (200).
+async fn rate(app: &TestApp, token: &str, id: &str, score: u8, comment: &str) -> Value {
+    app.post_expect(
+        &format!("/api/v1/consultations/{id}/rating"),
+        Some(token),
+        json!({"score": score, "comment": comment}),
+        200,
+    )
+    .await
+}
+
+/// The user answers the two-question survey of a closed consultation (204).
+async fn answer_survey(app: &TestApp, token: &str, id: &str, content: u8, gain: u8) {
+    app.post_expect(
+        &format!("/api/v1/consultations/{id}/survey"),
+        Some(token),
+        json!({"content": content, "gain": gain}),
+        204,
+    )
+    .await;
+}
+
+/// The counselor reads the client's assessments (200).
+async fn client_assessments(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get_ok(
+        &format!("/api/v1/consultations/{id}/client-assessments"),
+        Some(token),
+    )
+    .await
+}
+
+/// The user submits a scale (201): its result.
+async fn submit(app: &TestApp, token: &str, scale: &str, answers: Value) -> Value {
+    app.post_expect(
+        &format!("/api/v1/scales/{scale}/submissions"),
+        Some(token),
+        json!({"answers": answers}),
+        201,
+    )
+    .await
 }
 
 fn many_logins(c: &mut xinli_api::Config) {
@@ -112,16 +250,7 @@ async fn a_request_waits_with_an_honest_estimate_and_one_open_request_per_user()
 
     // Cancel, then a new request is allowed; cancelling twice is an illegal transition.
     let id = first["id"].as_str().unwrap();
-    let cancelled: Value = app
-        .post(
-            &format!("/api/v1/consultations/{id}/cancel"),
-            Some(&user),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cancelled = cancel(&app, &user, id).await;
     assert_eq!(cancelled["status"], "cancelled");
     assert_error(
         app.post(
@@ -162,12 +291,7 @@ async fn priority_follows_recent_risk_and_the_queue_is_served_in_that_order() {
     for (who, sheet) in plans {
         let token = app.user_token(who).await;
         if let Some((scale, answers)) = sheet {
-            app.post(
-                &format!("/api/v1/scales/{scale}/submissions"),
-                Some(&token),
-                json!({"answers": answers}),
-            )
-            .await;
+            submit(&app, &token, scale, answers).await;
         }
         let view = ask(&app, &token).await;
         let text = view.to_string();
@@ -186,19 +310,11 @@ async fn priority_follows_recent_risk_and_the_queue_is_served_in_that_order() {
         ids.insert(view["id"].as_str().unwrap().to_owned(), who);
     }
     let (c1, _) = counselor(&app, &admin, "queue.reader", 10).await;
-    let queue: Value = app
-        .get("/api/v1/counselor/queue", Some(&c1))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let queue = queue(&app, &c1).await;
     // Paged and bounded: the first page of two is the head of the same order.
-    let head: Value = app
-        .get("/api/v1/counselor/queue?page_size=2", Some(&c1))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let head = app
+        .get_ok("/api/v1/counselor/queue?page_size=2", Some(&c1))
+        .await;
     assert_eq!(head["items"].as_array().unwrap().len(), 2);
     assert_eq!(head["total"], queue["total"]);
     assert_eq!(head["items"][1]["id"], queue["items"][1]["id"]);
@@ -237,7 +353,7 @@ async fn priority_follows_recent_risk_and_the_queue_is_served_in_that_order() {
     );
     // Claims follow exactly the order the queue showed.
     for expected in ["p-urgent", "p-high", "p-elevated", "p-normal"] {
-        let got: Value = claim(&app, &c1).await.json().await.unwrap();
+        let got = claimed(&app, &c1).await;
         assert_eq!(ids[got["id"].as_str().unwrap()], expected);
         assert_eq!(got["status"], "active");
     }
@@ -262,13 +378,7 @@ async fn position_and_wait_with_zero_one_and_several_counselors() {
     let view = |i: usize| {
         let (t, id) = users[i].clone();
         let app = &app;
-        async move {
-            app.get(&format!("/api/v1/consultations/{id}"), Some(&t))
-                .await
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
+        async move { consultation(app, &t, &id).await }
     };
     assert_eq!(view(3).await["estimated_wait_seconds"], Value::Null);
     assert_eq!(view(3).await["counselors_online"], 0);
@@ -291,7 +401,7 @@ async fn position_and_wait_with_zero_one_and_several_counselors() {
     assert_eq!(view(3).await["counselors_online"], 2);
 
     // After a claim the positions move up.
-    claim(&app, &c1).await;
+    claimed(&app, &c1).await;
     assert_eq!(view(1).await["position"], 0);
     assert_eq!(view(3).await["position"], 2);
     assert_eq!(view(0).await["status"], "active");
@@ -304,23 +414,13 @@ async fn claims_need_an_online_counselor_with_a_free_place() {
     let admin = app.admin_token().await;
     let (c1, _) = counselor(&app, &admin, "cap.counselor", 0).await;
     assert_error(claim(&app, &c1).await, 409, "counselor_offline").await;
-    app.put(
-        "/api/v1/counselor/status",
-        Some(&c1),
-        json!({"online": true, "capacity": 1}),
-    )
-    .await;
+    set_status(&app, &c1, true, 1).await;
     assert_eq!(claim(&app, &c1).await.status(), 204, "nobody waiting");
     ask(&app, &app.user_token("cap-1").await).await;
     ask(&app, &app.user_token("cap-2").await).await;
     assert_eq!(claim(&app, &c1).await.status(), 200);
     assert_error(claim(&app, &c1).await, 409, "at_capacity").await;
-    let status: Value = app
-        .get("/api/v1/counselor/status", Some(&c1))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status = counselor_status(&app, &c1).await;
     assert_eq!(status, json!({"online": true, "capacity": 1, "active": 1}));
     assert_error(
         app.put(
@@ -416,12 +516,7 @@ async fn concurrent_claims_give_everyone_exactly_once() {
             "counselor {i} got {} (capacity 10)",
             mine.len()
         );
-        let status: Value = a
-            .get("/api/v1/counselor/status", Some(&counselors[i]))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let status = counselor_status(&a, &counselors[i]).await;
         assert_eq!(status["active"], mine.len());
     }
     eprintln!("60 claims by 6 counselors over 2 instances in {elapsed:?}");
@@ -439,30 +534,21 @@ async fn chat_with_cursor_long_poll_and_access_rules() {
     let msgs = format!("/api/v1/consultations/{id}/messages");
 
     // The person may write while waiting; no counselor may read before claiming.
-    assert_eq!(
-        app.post(&msgs, Some(&user), json!({"text": "你好，我在等。"}))
-            .await
-            .status(),
-        201
-    );
+    write(&app, &user, &id, "你好，我在等。").await;
     assert_error(app.get(&msgs, Some(&c1)).await, 404, "not_found").await;
-    assert_eq!(claim(&app, &c1).await.status(), 200);
-    let page: Value = app.get(&msgs, Some(&c1)).await.json().await.unwrap();
+    claimed(&app, &c1).await;
+    let page = messages(&app, &c1, &id, None).await;
     assert_eq!(page["items"][0]["text"], "你好，我在等。");
     assert_eq!(page["next_after"], 1);
 
     // A long poll returns as soon as the counselor writes.
-    let poll_path = format!("{msgs}?after=1&wait=10");
-    let poll = app.get(&poll_path, Some(&user));
-    let write = async {
+    let poll = long_poll(&app, &user, &id, 1, 10);
+    let reply = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        app.post(&msgs, Some(&c1), json!({"text": "你好，我是咨询师。"}))
-            .await
+        write(&app, &c1, &id, "你好，我是咨询师。").await
     };
     let started = Instant::now();
-    let (polled, written) = tokio::join!(poll, write);
-    assert_eq!(written.status(), 201);
-    let polled: Value = polled.json().await.unwrap();
+    let (polled, _) = tokio::join!(poll, reply);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "woke early: {:?}",
@@ -471,12 +557,7 @@ async fn chat_with_cursor_long_poll_and_access_rules() {
     assert_eq!(polled["items"][0]["sender"], "counselor");
     assert_eq!(polled["items"][0]["seq"], 2);
     // An empty poll without wait answers at once with the same cursor.
-    let empty: Value = app
-        .get(&format!("{msgs}?after=2"), Some(&user))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let empty = messages(&app, &user, &id, Some(2)).await;
     assert_eq!(
         (
             empty["items"].as_array().unwrap().len(),
@@ -518,19 +599,9 @@ async fn chat_with_cursor_long_poll_and_access_rules() {
     .await;
 
     // Close with a private note: the user still reads, nobody writes, the note stays private.
-    let closed = app
-        .post(
-            &format!("/api/v1/consultations/{id}/close"),
-            Some(&c1),
-            json!({"note": "私密记录：建议两周后复谈"}),
-        )
-        .await;
-    assert_eq!(closed.status(), 200);
-    assert_eq!(
-        closed.json::<Value>().await.unwrap()["note"],
-        "私密记录：建议两周后复谈"
-    );
-    assert_eq!(app.get(&msgs, Some(&user)).await.status(), 200);
+    let closed = close(&app, &c1, &id, "私密记录：建议两周后复谈").await;
+    assert_eq!(closed["note"], "私密记录：建议两周后复谈");
+    messages(&app, &user, &id, None).await;
     assert_error(
         app.post(&msgs, Some(&user), json!({"text": "还在吗"}))
             .await,
@@ -544,12 +615,7 @@ async fn chat_with_cursor_long_poll_and_access_rules() {
         "not_found",
     )
     .await;
-    let mine: Value = app
-        .get(&format!("/api/v1/consultations/{id}"), Some(&user))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine = consultation(&app, &user, &id).await;
     assert!(
         !mine.to_string().contains("私密记录"),
         "the note never reaches the user"
@@ -575,17 +641,13 @@ async fn a_long_poll_wakes_on_a_message_written_through_another_instance() {
     let user = a.user_token("far-talker").await;
     let (c1, _) = counselor(&a, &admin, "far.counselor", 1).await;
     let id = ask(&a, &user).await["id"].as_str().unwrap().to_owned();
-    claim(&a, &c1).await;
-    let msgs = format!("/api/v1/consultations/{id}/messages");
+    claimed(&a, &c1).await;
     let started = Instant::now();
-    let poll_path = format!("{msgs}?after=0&wait=6");
     // The write waits long enough that the poll has surely read the database first.
-    let (polled, _) = tokio::join!(a.get(&poll_path, Some(&user)), async {
+    let (polled, _) = tokio::join!(long_poll(&a, &user, &id, 0, 6), async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        b.post(&msgs, Some(&c1), json!({"text": "来自另一台实例"}))
-            .await
+        write(&b, &c1, &id, "来自另一台实例").await
     });
-    let polled: Value = polled.json().await.unwrap();
     assert_eq!(polled["items"][0]["text"], "来自另一台实例");
     if xinli_tests::test_redis_url().is_some() {
         assert!(
@@ -617,10 +679,7 @@ async fn transfer_to_a_named_counselor_or_back_to_the_pool() {
         .to_owned();
     let user = app.user_token("transferred").await;
     let later = ask(&app, &app.user_token("late-comer").await).await;
-    let id = claim(&app, &c1).await.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = claimed(&app, &c1).await["id"].as_str().unwrap().to_owned();
     assert_eq!(id, early);
     let t = format!("/api/v1/consultations/{id}/transfer");
     assert_error(
@@ -639,26 +698,11 @@ async fn transfer_to_a_named_counselor_or_back_to_the_pool() {
     .await;
 
     // To a named counselor: first in their queue, gone from the first counselor's reach.
-    assert_eq!(
-        app.post(&t, Some(&c1), json!({"counselor_id": c2_id}))
-            .await
-            .status(),
-        200
-    );
-    let q2: Value = app
-        .get("/api/v1/counselor/queue", Some(&c2))
-        .await
-        .json()
-        .await
-        .unwrap();
+    transfer(&app, &c1, &id, Some(&c2_id)).await;
+    let q2 = queue(&app, &c2).await;
     assert_eq!(q2["items"][0]["id"], id);
     assert_eq!(q2["items"][0]["assigned_to_me"], true);
-    let q1: Value = app
-        .get("/api/v1/counselor/queue", Some(&c1))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let q1 = queue(&app, &c1).await;
     assert!(
         !q1["items"]
             .as_array()
@@ -674,22 +718,12 @@ async fn transfer_to_a_named_counselor_or_back_to_the_pool() {
         "not_found",
     )
     .await;
-    let got: Value = claim(&app, &c2).await.json().await.unwrap();
+    let got = claimed(&app, &c2).await;
     assert_eq!(got["id"], id);
 
     // Back to the pool: keeps its place by arrival, ahead of the later request.
-    assert_eq!(
-        app.post(&t, Some(&c2), json!({"counselor_id": null}))
-            .await
-            .status(),
-        200
-    );
-    let pool: Value = app
-        .get("/api/v1/counselor/queue", Some(&c1))
-        .await
-        .json()
-        .await
-        .unwrap();
+    transfer(&app, &c2, &id, None).await;
+    let pool = queue(&app, &c1).await;
     let ids: Vec<&str> = pool["items"]
         .as_array()
         .unwrap()
@@ -705,54 +739,40 @@ async fn client_assessments_only_while_serving_and_every_read_is_audited() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let user = app.user_token("assessed").await;
-    app.post(
-        "/api/v1/scales/gad7/submissions",
-        Some(&user),
-        json!({"answers": [1, 1, 1, 1, 1, 1, 1]}),
-    )
-    .await;
+    submit(&app, &user, "gad7", json!([1, 1, 1, 1, 1, 1, 1])).await;
     let (c1, c1_id) = counselor(&app, &admin, "reader.one", 1).await;
     let (c2, _) = counselor(&app, &admin, "reader.two", 1).await;
     let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/consultations/{id}/client-assessments");
     assert_error(app.get(&path, Some(&c1)).await, 404, "not_found").await;
-    claim(&app, &c1).await;
-    let list: Value = app.get(&path, Some(&c1)).await.json().await.unwrap();
+    claimed(&app, &c1).await;
+    let list = client_assessments(&app, &c1, &id).await;
     assert_eq!(list[0]["scale"], "gad7");
     assert_eq!(list[0]["score"], 7);
-    app.get(&path, Some(&c1)).await;
+    client_assessments(&app, &c1, &id).await;
     assert_error(app.get(&path, Some(&c2)).await, 404, "not_found").await;
     assert_error(app.get(&path, Some(&user)).await, 403, "forbidden").await;
 
     // Each read is in the audit trail, which an admin reads: who, what, when; not whose.
-    let audit: Value = app
-        .get(
+    let audit = app
+        .get_ok(
             &format!("/api/v1/admin/audit?consultation_id={id}&action=read_client_assessments"),
             Some(&admin),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(audit["total"], 2, "each read audited: {audit}");
     assert_eq!(audit["items"][0]["actor_id"], c1_id.as_str());
     assert_eq!(audit["items"][0]["actor_name"], "reader.one 老师");
     assert_eq!(audit["items"][0]["actor_role"], "counselor");
     assert!(audit["items"][0].get("subject_user_id").is_none());
     // Reading the client's messages is audited when it returns any; an empty read is not.
-    let msgs = format!("/api/v1/consultations/{id}/messages");
-    app.post(&msgs, Some(&user), json!({"text": "最近睡不好"}))
-        .await;
-    let page: Value = app
-        .get(&format!("{msgs}?after=0"), Some(&c1))
-        .await
-        .json()
-        .await
-        .unwrap();
+    write(&app, &user, &id, "最近睡不好").await;
+    let page = messages(&app, &c1, &id, Some(0)).await;
     let reads = format!("/api/v1/admin/audit?consultation_id={id}&action=read_client_messages");
     assert_eq!(total(&app, &reads, &admin).await, 1);
-    app.get(&format!("{msgs}?after={}", page["next_after"]), Some(&c1))
-        .await;
+    let after = page["next_after"].as_i64().unwrap();
+    let empty = messages(&app, &c1, &id, Some(after)).await;
+    assert_eq!(empty["items"], json!([]), "nothing after the cursor");
     assert_eq!(
         total(&app, &reads, &admin).await,
         1,
@@ -765,27 +785,20 @@ async fn client_assessments_only_while_serving_and_every_read_is_audited() {
     )
     .await;
     // Admin changes are there too: the two counselor accounts created above.
-    let created: Value = app
-        .get("/api/v1/admin/audit?action=create_staff", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = app
+        .get_ok("/api/v1/admin/audit?action=create_staff", Some(&admin))
+        .await;
     assert_eq!(created["total"], 2);
     assert_eq!(created["items"][0]["actor_role"], "admin");
 
-    app.post(
-        &format!("/api/v1/consultations/{id}/close"),
-        Some(&c1),
-        json!({"note": ""}),
-    )
-    .await;
+    close(&app, &c1, &id, "").await;
     assert_error(app.get(&path, Some(&c1)).await, 404, "not_found").await;
 }
 
 async fn total(app: &TestApp, path: &str, token: &str) -> u64 {
-    let v: Value = app.get(path, Some(token)).await.json().await.unwrap();
-    v["total"].as_u64().unwrap()
+    app.get_ok(path, Some(token)).await["total"]
+        .as_u64()
+        .unwrap()
 }
 
 fn fast_sweep(c: &mut xinli_api::Config) {
@@ -797,7 +810,7 @@ fn fast_sweep(c: &mut xinli_api::Config) {
 async fn eventually(app: &TestApp, path: &str, token: &str, field: &str, value: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let v: Value = app.get(path, Some(token)).await.json().await.unwrap();
+        let v = app.get_ok(path, Some(token)).await;
         if v[field] == value || Instant::now() > deadline {
             return v;
         }
@@ -829,11 +842,9 @@ async fn waiting_too_long_expires_and_silent_counselors_lose_the_person() {
     let later = ask(&app, &other2).await["id"].as_str().unwrap().to_owned();
     // The counselor takes the last one first? No: order is by arrival, so claim the first,
     // then make a *later* arrival the silent one by claiming twice.
-    claim(&app, &c1).await; // early
-    let second: Value = claim(&app, &c1).await.json().await.unwrap(); // queued-behind
-    let msgs = format!("/api/v1/consultations/{early}/messages");
-    app.post(&msgs, Some(&c1), json!({"text": "我在，慢慢说。"}))
-        .await; // early gets a reply
+    claimed(&app, &c1).await; // early
+    let second = claimed(&app, &c1).await; // queued-behind
+    write(&app, &c1, &early, "我在，慢慢说。").await; // early gets a reply
     clock.advance(chrono::Duration::minutes(6));
     let behind = second["id"].as_str().unwrap().to_owned();
     let back = eventually(
@@ -852,33 +863,14 @@ async fn waiting_too_long_expires_and_silent_counselors_lose_the_person() {
         back["position"], 0,
         "head of its priority, ahead of the later arrival {later}"
     );
-    let still: Value = app
-        .get(&format!("/api/v1/consultations/{early}"), Some(&talker))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let still = consultation(&app, &talker, &early).await;
     assert_eq!(
         still["status"], "active",
         "a counselor who replied keeps the person"
     );
-    // The notice is written just after the status changes (a separate step of the sweep).
-    let mut system = Value::Null;
-    for _ in 0..100 {
-        system = app
-            .get(
-                &format!("/api/v1/consultations/{behind}/messages"),
-                Some(&other),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        if !system["items"][0].is_null() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    // The notice is written with the status change (one transaction): whoever sees the
+    // person back in the queue also sees why.
+    let system = messages(&app, &other, &behind, None).await;
     assert_eq!(system["items"][0]["sender"], "system");
 
     // Expiry: two hours of waiting.
@@ -912,13 +904,8 @@ async fn someone_handed_back_after_a_long_session_does_not_expire() {
     let (c1, _) = counselor(&app, &admin, "long.session", 1).await;
     let user = app.user_token("long-talker").await;
     let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
-    claim(&app, &c1).await;
-    app.post(
-        &format!("/api/v1/consultations/{id}/messages"),
-        Some(&c1),
-        json!({"text": "我在听。"}),
-    )
-    .await;
+    claimed(&app, &c1).await;
+    write(&app, &c1, &id, "我在听。").await;
     // A canary that has only ever waited: once the sweep expires it, the sweep has also
     // looked at the person handed back.
     clock.advance(chrono::Duration::minutes(40));
@@ -928,14 +915,7 @@ async fn someone_handed_back_after_a_long_session_does_not_expire() {
         .unwrap()
         .to_owned();
     clock.advance(chrono::Duration::minutes(110));
-    let t = app
-        .post(
-            &format!("/api/v1/consultations/{id}/transfer"),
-            Some(&c1),
-            json!({"counselor_id": null}),
-        )
-        .await;
-    assert_eq!(t.status(), 200);
+    transfer(&app, &c1, &id, None).await;
     clock.advance(chrono::Duration::minutes(11)); // canary: 121 min waiting; the other: 161
     let swept = eventually(
         &app,
@@ -946,12 +926,7 @@ async fn someone_handed_back_after_a_long_session_does_not_expire() {
     )
     .await;
     assert_eq!(swept["status"], "expired", "the sweep has run");
-    let v: Value = app
-        .get(&format!("/api/v1/consultations/{id}"), Some(&user))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v = consultation(&app, &user, &id).await;
     assert_eq!(v["status"], "waiting", "not expired mid-help");
 }
 
@@ -983,39 +958,17 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
             "survey_not_open",
         )
         .await;
-        claim(&app, &c1).await;
-        let said = app
-            .post(
-                &format!("/api/v1/consultations/{id}/messages"),
-                Some(&user),
-                json!({"text": "秘密的话"}),
-            )
-            .await;
-        assert_eq!(
-            said.status(),
-            201,
-            "a message exists to stay out of the figures"
-        );
-        app.post(
-            &format!("/api/v1/consultations/{id}/close"),
-            Some(&c1),
-            json!({"note": "私密笔记"}),
-        )
-        .await;
+        claimed(&app, &c1).await;
+        // A message exists to stay out of the figures.
+        write(&app, &user, &id, "秘密的话").await;
+        close(&app, &c1, &id, "私密笔记").await;
         assert_error(
             app.post(&rating, Some(&user), json!({"score": 6})).await,
             422,
             "validation_failed",
         )
         .await;
-        let rated = app
-            .post(
-                &rating,
-                Some(&user),
-                json!({"score": score, "comment": "谢谢"}),
-            )
-            .await;
-        assert_eq!(rated.status(), 200);
+        rate(&app, &user, &id, *score, "谢谢").await;
         assert_error(
             app.post(&rating, Some(&user), json!({"score": 1})).await,
             409,
@@ -1023,10 +976,7 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
         )
         .await;
         // The same two-question survey as after a lecture, once.
-        let answered = app
-            .post(&survey, Some(&user), json!({"content": score, "gain": 5}))
-            .await;
-        assert_eq!(answered.status(), 204);
+        answer_survey(&app, &user, &id, *score, 5).await;
         assert_error(
             app.post(&survey, Some(&user), json!({"content": 5, "gain": 5}))
                 .await,
@@ -1039,12 +989,7 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
     let user = app.user_token("still-waiting").await;
     ask(&app, &user).await;
 
-    let stats: Value = app
-        .get("/api/v1/admin/stats", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app.get_ok("/api/v1/admin/stats", Some(&admin)).await;
     assert_eq!(stats["consultations"]["total"], 4);
     assert_eq!(stats["satisfaction"]["ratings"], 3);
     let rate = stats["satisfaction"]["satisfaction_rate"].as_f64().unwrap();
@@ -1062,12 +1007,7 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
         "forbidden",
     )
     .await;
-    let figures: Value = app
-        .get("/api/v1/admin/satisfaction", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let figures = app.get_ok("/api/v1/admin/satisfaction", Some(&admin)).await;
     let consultation = &figures[0];
     assert_eq!(consultation["service"], "consultation");
     assert_eq!(consultation["survey_responses"], 3);
@@ -1081,55 +1021,21 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
     let admin = app.admin_token().await;
     let (c1, _) = counselor(&app, &admin, "record.keeper", 2).await;
     let user = app.user_token("leaving").await;
-    let user_id = app
-        .get("/api/v1/me", Some(&user))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
+    let user_id = app.get_ok("/api/v1/me", Some(&user)).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
     // A critical answer gives the request a priority with a reason.
-    app.post(
-        "/api/v1/scales/phq9/submissions",
-        Some(&user),
-        json!({"answers": [0, 0, 0, 0, 0, 0, 0, 0, 1]}),
-    )
-    .await;
+    submit(&app, &user, "phq9", json!([0, 0, 0, 0, 0, 0, 0, 0, 1])).await;
     let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
-    claim(&app, &c1).await;
-    app.post(
-        &format!("/api/v1/consultations/{id}/messages"),
-        Some(&user),
-        json!({"text": "我想聊聊"}),
-    )
-    .await;
-    app.get(
-        &format!("/api/v1/consultations/{id}/client-assessments"),
-        Some(&c1),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/consultations/{id}/close"),
-        Some(&c1),
-        json!({"note": "不应导出的咨询记录"}),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/consultations/{id}/rating"),
-        Some(&user),
-        json!({"score": 5, "comment": "很好"}),
-    )
-    .await;
+    claimed(&app, &c1).await;
+    write(&app, &user, &id, "我想聊聊").await;
+    client_assessments(&app, &c1, &id).await;
+    close(&app, &c1, &id, "不应导出的咨询记录").await;
+    rate(&app, &user, &id, 5, "很好").await;
     let open = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
 
-    let export: Value = app
-        .get("/api/v1/me/export", Some(&user))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let export = app.get_ok("/api/v1/me/export", Some(&user)).await;
     let cons = export["consultations"].as_array().unwrap();
     assert_eq!(cons.len(), 2);
     assert_eq!(cons[0]["messages"][0]["text"], "我想聊聊");
@@ -1198,12 +1104,7 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
         .unwrap();
     assert!(messages.is_empty(), "messages are deleted");
     db.close().await.unwrap();
-    let stats: Value = app
-        .get("/api/v1/admin/stats", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app.get_ok("/api/v1/admin/stats", Some(&admin)).await;
     assert_eq!(
         stats["satisfaction"]["ratings"], 1,
         "figures keep the anonymous rating"
@@ -1217,19 +1118,17 @@ async fn a_disabled_counselor_loses_their_chats_at_once_and_their_clients_go_bac
     let (c1, c1_id) = counselor(&app, &admin, "leaving.counselor", 1).await;
     let user = app.user_token("left-mid-chat").await;
     let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
-    assert_eq!(claim(&app, &c1).await.status(), 200);
+    claimed(&app, &c1).await;
     let one = format!("/api/v1/consultations/{id}");
     let msgs = format!("{one}/messages");
-    assert_eq!(app.get(&one, Some(&c1)).await.status(), 200);
+    consultation(&app, &c1, &id).await;
 
-    let res = app
-        .put(
-            &format!("/api/v1/admin/staff/{c1_id}"),
-            Some(&admin),
-            json!({"disabled": true}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    app.put_ok(
+        &format!("/api/v1/admin/staff/{c1_id}"),
+        Some(&admin),
+        json!({"disabled": true}),
+    )
+    .await;
 
     // Their still-valid access token no longer opens the person's consultation or chat.
     assert_error(app.get(&one, Some(&c1)).await, 403, "account_disabled").await;
@@ -1242,12 +1141,12 @@ async fn a_disabled_counselor_loses_their_chats_at_once_and_their_clients_go_bac
     .await;
 
     // The person is waiting again, at the head, and told why; another counselor takes them.
-    let mine: Value = app.get(&one, Some(&user)).await.json().await.unwrap();
+    let mine = consultation(&app, &user, &id).await;
     assert_eq!(
         (&mine["status"], &mine["position"]),
         (&json!("waiting"), &json!(0))
     );
-    let said: Value = app.get(&msgs, Some(&user)).await.json().await.unwrap();
+    let said = messages(&app, &user, &id, None).await;
     assert!(
         said["items"]
             .as_array()
@@ -1257,7 +1156,7 @@ async fn a_disabled_counselor_loses_their_chats_at_once_and_their_clients_go_bac
         "{said}"
     );
     let (c2, _) = counselor(&app, &admin, "next.counselor", 1).await;
-    let taken: Value = claim(&app, &c2).await.json().await.unwrap();
+    let taken = claimed(&app, &c2).await;
     assert_eq!(taken["id"], id.as_str());
 }
 
@@ -1268,7 +1167,8 @@ async fn a_disabled_counselor_loses_their_chats_at_once_and_their_clients_go_bac
 async fn the_stored_position_is_the_domain_position() {
     use sea_orm::{ConnectionTrait, Statement};
     use xinli_domain::consultation::{
-        Consultation, ConsultationRepository, Priority, Status, position_of,
+        Consultation, ConsultationRepository, NewRequest, Priority, claim_cmp, position_of,
+        takeable_by,
     };
 
     let app = TestApp::spawn().await;
@@ -1289,27 +1189,10 @@ async fn the_stored_position_is_the_domain_position() {
     };
     for _ in 0..60 {
         let at = base + chrono::Duration::seconds(next(6) as i64);
-        let c = Consultation {
-            id: uuid::Uuid::now_v7(),
-            user_id: None,
-            topic: "压力".into(),
-            description: String::new(),
-            status: Status::Waiting,
-            priority: Priority::ALL[next(4) as usize],
-            priority_reason: String::new(),
-            counselor_id: None,
-            assigned_to: None,
-            front: false,
-            created_at: at,
-            queued_at: at,
-            claimed_at: None,
-            first_claimed_at: None,
-            closed_at: None,
-            ended_at: None,
-            rating: None,
-            rating_comment: None,
-            rating_flagged: false,
-        };
+        let req = NewRequest::parse("压力", "", "text").unwrap();
+        let priority = Priority::ALL[next(4) as usize];
+        let mut c = Consultation::request(uuid::Uuid::now_v7(), req, priority, "", at);
+        c.user_id = None; // no account behind these rows
         store.create(&c).await.unwrap();
         let (front, assigned) = (next(3) == 0, next(5) == 0);
         let sql = format!(
@@ -1334,5 +1217,32 @@ async fn the_stored_position_is_the_domain_position() {
             position_of(&waiting, w),
             "{w:?}"
         );
+    }
+    // The order a claim follows (the SQL of `queue_for` and `claim_next`) is the domain's:
+    // what is transferred to this counselor first, then the pool, each in queue order.
+    let me = uuid::Uuid::parse_str(&staff_id).unwrap();
+    let mut expected: Vec<_> = waiting.iter().filter(|w| takeable_by(w, me)).collect();
+    expected.sort_by(|a, b| claim_cmp(me)(a, b));
+    let page = store
+        .queue_for(
+            me,
+            xinli_domain::page::PageRequest::parse(Some(1), Some(100)).unwrap(),
+        )
+        .await
+        .unwrap();
+    let ids = |v: Vec<&Consultation>| v.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(page.items.iter().collect()), ids(expected.clone()));
+    store
+        .set_counselor_state(me, true, 3, chrono::Utc::now())
+        .await
+        .unwrap();
+    for want in expected.iter().take(3) {
+        let got = store
+            .claim_next(me, chrono::Utc::now())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.id, want.id, "claims follow the domain order");
     }
 }

@@ -539,6 +539,51 @@ impl TestApp {
         self.request(Method::DELETE, path, token, None).await
     }
 
+    /// A request whose status is part of the test: asserts it (naming the request and
+    /// showing the answer when it differs), then returns the JSON body (`Null` when empty).
+    /// Setup steps use it so that a failed step fails where it happens.
+    pub async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        status: u16,
+    ) -> Value {
+        let res = self.request(method.clone(), path, token, body).await;
+        let got = res.status().as_u16();
+        let text = res.text().await.expect("answer body");
+        assert_eq!(got, status, "{method} {path} answered {got}: {text}");
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"))
+        }
+    }
+
+    /// `GET` expecting 200; the JSON body.
+    pub async fn get_ok(&self, path: &str, token: Option<&str>) -> Value {
+        self.expect(Method::GET, path, token, None, 200).await
+    }
+
+    /// `POST` expecting `status`; the JSON body.
+    pub async fn post_expect(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+        status: u16,
+    ) -> Value {
+        self.expect(Method::POST, path, token, Some(body), status)
+            .await
+    }
+
+    /// `PUT` expecting 200; the JSON body.
+    pub async fn put_ok(&self, path: &str, token: Option<&str>, body: Value) -> Value {
+        self.expect(Method::PUT, path, token, Some(body), 200).await
+    }
+
     /// Logs in through the dev route; returns the whole token answer.
     pub async fn dev_login(&self, openid: &str) -> Value {
         let res = self

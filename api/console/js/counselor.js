@@ -206,9 +206,12 @@ async function conversation(pane, id, ctx, onChange) {
       if (page.status !== 'active') { onChange(); break; }
     } catch (err) {
       if (err.name === 'AbortError') return;
-      if (err.status === 404 || err.status === 403) {
+      if (err.status === 404) {
+        // No longer this counselor's: closed (here or elsewhere), transferred, or taken back
+        // by the service. Not an error to shout about: the page says so.
         setStatus('closed');
-        showError(err);
+        statusLine.textContent = '已不在你的服务中';
+        onChange();
         return;
       }
       failures += 1;

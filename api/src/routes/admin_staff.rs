@@ -289,7 +289,7 @@ pub async fn update_staff(
     if target.role == account::StaffRole::Counselor
         && (staff.disabled || staff.role != account::StaffRole::Counselor)
     {
-        super::consultations::release_counselor(&state, id, now).await?;
+        crate::jobs::release_counselor(&state, id, now).await?;
     }
     super::admin_audit::record_admin_change(
         &state,

@@ -115,7 +115,7 @@ pub async fn stats(
     let range = DayRange::parse(query.0.from, query.0.to, china_date(state.clock.now()))?;
     let (from, to) = (range.from, range.to);
     let (begin, end) = range.instants();
-    let c = state.consultations.stats(begin, end).await?;
+    let c = state.consultation_figures.stats(begin, end).await?;
     let dials = state
         .hotlines
         .dial_counts(from, to)

@@ -18,7 +18,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use xinli_domain::account::Role;
 use xinli_domain::article::{
-    Article, ArticleFilter, ArticleInput, ArticleStatus, ImportedArticle, Kind, check_import_size,
+    Article, ArticleEvent, ArticleFilter, ArticleInput, ArticleStatus, ImportedArticle, Kind,
+    article_transition, check_import_size,
 };
 use xinli_domain::page::PageRequest;
 use xinli_domain::validation::{Collector, ValidationError};
@@ -26,7 +27,7 @@ use xinli_infra::cache::Namespace;
 
 use crate::auth::{AdminCaller, OptionalCaller, UserCaller};
 use crate::dto::{ArticleStatusName, Audience, Paged, ReadOnly, cst};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{Json, MAX_BULK_BODY_BYTES, Query, parse_id};
 use crate::state::{AppState, State};
 
@@ -813,20 +814,35 @@ pub async fn admin_publish(
         .published_at
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(now);
+    let current = state
+        .articles
+        .find(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let status = lifecycle(current.status, ArticleEvent::Publish)?;
     let a = state
         .articles
-        .set_status(id, ArticleStatus::Published, Some(at), now)
+        .set_status(id, status, Some(at), now)
         .await?
         .ok_or_else(ApiError::not_found)?;
     invalidate(&state).await;
     Ok(HttpResponse::Ok().json(AdminArticle::from(&a)))
 }
 
+/// The lifecycle's answer (`domain::article::article_transition`) as an API error.
+fn lifecycle(from: ArticleStatus, event: ArticleEvent) -> ApiResult<ArticleStatus> {
+    article_transition(from, event)
+        .map_err(|why| ApiError::new(ErrorCode::InvalidTransition).with_message(why))
+}
+
 /// Archive: readers no longer see it
+///
+/// Only a published article (or one scheduled) is archived.
 #[utoipa::path(
     operation_id = "admin_archive_article",
     tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AdminArticle), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: a draft, or already archived", body = ErrorBody)))]
 #[post("/admin/articles/{id}/archive")]
 pub async fn admin_archive(
     state: State,
@@ -839,14 +855,10 @@ pub async fn admin_archive(
         .find(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let status = lifecycle(current.status, ArticleEvent::Archive)?;
     let a = state
         .articles
-        .set_status(
-            id,
-            ArticleStatus::Archived,
-            current.published_at,
-            state.clock.now(),
-        )
+        .set_status(id, status, current.published_at, state.clock.now())
         .await?
         .ok_or_else(ApiError::not_found)?;
     invalidate(&state).await;

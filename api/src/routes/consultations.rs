@@ -1,9 +1,10 @@
 //! 在线咨询: requests, the counselors' queue and atomic claims, chat with long polling, close,
-//! transfer, rating, the audited read of a client's assessments, and the background sweep
-//! that expires old requests and takes people back from counselors who do not reply.
+//! transfer, rating, the audited read of a client's assessments. (The sweep that expires old
+//! requests and takes people back from silent counselors is a job: `crate::jobs`.)
 //!
-//! The rules (transitions, priority, order, position, wait) live in `domain::consultation`;
-//! this module checks who is calling and turns results into answers.
+//! The rules (transitions and their effects, priority, order, position, wait, transfer
+//! targets) live in `domain::consultation`; this module checks who is calling and turns
+//! results into answers.
 
 use std::time::Duration as StdDuration;
 
@@ -13,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
-use xinli_domain::account::{Role, StaffRole};
+use xinli_domain::account::Role;
 use xinli_domain::assessment::current_risk;
 use xinli_domain::audit::{AuditAction, AuditEntry};
 use xinli_domain::consultation::{
-    self as domain, Access, Change, ClaimRefusal, Consultation, Message, NewRequest, Priority,
-    Sender, Status, estimate_wait, transition, user_priority,
+    self as domain, Access, Action, Change, ClaimRefusal, Consultation, Message, NewRequest, Party,
+    Priority, Requeue, Sender, Status, estimate_wait, transition, user_priority,
 };
 
 use crate::auth::{Caller, CounselorCaller, UserCaller};
@@ -209,7 +210,7 @@ pub(crate) async fn user_view(state: &AppState, c: &Consultation) -> ApiResult<U
                 counselors.retain(|s| s.staff_id == assigned);
             }
             let handling = state
-                .consultations
+                .consultation_figures
                 .recent_handling(domain::HANDLING_SAMPLE)
                 .await?;
             let estimate = estimate_wait(position, &counselors, handling);
@@ -255,8 +256,8 @@ async fn counselor_view(
         Some(u) => state.users.find_by_id(u).await?.and_then(|u| u.nickname),
         None => None,
     };
-    let note = if c.status == Status::Closed && c.counselor_id == Some(me) {
-        state.consultations.note(c.id).await?
+    let note = if c.allows(Party::Counselor(me), Action::ReadNote) {
+        state.chats.note(c.id).await?
     } else {
         None
     };
@@ -308,10 +309,12 @@ fn illegal(from: Status, event: domain::Event) -> ApiError {
 /// Applies a change through the state machine; a concurrent change in between is reported
 /// like an illegal transition from the new state.
 async fn apply(state: &AppState, c: &Consultation, change: Change) -> ApiResult<Consultation> {
-    transition(c.status, change.event()).map_err(|_| illegal(c.status, change.event()))?;
+    let effect = change
+        .effect(c.status)
+        .map_err(|_| illegal(c.status, change.event()))?;
     match state
         .consultations
-        .apply(c.id, c.status, change, state.clock.now())
+        .apply(c.id, c.status, effect, state.clock.now())
         .await?
     {
         Some(updated) => {
@@ -415,28 +418,7 @@ pub(crate) async fn open_request(
     req: NewRequest,
     (priority, reason): (Priority, &str),
 ) -> ApiResult<Consultation> {
-    let now = state.clock.now();
-    let c = Consultation {
-        id: Uuid::now_v7(),
-        user_id: Some(user),
-        topic: req.topic,
-        description: req.description,
-        status: Status::Waiting,
-        priority,
-        priority_reason: reason.into(),
-        counselor_id: None,
-        assigned_to: None,
-        front: false,
-        created_at: now,
-        queued_at: now,
-        claimed_at: None,
-        first_claimed_at: None,
-        closed_at: None,
-        ended_at: None,
-        rating: None,
-        rating_comment: None,
-        rating_flagged: false,
-    };
+    let c = Consultation::request(user, req, priority, reason, state.clock.now());
     state.consultations.create(&c).await?;
     tracing::info!(consultation_id = %c.id, priority = priority.as_str(), "consultation requested");
     Ok(c)
@@ -499,19 +481,14 @@ pub async fn get_one(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let c = load(&state, &id).await?;
-    let res = match caller.role {
-        Role::User if c.user_id == Some(caller.id) => {
-            HttpResponse::Ok().json(user_view(&state, &c).await?)
-        }
-        Role::Counselor
-            if c.counselor_id == Some(caller.id) || c.assigned_to == Some(caller.id) =>
-        {
-            HttpResponse::Ok().json(counselor_view(&state, &c, caller.id).await?)
-        }
-        Role::Admin => return Err(ApiError::forbidden()),
-        _ => return Err(ApiError::not_found()),
+    let Some(who) = party(&caller)? else {
+        return Err(ApiError::not_found());
     };
-    Ok(res)
+    allowed(&c, who, Action::View)?;
+    Ok(match who {
+        Party::User(_) => HttpResponse::Ok().json(user_view(&state, &c).await?),
+        Party::Counselor(me) => HttpResponse::Ok().json(counselor_view(&state, &c, me).await?),
+    })
 }
 
 /// Withdraw a waiting request
@@ -535,9 +512,7 @@ pub async fn cancel(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let c = load(&state, &id).await?;
-    if c.user_id != Some(caller.id) {
-        return Err(ApiError::not_found());
-    }
+    allowed(&c, Party::User(caller.id), Action::Own)?;
     let c = apply(&state, &c, Change::Cancel).await?;
     Ok(HttpResponse::Ok().json(user_view(&state, &c).await?))
 }
@@ -579,14 +554,12 @@ pub async fn rate(
 ) -> ApiResult<HttpResponse> {
     let (score, comment) = domain::parse_rating(body.0.score, body.0.comment.as_deref())?;
     let c = load(&state, &id).await?;
-    if c.user_id != Some(caller.id) {
-        return Err(ApiError::not_found());
-    }
+    allowed(&c, Party::User(caller.id), Action::Own)?;
     if c.status != Status::Closed {
         return Err(ApiError::new(ErrorCode::InvalidTransition).with_message("咨询结束后才能评价"));
     }
     if !state
-        .consultations
+        .consultation_figures
         .rate(c.id, score, comment, domain::rating_needs_review(score))
         .await?
     {
@@ -614,14 +587,33 @@ pub struct MessagesQuery {
     pub wait: Option<u64>,
 }
 
+/// Who the caller is to a consultation: a user or a counselor; `None` for a supervisor (who
+/// reads only the words that raised an alert, through the alert); admins are refused (they see
+/// aggregates, never a person's consultation).
+fn party(caller: &Caller) -> ApiResult<Option<Party>> {
+    match caller.role {
+        Role::User => Ok(Some(Party::User(caller.id))),
+        Role::Counselor => Ok(Some(Party::Counselor(caller.id))),
+        Role::Supervisor => Ok(None),
+        Role::Admin => Err(ApiError::forbidden()),
+    }
+}
+
+/// `domain`'s answer to whether `who` may do `action`; no means "as if it did not exist".
+fn allowed(c: &Consultation, who: Party, action: Action) -> ApiResult<()> {
+    if c.allows(who, action) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
 /// Whether the caller may read (and write) this consultation's chat.
 fn chat_access(c: &Consultation, caller: &Caller) -> ApiResult<Access> {
     let access = match caller.role {
-        Role::User => c.access(Some(caller.id), None),
-        Role::Counselor => c.access(None, Some(caller.id)),
-        // Admins see aggregates, never chat text; supervisors read only the flagged words,
-        // through their alerts.
-        Role::Admin | Role::Supervisor => return Err(ApiError::forbidden()),
+        // Supervisors read only the flagged words, through their alerts.
+        Role::Supervisor => return Err(ApiError::forbidden()),
+        _ => party(caller)?.map_or(Access::None, |who| c.access(who)),
     };
     if access == Access::None {
         // Another user, a counselor not serving it (yet, or any more): as if it did not exist.
@@ -680,7 +672,7 @@ pub async fn read_messages(
     let mut signal = state.chat_signal.subscribe();
     let deadline = tokio::time::Instant::now() + StdDuration::from_secs(wait);
     loop {
-        let items = state.consultations.messages_after(c.id, after, 200).await?;
+        let items = state.chats.messages_after(c.id, after, 200).await?;
         let current = state
             .consultations
             .find(c.id)
@@ -787,7 +779,7 @@ pub async fn write_message(
         Sender::User
     };
     let m = state
-        .consultations
+        .chats
         .add_message(c.id, sender, Some(caller.id), &text, state.clock.now())
         .await?;
     state.chat_signal.notify(c.id).await;
@@ -958,14 +950,6 @@ pub async fn my_active(state: State, me: CounselorCaller) -> ApiResult<HttpRespo
     Ok(HttpResponse::Ok().json(out))
 }
 
-fn serving(c: &Consultation, me: Uuid) -> ApiResult<()> {
-    if c.counselor_id == Some(me) || c.assigned_to == Some(me) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found())
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"note": "来访者工作压力大伴睡眠问题，已讨论放松训练，建议两周后复谈。"}))]
@@ -1001,9 +985,9 @@ pub async fn close(
 ) -> ApiResult<HttpResponse> {
     let note = xinli_domain::validation::multiline("note", "咨询记录", &body.0.note, 0, 2000)?;
     let c = load(&state, &id).await?;
-    serving(&c, me.0.id)?;
+    allowed(&c, Party::Counselor(me.0.id), Action::Handle)?;
     let c = apply(&state, &c, Change::Close).await?;
-    state.consultations.set_note(c.id, &note).await?;
+    state.chats.set_note(c.id, &note).await?;
     Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.0.id).await?))
 }
 
@@ -1041,9 +1025,7 @@ pub async fn transfer(
     body: Json<ConsultationTransferRequest>,
 ) -> ApiResult<HttpResponse> {
     let c = load(&state, &id).await?;
-    if c.counselor_id != Some(me.0.id) {
-        return Err(ApiError::not_found());
-    }
+    allowed(&c, Party::Counselor(me.0.id), Action::Handle)?;
     let target = match body.0.counselor_id.as_deref() {
         None => None,
         Some(raw) => {
@@ -1056,9 +1038,9 @@ pub async fn transfer(
                 .await?
                 .iter()
                 .any(|s| s.staff_id == tid && s.online);
-            let usable = staff.is_some_and(|s| s.role == StaffRole::Counselor && !s.disabled)
-                && online
-                && tid != me.0.id;
+            let usable = staff.is_some_and(|s| {
+                domain::can_receive_transfer(s.role, s.disabled, online, tid == me.0.id)
+            });
             if !usable {
                 return Err(ApiError::new(ErrorCode::TransferTargetUnavailable));
             }
@@ -1068,23 +1050,9 @@ pub async fn transfer(
     let c = apply(
         &state,
         &c,
-        Change::Requeue {
-            assigned_to: target,
-            front: false,
-        },
+        Change::Requeue(Requeue::Transfer { to: target }),
     )
     .await?;
-    state
-        .consultations
-        .add_message(
-            c.id,
-            Sender::System,
-            None,
-            "咨询师已为你转接，请稍候，新的咨询师会尽快与你联系。",
-            state.clock.now(),
-        )
-        .await?;
-    state.chat_signal.notify(c.id).await;
     let to = target.map_or_else(|| "pool".to_owned(), |t| t.to_string());
     audit(
         &state,
@@ -1134,12 +1102,8 @@ pub async fn client_assessments(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let c = load(&state, &id).await?;
-    let (Status::Active, Some(user)) = (c.status, c.user_id) else {
-        return Err(ApiError::not_found());
-    };
-    if c.counselor_id != Some(me.0.id) {
-        return Err(ApiError::not_found());
-    }
+    allowed(&c, Party::Counselor(me.0.id), Action::ReadAssessments)?;
+    let user = c.user_id.ok_or_else(ApiError::not_found)?;
     audit(
         &state,
         me.0.id,
@@ -1183,139 +1147,4 @@ async fn audit(
     }
     state.audit.record(&entry).await?;
     Ok(())
-}
-
-/// Expires requests that waited longer than the service allows, and takes people back from
-/// counselors who did not write within the no-reply time (to the head of their priority).
-/// Safe to run on several instances at once: every change is a compare-and-set.
-pub async fn sweep(state: &AppState) -> ApiResult<()> {
-    let now = state.clock.now();
-    let q = state.config.queue;
-    let max_wait = chrono::Duration::from_std(q.max_wait).unwrap_or(chrono::Duration::hours(2));
-    for c in state
-        .consultations
-        .waiting_since_before(now - max_wait)
-        .await?
-    {
-        if state
-            .consultations
-            .apply(c.id, Status::Waiting, Change::Expire, now)
-            .await?
-            .is_some()
-        {
-            tracing::info!(consultation_id = %c.id, "waiting request expired");
-            state.chat_signal.notify(c.id).await;
-        }
-    }
-    let no_reply = chrono::Duration::from_std(q.no_reply).unwrap_or(chrono::Duration::minutes(5));
-    for c in state
-        .consultations
-        .active_claimed_before(now - no_reply)
-        .await?
-    {
-        let Some(claimed) = c.claimed_at else {
-            continue;
-        };
-        if state
-            .consultations
-            .counselor_wrote_since(c.id, claimed)
-            .await?
-        {
-            continue;
-        }
-        if requeue_to_front(
-            state,
-            c.id,
-            "咨询师暂时未能回复，已为你优先重新安排，请稍候。",
-            now,
-        )
-        .await?
-        {
-            tracing::info!(consultation_id = %c.id, "no reply from counselor; back to the head of the queue");
-        }
-    }
-    Ok(())
-}
-
-/// Puts an active consultation back at the head of the queue, for any counselor, with a word
-/// to the person. `false` if it was no longer active.
-async fn requeue_to_front(
-    state: &AppState,
-    id: Uuid,
-    notice: &str,
-    now: DateTime<chrono::Utc>,
-) -> ApiResult<bool> {
-    let change = Change::Requeue {
-        assigned_to: None,
-        front: true,
-    };
-    if state
-        .consultations
-        .apply(id, Status::Active, change, now)
-        .await?
-        .is_none()
-    {
-        return Ok(false);
-    }
-    state
-        .consultations
-        .add_message(id, Sender::System, None, notice, now)
-        .await?;
-    state.chat_signal.notify(id).await;
-    Ok(true)
-}
-
-/// A counselor who may no longer work (account disabled, or no longer a counselor): set
-/// offline, and everyone they were serving goes back to the head of the queue at once rather
-/// than waiting on someone who cannot answer.
-pub async fn release_counselor(
-    state: &AppState,
-    counselor: Uuid,
-    now: DateTime<chrono::Utc>,
-) -> ApiResult<()> {
-    if let Some(s) = state
-        .consultations
-        .counselor_states()
-        .await?
-        .into_iter()
-        .find(|s| s.staff_id == counselor && s.online)
-    {
-        state
-            .consultations
-            .set_counselor_state(counselor, false, s.capacity, now)
-            .await?;
-    }
-    for c in state.consultations.active_of_counselor(counselor).await? {
-        if requeue_to_front(
-            state,
-            c.id,
-            "咨询师暂时无法继续本次咨询，已为你优先重新安排，请稍候。",
-            now,
-        )
-        .await?
-        {
-            tracing::info!(consultation_id = %c.id, "counselor released; back to the head of the queue");
-        }
-    }
-    Ok(())
-}
-
-/// Runs [`sweep`] every `sweep_every` for the life of the process.
-pub fn spawn_sweeper(state: web::Data<AppState>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(
-            state
-                .config
-                .queue
-                .sweep_every
-                .max(StdDuration::from_millis(50)),
-        );
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = sweep(&state).await {
-                tracing::warn!(error = %e, "queue sweep failed; retrying next tick");
-            }
-        }
-    });
 }

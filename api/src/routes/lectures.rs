@@ -1003,7 +1003,7 @@ pub async fn admin_satisfaction(
         china_date(state.clock.now()),
     )?;
     let (from, to) = range.instants();
-    let c = state.consultations.stats(from, to).await?;
+    let c = state.consultation_figures.stats(from, to).await?;
     let bookings: Vec<u8> = state
         .bookings
         .facts(from, to, None)
@@ -1033,7 +1033,13 @@ pub async fn admin_satisfaction(
         ServiceSatisfaction {
             service: service.into(),
             responses: n,
-            satisfied_rate: rate(scores.iter().filter(|s| **s >= 4).count() as u64, n),
+            satisfied_rate: rate(
+                scores
+                    .iter()
+                    .filter(|s| xinli_domain::consultation::is_satisfied(**s))
+                    .count() as u64,
+                n,
+            ),
             very_satisfied_rate: rate(scores.iter().filter(|s| **s == 5).count() as u64, n),
             survey_responses: s.responses,
             content_very_satisfied_rate: s.content_very_satisfied_rate,

@@ -245,7 +245,7 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     .await?;
     let user = load(&state, caller).await?;
     let assessments = state.assessments.all_of(user.id).await?;
-    let consultations = state.consultations.messages_of_user(user.id).await?;
+    let consultations = state.consultation_privacy.messages_of_user(user.id).await?;
     let (likes, favorites) = state.articles.reactions_of_user(user.id).await?;
     let (bookings, station_waitlist) =
         crate::routes::stations::export_of_user(&state, user.id).await?;

@@ -480,7 +480,7 @@ pub async fn get_alert(
         (Source::Description, Some(c)) => Some(c.description.clone()).filter(|d| !d.is_empty()),
         (Source::Message, Some(c)) => match alert.message_seq {
             Some(seq) => state
-                .consultations
+                .chats
                 .messages_after(c.id, seq - 1, 1)
                 .await?
                 .into_iter()
