@@ -107,7 +107,7 @@ impl From<&Staff> for StaffView {
     }
 }
 
-/// Create a counselor or admin account
+/// Create a counselor, supervisor or admin account
 #[utoipa::path(
     operation_id = "admin_create_staff",
     tag = "admin",

@@ -21,6 +21,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+/// A period of whole days in China time, both ends included; at most 366 days. Used by every
+/// figures route.
 pub struct StatsQuery {
     /// First day (China time), default 29 days before `to`.
     #[param(example = "2026-11-01")]

@@ -293,7 +293,7 @@ pub async fn dev_login(
     Ok(HttpResponse::Ok().json(user_session(&state, &user).await?))
 }
 
-/// Log in as a counselor or admin
+/// Log in as a counselor, supervisor or admin
 ///
 /// After 5 failed attempts an account is locked for 15 minutes (`too_many_requests` with
 /// `Retry-After`), counted across all instances. A disabled account answers

@@ -19,6 +19,7 @@ use crate::auth::{AdminCaller, Caller, UserCaller};
 use crate::dto::{Paged, cst, string_enum};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{Json, PageParams, Query, parse_id};
+use crate::routes::admin_stats::StatsQuery;
 use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -964,16 +965,6 @@ pub struct ServiceSatisfaction {
     pub gain_very_rate: Option<f64>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct SatisfactionQuery {
-    #[param(example = "2026-11-01")]
-    pub from: Option<NaiveDate>,
-    #[param(example = "2026-11-30")]
-    pub to: Option<NaiveDate>,
-}
-
 /// Satisfaction per service
 ///
 /// One figure per service, as the seeds report them: consultations (ratings), station
@@ -982,7 +973,7 @@ pub struct SatisfactionQuery {
     operation_id = "admin_get_satisfaction",
     tag = "admin",
     security(("bearer" = [])),
-    params(SatisfactionQuery),
+    params(StatsQuery),
     responses(
         (status = 200, body = Vec<ServiceSatisfaction>),
         (status = 401, body = ErrorBody),
@@ -994,7 +985,7 @@ pub struct SatisfactionQuery {
 pub async fn admin_satisfaction(
     state: State,
     _admin: AdminCaller,
-    query: Query<SatisfactionQuery>,
+    query: Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
     use xinli_domain::lecture::rate;
     let range = xinli_domain::period::DayRange::parse(
@@ -1124,7 +1115,7 @@ pub struct LectureStatsView {
     operation_id = "admin_get_lecture_stats",
     tag = "admin",
     security(("bearer" = [])),
-    params(SatisfactionQuery),
+    params(StatsQuery),
     responses(
         (status = 200, body = Vec<LectureStatsView>),
         (status = 401, body = ErrorBody),
@@ -1136,7 +1127,7 @@ pub struct LectureStatsView {
 pub async fn admin_stats(
     state: State,
     _admin: AdminCaller,
-    query: Query<SatisfactionQuery>,
+    query: Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
     let range = xinli_domain::period::DayRange::parse(
         query.0.from,

@@ -519,7 +519,8 @@ pub struct AckBody {
 
 /// Acknowledge an alert
 ///
-/// Once: a second supervisor gets `409 alert_acknowledged` and the alert as it stands.
+/// Once: a second supervisor gets `409 alert_acknowledged`; reading the alert again shows who
+/// acknowledged it, when, and their note.
 #[utoipa::path(
     operation_id = "supervisor_acknowledge_alert",
     tag = "supervision",
