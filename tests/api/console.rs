@@ -416,6 +416,7 @@ async fn every_page_opens_without_an_error() {
 
     b.click("#logout").await;
     b.el("#login-form").await;
+    b.assert_no_error("a logout asked for").await;
     b.log_in(&app, "console.duty", "console.duty-password")
         .await;
     b.text_with("#nav", "风险预警").await;

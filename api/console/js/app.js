@@ -99,9 +99,10 @@ async function route() {
   }
 }
 
+// Leave the page first: a logout asked for is not a lost session (no warning).
 document.getElementById('logout').addEventListener('click', async () => {
-  await logout();
   location.hash = '#/login';
+  await logout();
 });
 
 onSession((s) => {
