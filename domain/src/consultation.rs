@@ -302,6 +302,9 @@ pub struct Consultation {
     pub rating: Option<u8>,
     pub rating_comment: Option<String>,
     pub rating_flagged: bool,
+    /// The counselor's private note, written with the close; only whoever may
+    /// `Action::ReadNote` sees it, never the person or an admin.
+    pub note: Option<String>,
 }
 
 impl Consultation {
@@ -333,6 +336,7 @@ impl Consultation {
             ended_at: None,
             rating: None,
             rating_comment: None,
+            note: None,
             rating_flagged: false,
         }
     }
@@ -703,7 +707,7 @@ pub trait ConsultationRepository: Send + Sync {
     ) -> Result<Vec<Consultation>, RepoError>;
 }
 
-/// The chat of a consultation, and the counselor's private note.
+/// The chat of a consultation.
 #[async_trait]
 pub trait ChatRepository: Send + Sync {
     /// Appends a message with the next sequence number.
@@ -729,10 +733,6 @@ pub trait ChatRepository: Send + Sync {
         consultation_id: Uuid,
         since: DateTime<Utc>,
     ) -> Result<bool, RepoError>;
-
-    async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError>;
-
-    async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError>;
 }
 
 /// Ratings and the figures built from them and from handling times (counts only, never words).
@@ -770,11 +770,14 @@ pub trait ConsultationPrivacy: Send + Sync {
 }
 
 /// A change asked of a consultation (a claim goes through `claim_next`, which also picks whom).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Cancel,
     Expire,
-    Close,
+    /// Ended by its counselor, with their private note (written in the same statement).
+    Close {
+        note: String,
+    },
     Requeue(Requeue),
 }
 
@@ -815,7 +818,7 @@ impl Requeue {
 }
 
 /// What a change does to the row: the repository writes exactly this, no more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Effect {
     pub status: Status,
     /// Waiting for this counselor only (a transfer to them); `None`: any counselor.
@@ -831,14 +834,16 @@ pub struct Effect {
     pub ends: bool,
     /// A system message to the person, written in the same transaction as the change.
     pub notice: Option<&'static str>,
+    /// The counselor's private note, kept with the row (a close).
+    pub note: Option<String>,
 }
 
 impl Change {
-    pub fn event(self) -> Event {
+    pub fn event(&self) -> Event {
         match self {
             Change::Cancel => Event::Cancel,
             Change::Expire => Event::Expire,
-            Change::Close => Event::Close,
+            Change::Close { .. } => Event::Close,
             Change::Requeue(_) => Event::Requeue,
         }
     }
@@ -846,9 +851,10 @@ impl Change {
     /// This change from `from`, through the one table of transitions, with its effects.
     pub fn effect(self, from: Status) -> Result<Effect, IllegalTransition> {
         let status = transition(from, self.event())?;
-        let requeue = match self {
-            Change::Requeue(r) => Some(r),
-            _ => None,
+        let (requeue, note) = match self {
+            Change::Requeue(r) => (Some(r), None),
+            Change::Close { note } => (None, Some(note)),
+            Change::Cancel | Change::Expire => (None, None),
         };
         Ok(Effect {
             status,
@@ -858,6 +864,7 @@ impl Change {
             closes: status == Status::Closed,
             ends: !status.is_open(),
             notice: requeue.map(Requeue::notice),
+            note,
         })
     }
 }
@@ -905,16 +912,21 @@ mod tests {
     #[test]
     fn each_change_says_what_it_does_to_the_row() {
         let colleague = Uuid::now_v7();
-        let close = Change::Close.effect(Status::Active).unwrap();
+        let close = Change::Close {
+            note: "复谈".into(),
+        }
+        .effect(Status::Active)
+        .unwrap();
         assert_eq!(
             (
                 close.status,
                 close.closes,
                 close.ends,
                 close.unclaimed,
-                close.notice
+                close.notice,
+                close.note.as_deref()
             ),
-            (Status::Closed, true, true, false, None)
+            (Status::Closed, true, true, false, None, Some("复谈"))
         );
         for change in [Change::Cancel, Change::Expire] {
             let e = change.effect(Status::Waiting).unwrap();
@@ -936,7 +948,13 @@ mod tests {
             assert!(e.notice.unwrap().contains("优先重新安排"));
         }
         // The effect follows the transition table: nothing from a state that does not allow it.
-        assert!(Change::Close.effect(Status::Waiting).is_err());
+        assert!(
+            Change::Close {
+                note: String::new()
+            }
+            .effect(Status::Waiting)
+            .is_err()
+        );
         assert!(
             Change::Requeue(Requeue::NoReply)
                 .effect(Status::Closed)

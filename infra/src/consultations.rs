@@ -11,10 +11,10 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 use xinli_domain::consultation::{
@@ -71,6 +71,7 @@ fn from_row(m: c::Model) -> Result<Consultation, RepoError> {
         rating: m.rating.and_then(|r| u8::try_from(r).ok()),
         rating_comment: m.rating_comment,
         rating_flagged: m.rating_flagged,
+        note: m.counselor_note,
     })
 }
 
@@ -149,48 +150,48 @@ fn pool_order(q: sea_orm::Select<c::Entity>) -> sea_orm::Select<c::Entity> {
         .order_by_asc(c::Column::Id)
 }
 
-/// The next entry for `counselor` in `txn`, locked on PostgreSQL (`SKIP LOCKED`): first
-/// those transferred to them by name, then the shared pool. Two queries, each matching a
-/// partial index; the status is a literal so that both databases can prove the index's
-/// condition (with a bound parameter they cannot, and sort everyone waiting instead).
-async fn next_for(
-    txn: &sea_orm::DatabaseTransaction,
-    counselor: Uuid,
-    postgres: bool,
-) -> Result<Option<c::Model>, RepoError> {
-    let lock = |q: sea_orm::Select<c::Entity>| {
-        if postgres {
+/// The id of the next entry for `counselor`, as one SQL expression: first those transferred
+/// to them by name, then the shared pool (`COALESCE` of two subqueries, each matching a
+/// partial index, the second read only when the first finds nobody), locked on PostgreSQL
+/// (`FOR UPDATE SKIP LOCKED`, so concurrent counselors take different people). The status is
+/// a literal so that both databases can prove the indexes' condition (with a bound parameter
+/// they cannot, and sort everyone waiting instead).
+fn next_for(counselor: Uuid, postgres: bool) -> Expr {
+    let first = |whose: Expr| {
+        let q = pool_order(
+            c::Entity::find()
+                .select_only()
+                .column(c::Column::Id)
+                .filter(Expr::cust("status = 'waiting'"))
+                .filter(whose),
+        )
+        .limit(1);
+        let q = if postgres {
             q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         } else {
             q
-        }
+        };
+        Expr::SubQuery(None, Box::new(q.into_query().into()))
     };
-    let waiting = Expr::cust("status = 'waiting'");
-    let mine = lock(
-        pool_order(
-            c::Entity::find()
-                .filter(waiting.clone())
-                .filter(c::Column::AssignedTo.eq(counselor.to_string())),
-        )
-        .limit(1),
-    )
-    .one(txn)
-    .await
-    .map_err(storage)?;
-    if mine.is_some() {
-        return Ok(mine);
-    }
-    lock(
-        pool_order(
-            c::Entity::find()
-                .filter(waiting)
-                .filter(Expr::cust("assigned_to IS NULL")),
-        )
-        .limit(1),
-    )
-    .one(txn)
-    .await
-    .map_err(storage)
+    Func::coalesce([
+        first(c::Column::AssignedTo.eq(counselor.to_string())),
+        first(Expr::cust("assigned_to IS NULL")),
+    ])
+    .into()
+}
+
+/// Runs `update` with `RETURNING`: the row as written, without reading it again.
+async fn returning(
+    update: sea_orm::UpdateMany<c::Entity>,
+    db: &impl sea_orm::ConnectionTrait,
+) -> Result<Option<Consultation>, RepoError> {
+    update
+        .exec_with_returning(db)
+        .await
+        .map_err(storage)?
+        .pop()
+        .map(from_row)
+        .transpose()
 }
 
 #[async_trait]
@@ -294,21 +295,22 @@ impl ConsultationRepository for ConsultationStore {
                 .col_expr(c::Column::OpenKey, null_str())
                 .col_expr(c::Column::EndedAt, Expr::value(now));
         }
+        if let Some(note) = effect.note {
+            update = update.col_expr(c::Column::CounselorNote, Expr::value(note));
+        }
+        let Some(notice) = effect.notice else {
+            // One statement: nothing else to write with it.
+            return returning(update, &self.db).await;
+        };
         let txn = begin_write(&self.db).await.map_err(storage)?;
         // The update locks the row (PostgreSQL) or the database (SQLite) until the notice
         // is in: a reader sees both or neither.
-        if update.exec(&txn).await.map_err(storage)?.rows_affected == 0 {
+        let Some(row) = returning(update, &txn).await? else {
             return Ok(None);
-        }
-        if let Some(notice) = effect.notice {
-            insert_message(&txn, id, Sender::System, None, notice, now).await?;
-        }
-        let row = c::Entity::find_by_id(id.to_string())
-            .one(&txn)
-            .await
-            .map_err(storage)?;
+        };
+        insert_message(&txn, id, Sender::System, None, notice, now).await?;
         txn.commit().await.map_err(storage)?;
-        row.map(from_row).transpose()
+        Ok(Some(row))
     }
 
     async fn claim_next(
@@ -317,9 +319,13 @@ impl ConsultationRepository for ConsultationStore {
         now: DateTime<Utc>,
     ) -> Result<Result<Option<Consultation>, ClaimRefusal>, RepoError> {
         let me = counselor_id.to_string();
+        let postgres = self.postgres();
         let txn = begin_write(&self.db).await.map_err(storage)?;
+        // The counselor's status row, locked on PostgreSQL so that their own concurrent
+        // claims wait for each other; then, in a statement of its own (whose snapshot follows
+        // the lock), how many people they serve.
         let mut status_q = counselor_status::Entity::find_by_id(me.clone());
-        if self.postgres() {
+        if postgres {
             status_q = status_q.lock(LockType::Update);
         }
         let status = status_q.one(&txn).await.map_err(storage)?;
@@ -338,43 +344,34 @@ impl ConsultationRepository for ConsultationStore {
         if let Err(refusal) = may_claim(online, capacity, active) {
             return Ok(Err(refusal));
         }
-        let Some(next) = next_for(&txn, counselor_id, self.postgres()).await? else {
-            txn.commit().await.map_err(storage)?;
-            return Ok(Ok(None));
-        };
-        let first = next.first_claimed_at.unwrap_or(now);
-        let res = c::Entity::update_many()
+        // One statement: pick the next entry and take it.
+        let claim = c::Entity::update_many()
             .col_expr(c::Column::Status, Expr::value(Status::Active.as_str()))
             .col_expr(c::Column::CounselorId, Expr::value(me))
             .col_expr(c::Column::AssignedTo, Expr::value(Option::<String>::None))
             .col_expr(c::Column::Front, Expr::value(false))
             .col_expr(c::Column::ClaimedAt, Expr::value(now))
-            .col_expr(c::Column::FirstClaimedAt, Expr::value(first))
-            .filter(c::Column::Id.eq(next.id.clone()))
-            .filter(c::Column::Status.eq(Status::Waiting.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(storage)?;
-        if res.rows_affected != 1 {
-            // Cannot happen under the locks above; refuse rather than hand out twice.
-            return Err(RepoError::Storage(
-                "claimed entry changed under its lock".into(),
-            ));
-        }
-        let claimed = c::Entity::find_by_id(next.id)
-            .one(&txn)
-            .await
-            .map_err(storage)?;
+            .col_expr(
+                c::Column::FirstClaimedAt,
+                Expr::from(Func::coalesce([
+                    Expr::col(c::Column::FirstClaimedAt),
+                    Expr::value(now),
+                ])),
+            )
+            .filter(Expr::col(c::Column::Id).eq(next_for(counselor_id, postgres)))
+            .filter(c::Column::Status.eq(Status::Waiting.as_str()));
+        let Some(claimed) = returning(claim, &txn).await? else {
+            txn.commit().await.map_err(storage)?;
+            return Ok(Ok(None));
+        };
         // Tell the person, once per request (a transfer's second claim is not news).
-        if let Some(row) = &claimed
-            && let Some(user) = row.user_id.as_deref()
-        {
+        if let Some(user) = claimed.user_id {
             crate::notifications::enqueue(
                 &txn,
                 Event::ConsultationReady,
-                parse_id(user)?,
+                user,
                 None,
-                xinli_domain::notification::ready_key(parse_id(&row.id)?),
+                xinli_domain::notification::ready_key(claimed.id),
                 now,
                 &xinli_domain::notification::consultation_ready(now),
                 now,
@@ -382,7 +379,7 @@ impl ConsultationRepository for ConsultationStore {
             .await?;
         }
         txn.commit().await.map_err(storage)?;
-        claimed.map(from_row).transpose().map(Ok)
+        Ok(Ok(Some(claimed)))
     }
 
     async fn queue_for(
@@ -628,24 +625,6 @@ impl ChatRepository for ConsultationStore {
             .await
             .map_err(storage)?;
         Ok(n > 0)
-    }
-
-    async fn set_note(&self, id: Uuid, note: &str) -> Result<(), RepoError> {
-        c::Entity::update_many()
-            .col_expr(c::Column::CounselorNote, Expr::value(note))
-            .filter(c::Column::Id.eq(id.to_string()))
-            .exec(&self.db)
-            .await
-            .map_err(storage)?;
-        Ok(())
-    }
-
-    async fn note(&self, id: Uuid) -> Result<Option<String>, RepoError> {
-        Ok(c::Entity::find_by_id(id.to_string())
-            .one(&self.db)
-            .await
-            .map_err(storage)?
-            .and_then(|r| r.counselor_note))
     }
 }
 

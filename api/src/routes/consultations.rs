@@ -257,7 +257,7 @@ async fn counselor_view(
         None => None,
     };
     let note = if c.allows(Party::Counselor(me), Action::ReadNote) {
-        state.chats.note(c.id).await?
+        c.note.clone()
     } else {
         None
     };
@@ -309,9 +309,10 @@ fn illegal(from: Status, event: domain::Event) -> ApiError {
 /// Applies a change through the state machine; a concurrent change in between is reported
 /// like an illegal transition from the new state.
 async fn apply(state: &AppState, c: &Consultation, change: Change) -> ApiResult<Consultation> {
+    let event = change.event();
     let effect = change
         .effect(c.status)
-        .map_err(|_| illegal(c.status, change.event()))?;
+        .map_err(|_| illegal(c.status, event))?;
     match state
         .consultations
         .apply(c.id, c.status, effect, state.clock.now())
@@ -327,7 +328,7 @@ async fn apply(state: &AppState, c: &Consultation, change: Change) -> ApiResult<
                 .find(c.id)
                 .await?
                 .ok_or_else(ApiError::not_found)?;
-            Err(illegal(now.status, change.event()))
+            Err(illegal(now.status, event))
         }
     }
 }
@@ -986,8 +987,7 @@ pub async fn close(
     let note = xinli_domain::validation::multiline("note", "咨询记录", &body.0.note, 0, 2000)?;
     let c = load(&state, &id).await?;
     allowed(&c, Party::Counselor(me.0.id), Action::Handle)?;
-    let c = apply(&state, &c, Change::Close).await?;
-    state.chats.set_note(c.id, &note).await?;
+    let c = apply(&state, &c, Change::Close { note }).await?;
     Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.0.id).await?))
 }
 

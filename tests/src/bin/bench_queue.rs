@@ -5,7 +5,8 @@
 //!
 //! `cargo run -p xinli-tests --bin bench_queue` (SQLite + in-process cache), or with
 //! `XINLI_TEST_DATABASE_URL` / `XINLI_TEST_REDIS_URL` for PostgreSQL + Redis. Add `--release`
-//! for production-like figures. Prints a report; asserts nothing.
+//! for production-like figures; name parts (`claims`, `cycles`, `wait`) to run only those.
+//! Prints a report; asserts nothing.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -248,6 +249,44 @@ async fn cycles_against_the_anchor() {
     }
 }
 
+/// The floor of the HTTP path alone: 6 clients, one connection each, doing 2 requests per
+/// "cycle" to `/healthz` (no database) and to `GET /counselor/status` (the account and one
+/// row), for 3 s each.
+async fn floor() {
+    let app = TestApp::spawn_with(TestOptions {
+        configure: roomy,
+        ..TestOptions::default()
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let mut tokens = vec![];
+    for i in 0..6 {
+        tokens.push(counselor(&app, &admin, &format!("floor.c{i}"), 1).await);
+    }
+    for path in ["/healthz", "/api/v1/counselor/status"] {
+        let started = Instant::now();
+        let tasks = tokens.iter().map(|token| {
+            let app = &app;
+            async move {
+                let mut n = 0u32;
+                while started.elapsed() < Duration::from_secs(3) {
+                    let res = app.get(path, Some(token)).await;
+                    assert_eq!(res.status(), 200);
+                    let _ = res.bytes().await;
+                    n += 1;
+                }
+                n
+            }
+        });
+        let done: u32 = futures::future::join_all(tasks).await.into_iter().sum();
+        let rate = f64::from(done) / started.elapsed().as_secs_f64();
+        println!(
+            "{path}: {rate:.0} requests/s = {:.0} two-request cycles/s",
+            rate / 2.0
+        );
+    }
+}
+
 /// A deterministic pseudo-random sequence (no extra dependency for a benchmark).
 struct Lcg(u64);
 
@@ -386,8 +425,20 @@ async fn main() {
             "release"
         }
     );
-    throughput(false).await;
-    throughput(true).await;
-    cycles_against_the_anchor().await;
-    wait_accuracy().await;
+    // `bench_queue [claims|cycles|wait]…` runs only the named parts; no argument, all of them.
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let runs = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
+    if runs("claims") {
+        throughput(false).await;
+        throughput(true).await;
+    }
+    if runs("cycles") {
+        cycles_against_the_anchor().await;
+    }
+    if runs("floor") {
+        floor().await;
+    }
+    if runs("wait") {
+        wait_accuracy().await;
+    }
 }
