@@ -3,6 +3,12 @@
 use serde_json::{Value, json};
 use xinli_tests::{TestApp, assert_error};
 
+/// A page of staff accounts (200); `query` is the query string without `?`.
+async fn staff_page(app: &TestApp, admin: &str, query: &str) -> Value {
+    app.get_ok(&format!("/api/v1/admin/staff?{query}"), Some(admin))
+        .await
+}
+
 #[tokio::test]
 async fn admins_create_list_read_and_update_staff() {
     let app = TestApp::spawn().await;
@@ -15,45 +21,27 @@ async fn admins_create_list_read_and_update_staff() {
     assert!(created.get("password_hash").is_none() && !created.to_string().contains("argon2"));
     let id = created["id"].as_str().unwrap();
 
-    let one: Value = app
-        .get(&format!("/api/v1/admin/staff/{id}"), Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one = app
+        .get_ok(&format!("/api/v1/admin/staff/{id}"), Some(&admin))
+        .await;
     assert_eq!(one["username"], "counselor.chen");
 
-    let res = app
-        .put(
+    let updated = app
+        .put_ok(
             &format!("/api/v1/admin/staff/{id}"),
             Some(&admin),
             json!({"display_name": "陈老师", "role": "admin"}),
         )
         .await;
-    assert_eq!(res.status(), 200);
-    let updated: Value = res.json().await.unwrap();
     assert_eq!(updated["display_name"], "陈老师");
     assert_eq!(updated["role"], "admin");
 
-    let page: Value = app
-        .get("/api/v1/admin/staff?page=1&page_size=1", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = staff_page(&app, &admin, "page=1&page_size=1").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["page_size"], 1);
-    let total = page["total"].as_u64().unwrap();
-    assert!(
-        total >= 2,
-        "bootstrap admin + created (+ demo accounts in dev mode): {total}"
-    );
-    let page2: Value = app
-        .get("/api/v1/admin/staff?page=2&page_size=1", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    // The bootstrap admin, the three demo accounts (dev mode) and the one created.
+    assert_eq!(page["total"], 5);
+    let page2 = staff_page(&app, &admin, "page=2&page_size=1").await;
     assert_ne!(page2["items"][0]["id"], page["items"][0]["id"]);
 }
 
@@ -94,12 +82,7 @@ async fn invalid_accounts_are_rejected_with_every_field_named() {
 async fn admins_cannot_lock_themselves_out() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let me: Value = app
-        .get("/api/v1/admin/staff?page_size=100", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = staff_page(&app, &admin, "page_size=100").await;
     let my_id = me["items"]
         .as_array()
         .unwrap()
@@ -122,16 +105,12 @@ async fn admins_cannot_lock_themselves_out() {
         )
         .await;
     }
-    assert_eq!(
-        app.put(
-            &format!("/api/v1/admin/staff/{my_id}"),
-            Some(&admin),
-            json!({"display_name": "总管理员"})
-        )
-        .await
-        .status(),
-        200
-    );
+    app.put_ok(
+        &format!("/api/v1/admin/staff/{my_id}"),
+        Some(&admin),
+        json!({"display_name": "总管理员"}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -173,18 +152,13 @@ async fn a_staff_account_can_be_put_back_as_it_came() {
         .create_staff(&admin, "counselor.zhou", "counselor")
         .await;
     let id = created["id"].as_str().unwrap();
-    let mut got: Value = app
-        .get(&format!("/api/v1/admin/staff/{id}"), Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    got["display_name"] = json!("周老师");
-    let res = app
-        .put(&format!("/api/v1/admin/staff/{id}"), Some(&admin), got)
+    let mut got = app
+        .get_ok(&format!("/api/v1/admin/staff/{id}"), Some(&admin))
         .await;
-    assert_eq!(res.status(), 200);
-    let saved: Value = res.json().await.unwrap();
+    got["display_name"] = json!("周老师");
+    let saved = app
+        .put_ok(&format!("/api/v1/admin/staff/{id}"), Some(&admin), got)
+        .await;
     assert_eq!(saved["display_name"], "周老师");
     assert_eq!(saved["username"], "counselor.zhou");
 }

@@ -3,13 +3,13 @@
 //! across instances sharing Redis), views kept across a clean restart, likes and favourites,
 //! sanitised HTML, recommendations in assessment results, roles.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use xinli_tests::{TestApp, TestOptions, assert_error};
 
+/// The public list (200); `query` starts with `?` or is empty.
 pub(crate) async fn list(app: &TestApp, query: &str) -> Value {
-    let res = app.get(&format!("/api/v1/articles{query}"), None).await;
-    assert_eq!(res.status(), 200, "{query}");
-    res.json().await.unwrap()
+    app.get_ok(&format!("/api/v1/articles{query}"), None).await
 }
 
 pub(crate) fn titles(page: &Value) -> Vec<String> {
@@ -26,24 +26,76 @@ pub(crate) fn draft(title: &str, body: &str) -> Value {
            "tags": ["心理健康"], "audience": "general", "author": "测试编辑"})
 }
 
+/// Creates a draft (201): its id.
 pub(crate) async fn create(app: &TestApp, admin: &str, body: Value) -> String {
-    let res = app.post("/api/v1/admin/articles", Some(admin), body).await;
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["id"]
+    app.post_expect("/api/v1/admin/articles", Some(admin), body, 201)
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned()
 }
 
+/// Publishes an article, now or at `published_at` in `body` (200).
 pub(crate) async fn publish(app: &TestApp, admin: &str, id: &str, body: Value) {
-    let res = app
-        .post(
-            &format!("/api/v1/admin/articles/{id}/publish"),
-            Some(admin),
-            body,
-        )
+    app.post_expect(
+        &format!("/api/v1/admin/articles/{id}/publish"),
+        Some(admin),
+        body,
+        200,
+    )
+    .await;
+}
+
+/// Archives a published article (200).
+async fn archive(app: &TestApp, admin: &str, id: &str) {
+    app.post_expect(
+        &format!("/api/v1/admin/articles/{id}/archive"),
+        Some(admin),
+        json!({}),
+        200,
+    )
+    .await;
+}
+
+/// A published article as readers see it (200).
+pub(crate) async fn article(app: &TestApp, id: &str) -> Value {
+    app.get_ok(&format!("/api/v1/articles/{id}"), None).await
+}
+
+/// The user likes the article (200): the reaction state.
+async fn like(app: &TestApp, token: &str, id: &str) -> Value {
+    app.put_ok(
+        &format!("/api/v1/articles/{id}/like"),
+        Some(token),
+        json!({}),
+    )
+    .await
+}
+
+/// The user takes back their like (200): the reaction state.
+async fn unlike(app: &TestApp, token: &str, id: &str) -> Value {
+    app.expect(
+        Method::DELETE,
+        &format!("/api/v1/articles/{id}/like"),
+        Some(token),
+        None,
+        200,
+    )
+    .await
+}
+
+/// One article's row in the admin list (first 100, 200).
+async fn admin_row(app: &TestApp, admin: &str, id: &str) -> Value {
+    let all = app
+        .get_ok("/api/v1/admin/articles?page_size=100", Some(admin))
         .await;
-    assert_eq!(res.status(), 200);
+    all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id)
+        .unwrap()
+        .clone()
 }
 
 #[tokio::test]
@@ -70,7 +122,7 @@ async fn seeded_articles_list_filter_and_page() {
         assert_eq!(a["audience"], "perinatal");
     }
     let videos = list(&app, "?kind=video").await;
-    assert!(videos["total"].as_u64().unwrap() >= 3);
+    assert_eq!(videos["total"], 4, "seeded videos");
     let crisis = list(&app, "?category=危机求助").await;
     assert_eq!(crisis["total"], 1);
     let tagged = list(&app, "?tag=睡眠").await;
@@ -82,12 +134,7 @@ async fn seeded_articles_list_filter_and_page() {
             .iter()
             .any(|t| t == "睡眠"))
     );
-    let cats: Value = app
-        .get("/api/v1/article-categories", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cats = app.get_ok("/api/v1/article-categories", None).await;
     let sum: u64 = cats
         .as_array()
         .unwrap()
@@ -239,12 +286,7 @@ async fn another_instances_write_reaches_the_search_index_even_without_a_shared_
         eventually(&b, 1, 2..=50).await,
         "B's index took in the new article"
     );
-    a.post(
-        &format!("/api/v1/admin/articles/{id}/archive"),
-        Some(&admin),
-        json!({}),
-    )
-    .await;
+    archive(&a, &admin, &id).await;
     assert!(eventually(&b, 0, 51..=99).await, "and its archiving");
 }
 
@@ -275,8 +317,7 @@ async fn a_scheduled_article_appears_on_time_in_cached_lists_and_search() {
         list(&app, "?page_size=1").await["total"].as_u64().unwrap(),
         all_before + 1
     );
-    let shown = app.get(&format!("/api/v1/articles/{id}"), None).await;
-    assert_eq!(shown.status(), 200);
+    article(&app, &id).await;
 }
 
 #[tokio::test]
@@ -317,7 +358,7 @@ async fn drafts_scheduled_and_archived_articles_are_invisible_and_every_write_sh
             "other instance sees it at once"
         );
     }
-    let shown: Value = a.get(&detail, None).await.json().await.unwrap();
+    let shown = article(&a, &id).await;
     let html = shown["body_html"].as_str().unwrap();
     assert!(
         html.contains("<h2>小标题</h2>") && !html.contains("<script"),
@@ -327,17 +368,13 @@ async fn drafts_scheduled_and_archived_articles_are_invisible_and_every_write_sh
     // Edited: the new title at once (detail was cached).
     let mut edited = draft("可见性测试（修订）", "正文");
     edited["tags"] = json!(["心理健康", "求助"]);
-    assert_eq!(
-        a.put(
-            &format!("/api/v1/admin/articles/{id}"),
-            Some(&admin),
-            edited
-        )
-        .await
-        .status(),
-        200
-    );
-    let shown: Value = a.get(&detail, None).await.json().await.unwrap();
+    a.put_ok(
+        &format!("/api/v1/admin/articles/{id}"),
+        Some(&admin),
+        edited,
+    )
+    .await;
+    let shown = article(&a, &id).await;
     assert_eq!(shown["title"], "可见性测试（修订）");
     assert_eq!(
         list(&a, "?q=修订").await["total"],
@@ -345,7 +382,7 @@ async fn drafts_scheduled_and_archived_articles_are_invisible_and_every_write_sh
         "search index updated"
     );
     if shared {
-        let other: Value = b.get(&detail, None).await.json().await.unwrap();
+        let other = article(&b, &id).await;
         assert_eq!(other["title"], "可见性测试（修订）");
         assert_eq!(
             list(&b, "?q=修订").await["total"],
@@ -355,12 +392,7 @@ async fn drafts_scheduled_and_archived_articles_are_invisible_and_every_write_sh
     }
 
     // Archived, then deleted.
-    a.post(
-        &format!("/api/v1/admin/articles/{id}/archive"),
-        Some(&admin),
-        json!({}),
-    )
-    .await;
+    archive(&a, &admin, &id).await;
     assert_error(a.get(&detail, None).await, 404, "not_found").await;
     assert_eq!(list(&a, "?q=可见性").await["total"], 0);
     if shared {
@@ -389,28 +421,12 @@ async fn views_are_counted_and_survive_a_clean_restart() {
         .unwrap()
         .to_owned();
     for _ in 0..3 {
-        assert_eq!(
-            a.get(&format!("/api/v1/articles/{first}"), None)
-                .await
-                .status(),
-            200
-        );
+        article(&a, &first).await;
     }
     a.shutdown().await;
     let b = a.sibling().await;
     let admin = b.admin_token().await;
-    let all: Value = b
-        .get("/api/v1/admin/articles?page_size=100", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let row = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["id"] == first)
-        .unwrap();
+    let row = admin_row(&b, &admin, &first).await;
     assert_eq!(row["view_count"], 3, "views written at shutdown");
 }
 
@@ -434,12 +450,7 @@ async fn concurrent_likes_and_double_taps_are_all_counted_once() {
     for res in futures::future::join_all(taps).await {
         assert_eq!(res.status(), 200);
     }
-    let shown: Value = app
-        .put(&path, Some(&users[0]), json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let shown = like(&app, &users[0], &id).await;
     assert_eq!(shown, json!({"active": true, "count": 8}));
 }
 
@@ -453,95 +464,40 @@ async fn likes_and_favourites_are_idempotent_exported_and_removed_with_the_accou
     let user = app.user_token("reader").await;
     let other = app.user_token("other-reader").await;
     for _ in 0..2 {
-        let r: Value = app
-            .put(
-                &format!("/api/v1/articles/{id}/like"),
-                Some(&user),
-                json!({}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let r = like(&app, &user, &id).await;
         assert_eq!(r, json!({"active": true, "count": 1}));
     }
-    let r: Value = app
-        .put(
-            &format!("/api/v1/articles/{id}/like"),
-            Some(&other),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = like(&app, &other, &id).await;
     assert_eq!(r, json!({"active": true, "count": 2}));
-    let r: Value = app
-        .put(
+    let r = app
+        .put_ok(
             &format!("/api/v1/articles/{id}/favorite"),
             Some(&user),
             json!({}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r["count"], 1);
-    let mine: Value = app
-        .get(&format!("/api/v1/articles/{id}"), Some(&user))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine = app
+        .get_ok(&format!("/api/v1/articles/{id}"), Some(&user))
+        .await;
     assert_eq!(
         (mine["liked"].as_bool(), mine["favorited"].as_bool()),
         (Some(true), Some(true))
     );
-    let favs: Value = app
-        .get("/api/v1/me/favorites", Some(&user))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let favs = app.get_ok("/api/v1/me/favorites", Some(&user)).await;
     assert_eq!(favs["items"][0]["id"], id.as_str());
-    let export: Value = app
-        .get("/api/v1/me/export", Some(&user))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let export = app.get_ok("/api/v1/me/export", Some(&user)).await;
     assert_eq!(export["article_likes"][0]["article_id"], id.as_str());
     assert_eq!(export["article_favorites"][0]["article_id"], id.as_str());
 
-    let r: Value = app
-        .delete(&format!("/api/v1/articles/{id}/like"), Some(&other))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = unlike(&app, &other, &id).await;
     assert_eq!(r, json!({"active": false, "count": 1}));
-    let r: Value = app
-        .delete(&format!("/api/v1/articles/{id}/like"), Some(&other))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = unlike(&app, &other, &id).await;
     assert_eq!(r["count"], 1, "unliking twice changes nothing");
 
     assert_eq!(app.delete("/api/v1/me", Some(&user)).await.status(), 204);
     let admin = app.admin_token().await;
-    let all: Value = app
-        .get("/api/v1/admin/articles?page_size=100", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let row = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["id"] == id.as_str())
-        .unwrap();
+    let row = admin_row(&app, &admin, &id).await;
     assert_eq!(
         (row["like_count"].as_u64(), row["favorite_count"].as_u64()),
         (Some(0), Some(0)),
@@ -622,16 +578,14 @@ async fn admin_writes_are_validated_per_field_and_for_admins_only() {
 async fn assessment_results_recommend_matching_published_articles() {
     let app = TestApp::spawn().await;
     let user = app.user_token("recommended").await;
-    let r: Value = app
-        .post(
+    let r = app
+        .post_expect(
             "/api/v1/scales/phq9/submissions",
             Some(&user),
             json!({"answers": [2, 2, 1, 1, 1, 1, 1, 1, 0]}),
+            201,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let recs = r["recommendations"].as_array().unwrap();
     assert!(!recs.is_empty() && recs.len() <= 3, "{r}");
 }
@@ -642,17 +596,9 @@ async fn an_admin_can_put_back_the_article_they_got() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let id = create(&app, &admin, draft("往返编辑", "## 小标题\n\n正文")).await;
-    let one = |token: String| {
-        let (app, id) = (&app, &id);
-        async move {
-            app.get(&format!("/api/v1/admin/articles/{id}"), Some(&token))
-                .await
-        }
-    };
+    let editor_path = format!("/api/v1/admin/articles/{id}");
     // A draft: readers do not see it, the editor gets its source and rendered HTML.
-    let res = one(admin.clone()).await;
-    assert_eq!(res.status(), 200);
-    let got: Value = res.json().await.unwrap();
+    let got = app.get_ok(&editor_path, Some(&admin)).await;
     assert_eq!(got["status"], "draft");
     assert_eq!(got["body"], "## 小标题\n\n正文");
     assert!(
@@ -662,7 +608,7 @@ async fn an_admin_can_put_back_the_article_they_got() {
             .contains("<h2>小标题</h2>")
     );
     let user = app.user_token("reader-of-drafts").await;
-    assert_error(one(user).await, 403, "forbidden").await;
+    assert_error(app.get(&editor_path, Some(&user)).await, 403, "forbidden").await;
     let res = app
         .get(
             "/api/v1/admin/articles/0193a5d6-3333-7abc-8def-0123456789ab",
@@ -671,9 +617,9 @@ async fn an_admin_can_put_back_the_article_they_got() {
         .await;
     assert_error(res, 404, "not_found").await;
     // The lifecycle: a draft is not archived (it is published, kept or deleted).
-    let archive = format!("/api/v1/admin/articles/{id}/archive");
+    let archive_path = format!("/api/v1/admin/articles/{id}/archive");
     let refused = assert_error(
-        app.post(&archive, Some(&admin), json!({})).await,
+        app.post(&archive_path, Some(&admin), json!({})).await,
         409,
         "invalid_transition",
     )
@@ -683,30 +629,21 @@ async fn an_admin_can_put_back_the_article_they_got() {
         "{refused}"
     );
     publish(&app, &admin, &id, json!({})).await;
-    let mut got: Value = one(admin.clone()).await.json().await.unwrap();
+    let mut got = app.get_ok(&editor_path, Some(&admin)).await;
     assert_eq!(got["status"], "published");
     assert_eq!(got["view_count"], 0, "the editor's read counts no view");
     got["title"] = json!("往返编辑（改）");
     // Published → archived → (not twice) → published again.
-    let archived = app.post(&archive, Some(&admin), json!({})).await;
-    assert_eq!(archived.status(), 200);
+    archive(&app, &admin, &id).await;
     assert_error(
-        app.post(&archive, Some(&admin), json!({})).await,
+        app.post(&archive_path, Some(&admin), json!({})).await,
         409,
         "invalid_transition",
     )
     .await;
     publish(&app, &admin, &id, json!({})).await;
-    let res = app
-        .put(&format!("/api/v1/admin/articles/{id}"), Some(&admin), got)
-        .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let shown: Value = app
-        .get(&format!("/api/v1/articles/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    app.put_ok(&editor_path, Some(&admin), got).await;
+    let shown = article(&app, &id).await;
     assert_eq!(shown["title"], "往返编辑（改）");
 }
 
@@ -743,14 +680,18 @@ async fn a_library_is_imported_in_batches_all_or_nothing() {
     .await;
     assert_eq!(body["details"][0]["field"], "articles");
 
-    let res = import(json!({"articles": [
-        item("迁移一", Some("2025-03-01T08:00:00+08:00")),
-        item("迁移二", Some("2025-04-01T08:00:00+08:00")),
-        item("迁移草稿", None),
-    ]}))
-    .await;
-    assert_eq!(res.status(), 201);
-    let created: Value = res.json().await.unwrap();
+    let created = app
+        .post_expect(
+            "/api/v1/admin/articles/import",
+            Some(&admin),
+            json!({"articles": [
+                item("迁移一", Some("2025-03-01T08:00:00+08:00")),
+                item("迁移二", Some("2025-04-01T08:00:00+08:00")),
+                item("迁移草稿", None),
+            ]}),
+            201,
+        )
+        .await;
     assert_eq!(created["created"], 3);
     let found = list(&app, "?q=萤石湖").await;
     assert_eq!(
@@ -764,15 +705,7 @@ async fn a_library_is_imported_in_batches_all_or_nothing() {
         "not_found",
     )
     .await;
-    let first: Value = app
-        .get(
-            &format!("/api/v1/articles/{}", created["ids"][0].as_str().unwrap()),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = article(&app, created["ids"][0].as_str().unwrap()).await;
     assert_eq!(
         first["published_at"], "2025-03-01T08:00:00+08:00",
         "its original date"

@@ -34,10 +34,9 @@ fn published_shape(code: &str) -> (usize, i64, i64, i64, Vec<usize>, Vec<usize>)
 
 const CODES: [&str; 6] = ["phq9", "gad7", "pss10", "epds", "who5", "k10"];
 
+/// One scale with its items, options and bands (200).
 async fn scale(app: &TestApp, code: &str) -> Value {
-    let res = app.get(&format!("/api/v1/scales/{code}"), None).await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    app.get_ok(&format!("/api/v1/scales/{code}"), None).await
 }
 
 /// Option indices whose points sum to `raw`, avoiding points on critical items when possible.
@@ -73,6 +72,7 @@ fn sheet_for(scale: &Value, raw: i64, avoid: &[usize]) -> Vec<usize> {
         .collect()
 }
 
+/// A submission as it answers: for tests whose point is the answer.
 async fn submit(app: &TestApp, token: &str, code: &str, answers: Value) -> reqwest::Response {
     app.post(
         &format!("/api/v1/scales/{code}/submissions"),
@@ -82,10 +82,42 @@ async fn submit(app: &TestApp, token: &str, code: &str, answers: Value) -> reqwe
     .await
 }
 
+/// A submission that must be stored (201): the result.
+async fn submitted(app: &TestApp, token: &str, code: &str, answers: Value) -> Value {
+    app.post_expect(
+        &format!("/api/v1/scales/{code}/submissions"),
+        Some(token),
+        json!({ "answers": answers }),
+        201,
+    )
+    .await
+}
+
+/// The user's history, first page (200); `query` starts with `?` or is empty.
+async fn history(app: &TestApp, token: &str, query: &str) -> Value {
+    app.get_ok(&format!("/api/v1/me/assessments{query}"), Some(token))
+        .await
+}
+
+/// One of the user's results (200).
+async fn result(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get_ok(&format!("/api/v1/me/assessments/{id}"), Some(token))
+        .await
+}
+
+/// The user's trend for a scale (200).
+async fn trend(app: &TestApp, token: &str, code: &str) -> Value {
+    app.get_ok(
+        &format!("/api/v1/me/assessments/trends/{code}"),
+        Some(token),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn scales_list_their_items_options_and_points_as_published() {
     let app = TestApp::spawn().await;
-    let list: Value = app.get("/api/v1/scales", None).await.json().await.unwrap();
+    let list = app.get_ok("/api/v1/scales", None).await;
     let codes: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -217,11 +249,7 @@ async fn reverse_items_and_the_who5_transform() {
     let app = TestApp::spawn().await;
     let token = app.user_token("reverse-tester").await;
     // PSS-10, every first option ("从不"): the four reversed items give 4 each.
-    let r: Value = submit(&app, &token, "pss10", json!(vec![0; 10]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "pss10", json!(vec![0; 10])).await;
     assert_eq!(r["score"], 16);
     // Each reversed item on its own: "从不" scores 4, "非常经常" scores 0.
     for item in [4usize, 5, 7, 8] {
@@ -235,37 +263,21 @@ async fn reverse_items_and_the_who5_transform() {
             };
         }
         answers[item - 1] = 0;
-        let r: Value = submit(&app, &token, "pss10", json!(answers))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let r = submitted(&app, &token, "pss10", json!(answers)).await;
         assert_eq!(r["score"], 4, "PSS item {item} reversed");
     }
     // EPDS as printed: the first option of items 3 and 5-10 is worth 3.
     let mut answers = vec![0usize; 10];
     answers[9] = 3; // item 10: "从不"
-    let r: Value = submit(&app, &token, "epds", json!(answers))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "epds", json!(answers)).await;
     assert_eq!(r["score"], 18, "items 3, 5-9 at 3 points each");
     // WHO-5: first options are worth 5; ×4.
-    let r: Value = submit(&app, &token, "who5", json!([0, 0, 0, 0, 0]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "who5", json!([0, 0, 0, 0, 0])).await;
     assert_eq!(
         (r["score"].as_i64(), r["raw_score"].as_i64()),
         (Some(100), Some(25))
     );
-    let r: Value = submit(&app, &token, "who5", json!([5, 5, 5, 5, 4]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "who5", json!([5, 5, 5, 5, 4])).await;
     assert_eq!(
         (r["score"].as_i64(), r["raw_score"].as_i64()),
         (Some(4), Some(1))
@@ -277,11 +289,7 @@ async fn reverse_items_and_the_who5_transform() {
 async fn a_critical_item_always_brings_the_crisis_answer_with_open_hotlines_first() {
     let app = TestApp::spawn().await;
     let token = app.user_token("critical-tester").await;
-    let r: Value = submit(&app, &token, "phq9", json!([0, 0, 0, 0, 0, 0, 0, 0, 1]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "phq9", json!([0, 0, 0, 0, 0, 0, 0, 0, 1])).await;
     assert_eq!(r["score"], 1);
     assert_eq!(r["band"]["level"], 0, "otherwise minimal");
     let crisis = &r["crisis"];
@@ -297,25 +305,13 @@ async fn a_critical_item_always_brings_the_crisis_answer_with_open_hotlines_firs
     );
 
     // EPDS item 10 above zero, the rest minimal.
-    let r: Value = submit(&app, &token, "epds", json!([0, 0, 3, 0, 3, 3, 3, 3, 3, 2]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "epds", json!([0, 0, 3, 0, 3, 3, 3, 3, 3, 2])).await;
     assert_eq!(r["score"], 1);
     assert_eq!(r["crisis"]["reason_code"], "critical_item");
-    let r: Value = submit(&app, &token, "epds", json!([0, 0, 3, 0, 3, 3, 3, 3, 3, 3]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "epds", json!([0, 0, 3, 0, 3, 3, 3, 3, 3, 3])).await;
     assert_eq!(r["crisis"], Value::Null);
     // Top band without a critical item.
-    let r: Value = submit(&app, &token, "gad7", json!([3, 3, 3, 3, 3, 3, 3]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "gad7", json!([3, 3, 3, 3, 3, 3, 3])).await;
     assert_eq!(r["crisis"]["reason_code"], "severe_band");
 }
 
@@ -376,12 +372,7 @@ async fn malformed_sheets_are_refused_per_answer_and_nothing_is_stored() {
         "not_found",
     )
     .await;
-    let history: Value = app
-        .get("/api/v1/me/assessments", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history = history(&app, &token, "").await;
     assert_eq!(history["total"], 0, "nothing stored");
 }
 
@@ -415,20 +406,11 @@ async fn only_users_submit_and_each_reads_only_their_own() {
     )
     .await;
 
-    let mine: Value = submit(&app, &alice, "phq9", json!([1, 1, 1, 1, 1, 1, 1, 1, 0]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine = submitted(&app, &alice, "phq9", json!([1, 1, 1, 1, 1, 1, 1, 1, 0])).await;
     let id = mine["id"].as_str().unwrap();
-    submit(&app, &alice, "gad7", json!(vec![0; 7])).await;
+    submitted(&app, &alice, "gad7", json!(vec![0; 7])).await;
 
-    let detail: Value = app
-        .get(&format!("/api/v1/me/assessments/{id}"), Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail = result(&app, &alice, id).await;
     assert_eq!(detail["answers"], json!([1, 1, 1, 1, 1, 1, 1, 1, 0]));
     assert_error(
         app.get(&format!("/api/v1/me/assessments/{id}"), Some(&bob))
@@ -444,28 +426,13 @@ async fn only_users_submit_and_each_reads_only_their_own() {
         "forbidden",
     )
     .await;
-    let bobs: Value = app
-        .get("/api/v1/me/assessments", Some(&bob))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let bobs = history(&app, &bob, "").await;
     assert_eq!(bobs["total"], 0);
 
-    let all: Value = app
-        .get("/api/v1/me/assessments", Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all = history(&app, &alice, "").await;
     assert_eq!(all["total"], 2);
     assert_eq!(all["items"][0]["scale"], "gad7", "newest first");
-    let phq: Value = app
-        .get("/api/v1/me/assessments?scale=phq9", Some(&alice))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let phq = history(&app, &alice, "?scale=phq9").await;
     assert_eq!(phq["total"], 1);
     assert_eq!(phq["items"][0]["score"], 8);
 }
@@ -479,14 +446,9 @@ async fn the_trend_shows_points_over_time_with_the_band_thresholds() {
         [2, 2, 2, 2, 2, 2, 2],
         [1, 1, 1, 1, 1, 1, 1],
     ] {
-        submit(&app, &token, "gad7", json!(answers)).await;
+        submitted(&app, &token, "gad7", json!(answers)).await;
     }
-    let trend: Value = app
-        .get("/api/v1/me/assessments/trends/gad7", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let trend = trend(&app, &token, "gad7").await;
     let scores: Vec<i64> = trend["points"]
         .as_array()
         .unwrap()
@@ -499,15 +461,8 @@ async fn the_trend_shows_points_over_time_with_the_band_thresholds() {
         (trend["score_min"].as_i64(), trend["score_max"].as_i64()),
         (Some(0), Some(21))
     );
-    let other: Value = app
-        .get(
-            "/api/v1/me/assessments/trends/gad7",
-            Some(&app.user_token("someone-else").await),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let someone_else = app.user_token("someone-else").await;
+    let other = self::trend(&app, &someone_else, "gad7").await;
     assert_eq!(other["points"], json!([]));
 }
 
@@ -515,17 +470,8 @@ async fn the_trend_shows_points_over_time_with_the_band_thresholds() {
 async fn export_holds_every_answer_and_delete_removes_them() {
     let app = TestApp::spawn().await;
     let token = app.user_token("exporter").await;
-    let r: Value = submit(&app, &token, "who5", json!([1, 2, 3, 4, 5]))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let export: Value = app
-        .get("/api/v1/me/export", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = submitted(&app, &token, "who5", json!([1, 2, 3, 4, 5])).await;
+    let export = app.get_ok("/api/v1/me/export", Some(&token)).await;
     let a = &export["assessments"][0];
     assert_eq!(a["id"], r["id"]);
     assert_eq!(a["answers"], json!([1, 2, 3, 4, 5]));
@@ -533,12 +479,7 @@ async fn export_holds_every_answer_and_delete_removes_them() {
     assert_eq!(a["score"], 40);
     assert_eq!(app.delete("/api/v1/me", Some(&token)).await.status(), 204);
     let again = app.user_token("exporter").await;
-    let history: Value = app
-        .get("/api/v1/me/assessments", Some(&again))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history = history(&app, &again, "").await;
     assert_eq!(history["total"], 0);
     assert_error(
         app.get(
@@ -557,11 +498,7 @@ async fn admins_edit_texts_and_bands_and_old_results_keep_theirs() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let user = app.user_token("history-keeper").await;
-    let before: Value = submit(&app, &user, "gad7", json!([1, 1, 1, 1, 1, 1, 0]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before = submitted(&app, &user, "gad7", json!([1, 1, 1, 1, 1, 1, 0])).await;
     assert_eq!(before["band"]["label"], "轻度");
 
     let s = scale(&app, "gad7").await;
@@ -575,26 +512,12 @@ async fn admins_edit_texts_and_bands_and_old_results_keep_theirs() {
     bands[1]["label"] = json!("轻度焦虑");
     let edit = json!({"name": s["name"], "short_name": "焦虑自评", "description": s["description"],
         "instructions": s["instructions"], "item_texts": item_texts, "bands": bands});
-    let res = app
-        .put("/api/v1/admin/scales/gad7", Some(&admin), edit.clone())
+    app.put_ok("/api/v1/admin/scales/gad7", Some(&admin), edit.clone())
         .await;
-    assert_eq!(res.status(), 200);
-    let after: Value = submit(&app, &user, "gad7", json!([1, 1, 1, 1, 1, 1, 0]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after = submitted(&app, &user, "gad7", json!([1, 1, 1, 1, 1, 1, 0])).await;
     assert_eq!(after["band"]["label"], "轻度焦虑");
     assert_eq!(after["score"], before["score"], "scoring unchanged");
-    let old: Value = app
-        .get(
-            &format!("/api/v1/me/assessments/{}", before["id"].as_str().unwrap()),
-            Some(&user),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let old = result(&app, &user, before["id"].as_str().unwrap()).await;
     assert_eq!(
         old["band"]["label"], "轻度",
         "stored results keep what was shown"

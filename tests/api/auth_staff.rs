@@ -2,9 +2,20 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use xinli_domain::throttle::Limit;
-use xinli_tests::{TestApp, TestOptions, access_token, assert_error};
+use xinli_tests::{TestApp, TestOptions, assert_error};
+
+/// A failed login of the bootstrap admin (401 `invalid_credentials`): one failure counted.
+async fn wrong_password(app: &TestApp) {
+    assert_error(
+        app.staff_login(xinli_tests::ADMIN_USERNAME, "wrong-password!")
+            .await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
 
 #[tokio::test]
 async fn staff_login_returns_tokens_and_the_staff_profile() {
@@ -12,11 +23,9 @@ async fn staff_login_returns_tokens_and_the_staff_profile() {
     let admin = app.admin_token().await;
     app.create_staff(&admin, "counselor.wang", "counselor")
         .await;
-    let res = app
-        .staff_login("Counselor.Wang", "counselor.wang-password")
+    let body = app
+        .staff_login_ok("Counselor.Wang", "counselor.wang-password")
         .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["role"], "counselor");
     assert_eq!(body["user"]["username"], "counselor.wang");
     assert!(body["refresh_token"].as_str().unwrap().len() >= 40);
@@ -47,10 +56,9 @@ async fn disabled_accounts_cannot_log_in_and_lose_access_at_once() {
     let app = TestApp::spawn().await;
     let root = app.admin_token().await;
     let other = app.create_staff(&root, "second-admin", "admin").await;
-    let res = app
-        .staff_login("second-admin", "second-admin-password")
+    let other_token = app
+        .staff_token("second-admin", "second-admin-password")
         .await;
-    let other_token = access_token(&res.json().await.unwrap());
     assert_eq!(
         app.get("/api/v1/admin/staff", Some(&other_token))
             .await
@@ -59,14 +67,12 @@ async fn disabled_accounts_cannot_log_in_and_lose_access_at_once() {
     );
 
     let id = other["id"].as_str().unwrap();
-    let res = app
-        .put(
-            &format!("/api/v1/admin/staff/{id}"),
-            Some(&root),
-            json!({"disabled": true}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    app.put_ok(
+        &format!("/api/v1/admin/staff/{id}"),
+        Some(&root),
+        json!({"disabled": true}),
+    )
+    .await;
 
     // The still-unexpired access token stops working immediately.
     assert_error(
@@ -90,7 +96,7 @@ async fn disabled_accounts_cannot_log_in_and_lose_access_at_once() {
     )
     .await;
 
-    app.put(
+    app.put_ok(
         &format!("/api/v1/admin/staff/{id}"),
         Some(&root),
         json!({"disabled": false}),
@@ -116,13 +122,7 @@ async fn repeated_failures_lock_the_account_for_a_while() {
     })
     .await;
     for _ in 0..3 {
-        assert_error(
-            app.staff_login(xinli_tests::ADMIN_USERNAME, "wrong-password!")
-                .await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
+        wrong_password(&app).await;
     }
     let res = app
         .staff_login(xinli_tests::ADMIN_USERNAME, xinli_tests::ADMIN_PASSWORD)
@@ -144,8 +144,7 @@ async fn a_successful_login_resets_the_failure_count() {
     })
     .await;
     for _ in 0..2 {
-        app.staff_login(xinli_tests::ADMIN_USERNAME, "wrong-password!")
-            .await;
+        wrong_password(&app).await;
     }
     assert_eq!(
         app.staff_login(xinli_tests::ADMIN_USERNAME, xinli_tests::ADMIN_PASSWORD)
@@ -154,8 +153,7 @@ async fn a_successful_login_resets_the_failure_count() {
         200
     );
     for _ in 0..2 {
-        app.staff_login(xinli_tests::ADMIN_USERNAME, "wrong-password!")
-            .await;
+        wrong_password(&app).await;
     }
     assert_eq!(
         app.staff_login(xinli_tests::ADMIN_USERNAME, xinli_tests::ADMIN_PASSWORD)
@@ -175,12 +173,9 @@ async fn the_account_limit_is_shared_between_instances_through_redis() {
     })
     .await;
     let b = a.sibling().await;
-    a.staff_login(xinli_tests::ADMIN_USERNAME, "wrong-password!")
-        .await;
-    a.staff_login(xinli_tests::ADMIN_USERNAME, "wrong-password!")
-        .await;
-    b.staff_login(xinli_tests::ADMIN_USERNAME, "wrong-password!")
-        .await;
+    wrong_password(&a).await;
+    wrong_password(&a).await;
+    wrong_password(&b).await;
     let res = b
         .staff_login(xinli_tests::ADMIN_USERNAME, xinli_tests::ADMIN_PASSWORD)
         .await;

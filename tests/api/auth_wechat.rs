@@ -10,8 +10,15 @@ fn wechat_answer(body: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body.to_string(), "text/plain")
 }
 
+/// A WeChat login as it answers: for tests whose point is the answer.
 async fn login(app: &TestApp, code: &str) -> reqwest::Response {
     app.post("/api/v1/auth/wechat", None, json!({ "code": code }))
+        .await
+}
+
+/// A WeChat login that must succeed (200): the token answer.
+async fn logged_in(app: &TestApp, code: &str) -> Value {
+    app.post_expect("/api/v1/auth/wechat", None, json!({ "code": code }), 200)
         .await
 }
 
@@ -31,9 +38,7 @@ async fn first_login_creates_the_user_and_the_next_finds_them() {
         .mount(&app.wechat)
         .await;
 
-    let res = login(&app, "code-1").await;
-    assert_eq!(res.status(), 200);
-    let first: Value = res.json().await.unwrap();
+    let first = logged_in(&app, "code-1").await;
     assert_eq!(first["token_type"], "Bearer");
     assert_eq!(first["user"]["role"], "user");
     assert!(first["expires_in"].as_u64().unwrap() > 0);
@@ -42,18 +47,15 @@ async fn first_login_creates_the_user_and_the_next_finds_them() {
         "session_key never leaves the server"
     );
 
-    let second: Value = login(&app, "code-1").await.json().await.unwrap();
+    let second = logged_in(&app, "code-1").await;
     assert_eq!(first["user"]["id"], second["user"]["id"], "returning user");
 
-    let export: Value = app
-        .get(
+    let export = app
+        .get_ok(
             "/api/v1/me/export",
             Some(first["access_token"].as_str().unwrap()),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(export["profile"]["openid"], "o-alice");
     assert_eq!(export["profile"]["unionid"], "u-alice");
 }

@@ -7,10 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use xinli_tests::{Load, PrivateRedis, TestApp, TestOptions, assert_error, quantile};
 
-use crate::articles::{create, draft, list, publish, titles};
+use crate::articles::{article, create, draft, list, publish, titles};
 use crate::consultations::{ask, claim, counselor};
 
 async fn app_on(redis: &PrivateRedis) -> TestApp {
@@ -38,7 +38,7 @@ async fn ready_again(app: &TestApp) {
 async fn a_killed_redis_fails_no_request_and_delays_none() {
     let mut redis = PrivateRedis::start().await;
     let app = app_on(&redis).await;
-    let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
+    let ready = app.get_ok("/readyz", None).await;
     assert_eq!(ready["cache"], "redis");
 
     let readers = Load::start(&app, "/api/v1/articles?page_size=20", 8);
@@ -116,10 +116,9 @@ async fn a_write_during_an_outage_is_seen_after_it() {
     let admin = app.admin_token().await;
     let id = create(&app, &admin, draft("停摆之前的标题", "正文")).await;
     publish(&app, &admin, &id, json!({})).await;
-    let detail = format!("/api/v1/articles/{id}");
     // Both now cached in Redis.
     assert!(titles(&list(&app, "?page_size=50").await).contains(&"停摆之前的标题".into()));
-    let shown: Value = app.get(&detail, None).await.json().await.unwrap();
+    let shown = article(&app, &id).await;
     assert_eq!(shown["title"], "停摆之前的标题");
 
     redis.pause(true);
@@ -133,14 +132,12 @@ async fn a_write_during_an_outage_is_seen_after_it() {
         started.elapsed()
     );
     // …so the edit's invalidation cannot reach Redis at all.
-    let res = app
-        .put(
-            &format!("/api/v1/admin/articles/{id}"),
-            Some(&admin),
-            draft("停摆期间改的标题", "正文"),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    app.put_ok(
+        &format!("/api/v1/admin/articles/{id}"),
+        Some(&admin),
+        draft("停摆期间改的标题", "正文"),
+    )
+    .await;
     assert!(titles(&list(&app, "?page_size=50").await).contains(&"停摆期间改的标题".into()));
     assert_error(app.get("/readyz", None).await, 503, "service_unavailable").await;
 
@@ -152,7 +149,7 @@ async fn a_write_during_an_outage_is_seen_after_it() {
         !after.contains(&"停摆之前的标题".into()),
         "stale list after the outage: {after:?}"
     );
-    let shown: Value = app.get(&detail, None).await.json().await.unwrap();
+    let shown = article(&app, &id).await;
     assert_eq!(
         shown["title"], "停摆期间改的标题",
         "stale detail after the outage"
@@ -176,13 +173,11 @@ async fn long_polls_reread_the_database_while_redis_is_down() {
     let msgs = format!("/api/v1/consultations/{id}/messages");
     let poll = format!("{msgs}?after=0&wait=10");
     let started = Instant::now();
-    let (polled, written) = tokio::join!(a.get(&poll, Some(&user)), async {
+    let (polled, _) = tokio::join!(a.get_ok(&poll, Some(&user)), async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        b.post(&msgs, Some(&c1), json!({"text": "Redis 停了也能收到"}))
+        b.post_expect(&msgs, Some(&c1), json!({"text": "Redis 停了也能收到"}), 201)
             .await
     });
-    assert_eq!(written.status(), 201);
-    let polled: Value = polled.json().await.unwrap();
     assert_eq!(polled["items"][0]["text"], "Redis 停了也能收到");
     assert!(
         started.elapsed() < Duration::from_secs(5),

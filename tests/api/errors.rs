@@ -191,17 +191,15 @@ async fn wrong_types_of_enums_and_nested_values_are_422_naming_the_field() {
 async fn empty_bodies_need_no_content_type() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let created: serde_json::Value = app
-        .post(
+    let created = app
+        .post_expect(
             "/api/v1/admin/articles",
             Some(&admin),
             json!({"title": "无正文发布", "body": "正文", "kind": "article", "category": "心理常识",
                    "audience": "general", "author": "编辑"}),
+            201,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let id = created["id"].as_str().unwrap();
     let bare = |path: String| app.client.post(app.url(&path)).bearer_auth(&admin).send();
     let res = bare(format!("/api/v1/admin/articles/{id}/publish"))
@@ -248,6 +246,7 @@ async fn personal_answers_are_never_stored_by_intermediaries() {
             json!({"openid": "private-person"}),
         )
         .await;
+    assert_eq!(res.status(), 200, "dev login");
     assert_eq!(res.headers()["cache-control"], "no-store", "tokens");
     for path in [
         "/api/v1/me",
@@ -261,6 +260,7 @@ async fn personal_answers_are_never_stored_by_intermediaries() {
         assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
     }
     let res = app.get("/api/v1/me", None).await;
+    assert_eq!(res.status(), 401);
     assert_eq!(
         res.headers()["x-content-type-options"],
         "nosniff",
@@ -268,6 +268,7 @@ async fn personal_answers_are_never_stored_by_intermediaries() {
     );
     // Anonymous public answers keep their own caching rules.
     let res = app.get("/api/v1/hotlines", None).await;
+    assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-cache");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 }

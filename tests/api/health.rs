@@ -36,9 +36,7 @@ async fn a_plain_incoming_request_id_is_kept_and_a_hostile_one_replaced() {
 #[tokio::test]
 async fn readyz_checks_database_and_cache() {
     let app = TestApp::spawn().await;
-    let res = app.get("/readyz", None).await;
-    assert_eq!(res.status(), 200);
-    let body: serde_json::Value = res.json().await.unwrap();
+    let body = app.get_ok("/readyz", None).await;
     assert_eq!(body["status"], "ready");
     let expected_db = if xinli_tests::test_database_url().is_some() {
         "postgres"
@@ -66,9 +64,7 @@ async fn docs_are_served_offline_and_docs_redirects() {
         res.text().await.unwrap().contains("swagger"),
         "Swagger UI page"
     );
-    let res = app.get("/api-docs/openapi.json", None).await;
-    assert_eq!(res.status(), 200);
-    let spec: serde_json::Value = res.json().await.unwrap();
+    let spec = app.get_ok("/api-docs/openapi.json", None).await;
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     assert!(spec["paths"]["/api/v1/auth/wechat"]["post"].is_object());
 }

@@ -9,12 +9,45 @@ fn line(name: &str, number: &str, hours: Value) -> Value {
     json!({"name": name, "number": number, "region": "上海市", "audiences": ["worker"], "crisis": false, "hours": hours})
 }
 
+/// The public directory (200, never cached by clients): its lines.
 async fn directory(app: &TestApp, query: &str) -> Vec<Value> {
     let res = app.get(&format!("/api/v1/hotlines{query}"), None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-cache");
     let body: Value = res.json().await.unwrap();
     body["items"].as_array().unwrap().clone()
+}
+
+/// The admin list (200); `query` starts with `?` or is empty.
+async fn admin_lines(app: &TestApp, admin: &str, query: &str) -> Value {
+    app.get_ok(&format!("/api/v1/admin/hotlines{query}"), Some(admin))
+        .await
+}
+
+/// Creates a line (201): its id.
+async fn create_line(app: &TestApp, admin: &str, body: Value) -> String {
+    app.post_expect("/api/v1/admin/hotlines", Some(admin), body, 201)
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Replaces a line (200): its view.
+async fn update_line(app: &TestApp, admin: &str, id: &str, body: Value) -> Value {
+    app.put_ok(&format!("/api/v1/admin/hotlines/{id}"), Some(admin), body)
+        .await
+}
+
+/// Counts a tap on a line's number (204).
+async fn dial(app: &TestApp, token: Option<&str>, id: &str) {
+    app.post_expect(
+        &format!("/api/v1/hotlines/{id}/dials"),
+        token,
+        json!({}),
+        204,
+    )
+    .await;
 }
 
 fn find<'a>(lines: &'a [Value], number: &str) -> &'a Value {
@@ -92,26 +125,8 @@ async fn open_now_follows_the_clock_at_window_edges_without_any_write() {
         json!({"kind": "weekly", "windows": [{"day": "mon", "start": "08:00", "end": "20:00"}]});
     let night =
         json!({"kind": "weekly", "windows": [{"day": "sun", "start": "22:00", "end": "02:00"}]});
-    assert_eq!(
-        app.post(
-            "/api/v1/admin/hotlines",
-            Some(&admin),
-            line("日间热线", "66660001", day)
-        )
-        .await
-        .status(),
-        201
-    );
-    assert_eq!(
-        app.post(
-            "/api/v1/admin/hotlines",
-            Some(&admin),
-            line("夜间热线", "66660002", night)
-        )
-        .await
-        .status(),
-        201
-    );
+    create_line(&app, &admin, line("日间热线", "66660001", day)).await;
+    create_line(&app, &admin, line("夜间热线", "66660002", night)).await;
 
     let check = |lines: Vec<Value>, number: &str, open: bool, next: DateTime<Utc>| {
         let l = find(&lines, number).clone();
@@ -187,12 +202,7 @@ async fn open_now_follows_the_clock_at_window_edges_without_any_write() {
 async fn bad_numbers_and_hours_are_rejected_field_by_field_and_nothing_is_stored() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let before: Value = app
-        .get("/api/v1/admin/hotlines", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before = admin_lines(&app, &admin, "").await;
 
     let bad = json!({"name": "", "number": "96 25 25", "region": "上海市", "audiences": [], "crisis": true,
         "hours": {"kind": "weekly", "windows": [{"day": "mon", "start": "8:00", "end": "25:00"}, {"day": "tue", "start": "09:00", "end": "09:00"}]}});
@@ -244,12 +254,7 @@ async fn bad_numbers_and_hours_are_rejected_field_by_field_and_nothing_is_stored
         .await;
         assert_eq!(body["details"][0]["field"], field, "{body}");
     }
-    let after: Value = app
-        .get("/api/v1/admin/hotlines", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after = admin_lines(&app, &admin, "").await;
     assert_eq!(before["total"], after["total"]);
 }
 
@@ -273,17 +278,13 @@ async fn admin_changes_are_visible_at_once_also_on_another_instance() {
             .any(|l| l["number"] == "66661111")
     );
 
-    let created: Value = a
-        .post(
-            "/api/v1/admin/hotlines",
-            Some(&admin),
-            line("新热线", "66661111", json!({"kind": "always"})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap();
+    let created = create_line(
+        &a,
+        &admin,
+        line("新热线", "66661111", json!({"kind": "always"})),
+    )
+    .await;
+    let id = created.as_str();
     assert!(
         directory(&a, "")
             .await
@@ -302,16 +303,7 @@ async fn admin_changes_are_visible_at_once_also_on_another_instance() {
 
     let mut renamed = line("改名热线", "66661111", json!({"kind": "always"}));
     renamed["active"] = json!(true);
-    assert_eq!(
-        a.put(
-            &format!("/api/v1/admin/hotlines/{id}"),
-            Some(&admin),
-            renamed
-        )
-        .await
-        .status(),
-        200
-    );
+    update_line(&a, &admin, id, renamed).await;
     assert_eq!(
         find(&directory(&a, "").await, "66661111")["name"],
         "改名热线"
@@ -325,24 +317,14 @@ async fn admin_changes_are_visible_at_once_also_on_another_instance() {
 
     let mut inactive = line("改名热线", "66661111", json!({"kind": "always"}));
     inactive["active"] = json!(false);
-    a.put(
-        &format!("/api/v1/admin/hotlines/{id}"),
-        Some(&admin),
-        inactive,
-    )
-    .await;
+    update_line(&a, &admin, id, inactive).await;
     assert!(
         !directory(&a, "")
             .await
             .iter()
             .any(|l| l["number"] == "66661111")
     );
-    let all: Value = a
-        .get("/api/v1/admin/hotlines?page_size=100", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all = admin_lines(&a, &admin, "?page_size=100").await;
     assert!(
         all["items"]
             .as_array()
@@ -364,12 +346,7 @@ async fn admin_changes_are_visible_at_once_also_on_another_instance() {
         "not_found",
     )
     .await;
-    let all: Value = a
-        .get("/api/v1/admin/hotlines?page_size=100", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all = admin_lines(&a, &admin, "?page_size=100").await;
     assert!(
         !all["items"]
             .as_array()
@@ -393,16 +370,7 @@ async fn dials_are_counted_limited_per_client_and_reported_per_day() {
     let id = find(&lines, "962525")["id"].as_str().unwrap().to_owned();
     let user = app.user_token("dialer").await;
     for _ in 0..3 {
-        assert_eq!(
-            app.post(
-                &format!("/api/v1/hotlines/{id}/dials"),
-                Some(&user),
-                json!({})
-            )
-            .await
-            .status(),
-            204
-        );
+        dial(&app, Some(&user), &id).await;
     }
     assert_error(
         app.post(
@@ -448,12 +416,9 @@ async fn dials_are_counted_limited_per_client_and_reported_per_day() {
     .await;
 
     let admin = app.admin_token().await;
-    let stats: Value = app
-        .get("/api/v1/admin/hotline-dials", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app
+        .get_ok("/api/v1/admin/hotline-dials", Some(&admin))
+        .await;
     assert_eq!(stats["total"], 4);
     let row = &stats["items"][0];
     assert_eq!(row["number"], "962525");
@@ -507,18 +472,8 @@ async fn dials_are_counted_without_any_link_to_who_tapped() {
         .unwrap()
         .to_owned();
     let user = app.user_token("private-dialer").await;
-    app.post(
-        &format!("/api/v1/hotlines/{id}/dials"),
-        Some(&user),
-        json!({}),
-    )
-    .await;
-    let export: Value = app
-        .get("/api/v1/me/export", Some(&user))
-        .await
-        .json()
-        .await
-        .unwrap();
+    dial(&app, Some(&user), &id).await;
+    let export = app.get_ok("/api/v1/me/export", Some(&user)).await;
     // Which lines a person called is sensitive and not needed: nothing links the tap to them.
     assert!(export.get("hotline_dials").is_none(), "{export}");
     let db = sea_orm::Database::connect(&app.config.database_url)
@@ -536,12 +491,9 @@ async fn dials_are_counted_without_any_link_to_who_tapped() {
     db.close().await.unwrap();
     assert_eq!(app.delete("/api/v1/me", Some(&user)).await.status(), 204);
     let admin = app.admin_token().await;
-    let stats: Value = app
-        .get("/api/v1/admin/hotline-dials", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app
+        .get_ok("/api/v1/admin/hotline-dials", Some(&admin))
+        .await;
     assert_eq!(stats["total"], 1, "the anonymous count stays");
     // A token that outlived its account is refused like everywhere else (the call itself
     // is placed by the phone; only the count is refused); anonymous taps still count.
@@ -556,12 +508,7 @@ async fn dials_are_counted_without_any_link_to_who_tapped() {
         "token_invalid",
     )
     .await;
-    assert_eq!(
-        app.post(&format!("/api/v1/hotlines/{id}/dials"), None, json!({}))
-            .await
-            .status(),
-        204
-    );
+    dial(&app, None, &id).await;
 }
 
 #[tokio::test]
@@ -621,12 +568,7 @@ async fn hotline_administration_is_for_admins_only() {
 async fn an_admin_can_put_back_what_they_got() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let page: Value = app
-        .get("/api/v1/admin/hotlines?page_size=100", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = admin_lines(&app, &admin, "?page_size=100").await;
     let mut line = page["items"]
         .as_array()
         .unwrap()
@@ -638,20 +580,8 @@ async fn an_admin_can_put_back_what_they_got() {
     let note = line["hours"]["note"].clone();
     assert!(note.is_string());
     line["description"] = json!("区级心理援助热线（已核对）");
-    let res = app
-        .put(
-            &format!("/api/v1/admin/hotlines/{id}"),
-            Some(&admin),
-            line.clone(),
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let saved: Value = app
-        .get("/api/v1/admin/hotlines?page_size=100", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    update_line(&app, &admin, &id, line.clone()).await;
+    let saved = admin_lines(&app, &admin, "?page_size=100").await;
     let saved = saved["items"]
         .as_array()
         .unwrap()

@@ -20,19 +20,63 @@ fn request(topic: &str) -> Value {
     })
 }
 
-async fn ok(res: reqwest::Response) -> Value {
-    let status = res.status();
-    let body: Value = res.json().await.unwrap();
-    assert!(status.is_success(), "{status} {body}");
-    body
-}
-
+/// The menu of topics (200).
 async fn menu(app: &TestApp) -> Vec<Value> {
-    ok(app.get("/api/v1/lecture-topics", None).await)
+    app.get_ok("/api/v1/lecture-topics", None)
         .await
         .as_array()
         .unwrap()
         .clone()
+}
+
+/// A unit's liaison files a request (201): its view.
+async fn file_request(app: &TestApp, liaison: &str, body: Value) -> Value {
+    app.post_expect("/api/v1/lecture-requests", Some(liaison), body, 201)
+        .await
+}
+
+/// The organiser decides on a request (200): its view.
+async fn decide(app: &TestApp, admin: &str, id: &str, decision: Value) -> Value {
+    app.post_expect(
+        &format!("/api/v1/admin/lecture-requests/{id}/decision"),
+        Some(admin),
+        decision,
+        200,
+    )
+    .await
+}
+
+/// The organiser marks the lecture held (200): the request's view.
+async fn held(app: &TestApp, admin: &str, id: &str) -> Value {
+    app.post_expect(
+        &format!("/api/v1/admin/lecture-requests/{id}/done"),
+        Some(admin),
+        json!({}),
+        200,
+    )
+    .await
+}
+
+/// The organiser's figures per month and unit over the next 40 days (200).
+async fn lecture_stats(app: &TestApp, admin: &str) -> Value {
+    let today = Utc::now().with_timezone(&CHINA).date_naive();
+    app.get_ok(
+        &format!(
+            "/api/v1/admin/lecture-stats?from={today}&to={}",
+            today + Duration::days(40)
+        ),
+        Some(admin),
+    )
+    .await
+}
+
+/// The unit's screening report (200).
+async fn screening_report(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get_ok(
+        &format!("/api/v1/lecture-requests/{id}/screening-report"),
+        Some(token),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -69,14 +113,14 @@ async fn the_menu_is_seed_002_appendix_4_and_seed_000_as_far_as_it_goes() {
     );
     // Admins add series and topics.
     let admin = app.admin_token().await;
-    let series = ok(app
-        .post(
+    let series = app
+        .post_expect(
             "/api/v1/admin/lecture-series",
             Some(&admin),
             json!({"name": "社区讲堂"}),
+            201,
         )
-        .await)
-    .await;
+        .await;
     let res = app
         .post(
             "/api/v1/admin/lecture-topics",
@@ -86,13 +130,12 @@ async fn the_menu_is_seed_002_appendix_4_and_seed_000_as_far_as_it_goes() {
         .await;
     let body = assert_error(res, 422, "validation_failed").await;
     assert_eq!(body["details"].as_array().unwrap().len(), 2);
-    ok(app
-        .post(
-            "/api/v1/admin/lecture-topics",
-            Some(&admin),
-            json!({"series_id": series["id"], "number": 1, "title": "睡个好觉", "minutes": 90}),
-        )
-        .await)
+    app.post_expect(
+        "/api/v1/admin/lecture-topics",
+        Some(&admin),
+        json!({"series_id": series["id"], "number": 1, "title": "睡个好觉", "minutes": 90}),
+        201,
+    )
     .await;
     assert_eq!(menu(&app).await.len(), 23);
     let user = app.user_token("menu-user").await;
@@ -144,10 +187,7 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .post("/api/v1/lecture-requests", Some(&liaison), unknown)
         .await;
     assert_error(res, 422, "validation_failed").await;
-    let created = ok(app
-        .post("/api/v1/lecture-requests", Some(&liaison), request(&topic))
-        .await)
-    .await;
+    let created = file_request(&app, &liaison, request(&topic)).await;
     assert_eq!(created["status"], "submitted");
     assert_eq!(created["region"], "长沙市");
     assert_eq!(created["topic_title"], "压力与情绪管理");
@@ -157,13 +197,12 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .get(&format!("/api/v1/lecture-requests/{id}"), Some(&stranger))
         .await;
     assert_error(res, 404, "not_found").await;
-    let queue = ok(app
-        .get(
+    let queue = app
+        .get_ok(
             "/api/v1/admin/lecture-requests?status=submitted",
             Some(&admin),
         )
-        .await)
-    .await;
+        .await;
     assert_eq!(queue["total"], 1);
     // A liaison cannot decide; an admin proposes another time.
     let res = app
@@ -175,23 +214,22 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .await;
     assert_error(res, 409, "lecture_request_state").await;
     let when = (Utc::now() + Duration::days(25)).with_timezone(&CHINA);
-    let proposed = ok(app
-        .post(
-            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
-            Some(&admin),
-            json!({"decision": "propose", "scheduled_at": when}),
-        )
-        .await)
+    let proposed = decide(
+        &app,
+        &admin,
+        id,
+        json!({"decision": "propose", "scheduled_at": when}),
+    )
     .await;
     assert_eq!(proposed["status"], "proposed");
-    let back = ok(app
-        .post(
+    let back = app
+        .post_expect(
             &format!("/api/v1/lecture-requests/{id}/respond"),
             Some(&liaison),
             json!({"accept": false}),
+            200,
         )
-        .await)
-    .await;
+        .await;
     assert_eq!(back["status"], "submitted");
     // Accepting needs lecturer, time and place; then the screening gets its code.
     let res = app
@@ -203,28 +241,22 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .await;
     let body = assert_error(res, 422, "validation_failed").await;
     assert_eq!(body["details"].as_array().unwrap().len(), 3);
-    let accepted = ok(app
-        .post(
-            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
-            Some(&admin),
-            json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": when, "location": "三楼会议室"}),
-        )
-        .await)
+    let accepted = decide(
+        &app,
+        &admin,
+        id,
+        json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": when, "location": "三楼会议室"}),
+    )
     .await;
     assert_eq!(accepted["status"], "accepted");
     let code = accepted["screening_code"].as_str().unwrap();
     assert_eq!(code.len(), 10);
-    let mine = ok(app.get("/api/v1/me/lecture-requests", Some(&liaison)).await).await;
+    let mine = app
+        .get_ok("/api/v1/me/lecture-requests", Some(&liaison))
+        .await;
     assert_eq!(mine["items"][0]["lecturer"], "张老师");
     assert_eq!(mine["items"][0]["location"], "三楼会议室");
-    let done = ok(app
-        .post(
-            &format!("/api/v1/admin/lecture-requests/{id}/done"),
-            Some(&admin),
-            json!({}),
-        )
-        .await)
-    .await;
+    let done = held(&app, &admin, id).await;
     assert_eq!(done["status"], "done");
     let res = app
         .post(
@@ -235,7 +267,9 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .await;
     assert_error(res, 409, "lecture_request_state").await;
     // Two decisions were the liaison's news: two outbox rows.
-    let figures = ok(app.get("/api/v1/admin/notifications", Some(&admin)).await).await;
+    let figures = app
+        .get_ok("/api/v1/admin/notifications", Some(&admin))
+        .await;
     let told: u64 = figures["items"]
         .as_array()
         .unwrap()
@@ -245,13 +279,12 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .sum();
     assert_eq!(told, 2);
     // Export holds the request; after deletion the organiser keeps it without the account.
-    let export = ok(app.get("/api/v1/me/export", Some(&liaison)).await).await;
+    let export = app.get_ok("/api/v1/me/export", Some(&liaison)).await;
     assert_eq!(export["lecture_requests"][0]["id"], id);
     assert_eq!(app.delete("/api/v1/me", Some(&liaison)).await.status(), 204);
-    let kept = ok(app
-        .get(&format!("/api/v1/lecture-requests/{id}"), Some(&admin))
-        .await)
-    .await;
+    let kept = app
+        .get_ok(&format!("/api/v1/lecture-requests/{id}"), Some(&admin))
+        .await;
     assert_eq!(kept["status"], "done");
 }
 
@@ -260,19 +293,16 @@ async fn a_liaison_withdraws_before_the_lecture() {
     let app = TestApp::spawn().await;
     let topic = menu(&app).await[0]["id"].as_str().unwrap().to_owned();
     let liaison = app.user_token("withdrawer").await;
-    let created = ok(app
-        .post("/api/v1/lecture-requests", Some(&liaison), request(&topic))
-        .await)
-    .await;
+    let created = file_request(&app, &liaison, request(&topic)).await;
     let id = created["id"].as_str().unwrap();
-    let gone = ok(app
-        .post(
+    let gone = app
+        .post_expect(
             &format!("/api/v1/lecture-requests/{id}/withdraw"),
             Some(&liaison),
             json!({}),
+            200,
         )
-        .await)
-    .await;
+        .await;
     assert_eq!(gone["status"], "withdrawn");
     let admin = app.admin_token().await;
     let res = app
@@ -311,12 +341,11 @@ async fn a_screening_report_counts_without_naming_anyone() {
     let mut results = vec![];
     for i in 0..21 {
         let token = app.user_token(&format!("participant-{i}")).await;
-        let me = ok(app.get("/api/v1/me", Some(&token)).await).await;
+        let me = app.get_ok("/api/v1/me", Some(&token)).await;
         if i == 0 {
-            let joined = ok(app
-                .get(&format!("/api/v1/screenings/{code}"), Some(&token))
-                .await)
-            .await;
+            let joined = app
+                .get_ok(&format!("/api/v1/screenings/{code}"), Some(&token))
+                .await;
             assert_eq!(joined["unit_name"], "湖南省某厅");
             assert_eq!(joined["scales"][0]["code"], "phq9");
             assert_eq!(joined["scales"][0]["done"], false);
@@ -375,13 +404,14 @@ async fn a_screening_report_counts_without_naming_anyone() {
     assert_error(res, 409, "referral_not_offered").await;
     let res = referral(first_token(&people), &results[20], json!({"consent": true})).await;
     assert_error(res, 404, "not_found").await;
-    let queued = ok(referral(
-        moderate_person,
-        &results[20],
-        json!({"consent": true, "phone": "13700000000"}),
-    )
-    .await)
-    .await;
+    let queued = app
+        .post_expect(
+            &format!("/api/v1/me/assessments/{}/referral", results[20]),
+            Some(moderate_person),
+            json!({"consent": true, "phone": "13700000000"}),
+            201,
+        )
+        .await;
     assert_eq!(queued["status"], "waiting");
     assert_eq!(queued["priority"], "prioritized");
     // Once per scale; only the screening's scales; only a real code.
@@ -413,16 +443,10 @@ async fn a_screening_report_counts_without_naming_anyone() {
     let res = app.get("/api/v1/screenings/ZZZZZZZZZZ", Some(first)).await;
     assert_error(res, 404, "not_found").await;
     // The result stays the participant's own.
-    let history = ok(app.get("/api/v1/me/assessments", Some(first)).await).await;
+    let history = app.get_ok("/api/v1/me/assessments", Some(first)).await;
     assert_eq!(history["total"], 1);
     // The unit's report: 10 / 10 / 1 → the 1 is hidden, and so is one 10 (else 21 − 10 − 10).
-    let report = ok(app
-        .get(
-            &format!("/api/v1/lecture-requests/{id}/screening-report"),
-            Some(&liaison),
-        )
-        .await)
-    .await;
+    let report = screening_report(&app, &liaison, &id).await;
     let phq = &report["scales"][0];
     assert_eq!(phq["participants"], 21);
     let counts: Vec<Value> = phq["bands"]
@@ -449,15 +473,13 @@ async fn a_screening_report_counts_without_naming_anyone() {
     // Nothing a liaison can reach names a participant.
     let reachable = [
         report.to_string(),
-        ok(app
-            .get(&format!("/api/v1/lecture-requests/{id}"), Some(&liaison))
-            .await)
-        .await
-        .to_string(),
-        ok(app.get("/api/v1/me/lecture-requests", Some(&liaison)).await)
+        app.get_ok(&format!("/api/v1/lecture-requests/{id}"), Some(&liaison))
             .await
             .to_string(),
-        ok(app.get("/api/v1/me/export", Some(&liaison)).await)
+        app.get_ok("/api/v1/me/lecture-requests", Some(&liaison))
+            .await
+            .to_string(),
+        app.get_ok("/api/v1/me/export", Some(&liaison))
             .await
             .to_string(),
     ];
@@ -486,34 +508,11 @@ async fn a_screening_report_counts_without_naming_anyone() {
         app.delete("/api/v1/me", Some(&people[10].0)).await.status(),
         204
     );
-    let report = ok(app
-        .get(
-            &format!("/api/v1/lecture-requests/{id}/screening-report"),
-            Some(&admin),
-        )
-        .await)
-    .await;
+    let report = screening_report(&app, &admin, &id).await;
     assert_eq!(report["scales"][0]["participants"], 20);
     // The organiser's figures count the results and the one referral, once the lecture is held.
-    ok(app
-        .post(
-            &format!("/api/v1/admin/lecture-requests/{id}/done"),
-            Some(&admin),
-            json!({}),
-        )
-        .await)
-    .await;
-    let today = Utc::now().with_timezone(&CHINA).date_naive();
-    let stats = ok(app
-        .get(
-            &format!(
-                "/api/v1/admin/lecture-stats?from={today}&to={}",
-                today + Duration::days(40)
-            ),
-            Some(&admin),
-        )
-        .await)
-    .await;
+    held(&app, &admin, &id).await;
+    let stats = lecture_stats(&app, &admin).await;
     assert_eq!(stats[0]["screenings"], 1);
     assert_eq!(stats[0]["screening_results"], 20);
     assert_eq!(stats[0]["referrals_accepted"], 1);
@@ -554,26 +553,18 @@ async fn the_survey_after_a_lecture() {
         }
     };
     assert_error(answer(&a, &code, 5).await, 409, "lecture_request_state").await;
-    ok(app
-        .post(
-            &format!("/api/v1/admin/lecture-requests/{id}/done"),
-            Some(&admin),
-            json!({}),
-        )
-        .await)
-    .await;
+    held(&app, &admin, &id).await;
     assert_eq!(answer(&a, &code, 5).await.status(), 204);
     assert_error(answer(&a, &code, 5).await, 409, "already_rated").await;
     assert_error(answer(&b, "WRONGCODE1", 4).await, 404, "not_found").await;
     assert_error(answer(&b, &code, 9).await, 422, "validation_failed").await;
     assert_eq!(answer(&b, &code, 4).await.status(), 204);
-    let summary = ok(app
-        .get(
+    let summary = app
+        .get_ok(
             &format!("/api/v1/lecture-requests/{id}/survey"),
             Some(&liaison),
         )
-        .await)
-    .await;
+        .await;
     assert_eq!(summary["responses"], 2);
     assert_eq!(summary["content_very_satisfied_rate"], 0.5);
     assert_eq!(summary["gain_very_rate"], 0.0);
@@ -583,7 +574,7 @@ async fn the_survey_after_a_lecture() {
         .get(&format!("/api/v1/lecture-requests/{id}/survey"), Some(&a))
         .await;
     assert_error(res, 404, "not_found").await;
-    let figures = ok(app.get("/api/v1/admin/satisfaction", Some(&admin)).await).await;
+    let figures = app.get_ok("/api/v1/admin/satisfaction", Some(&admin)).await;
     let lecture = figures
         .as_array()
         .unwrap()
@@ -593,17 +584,7 @@ async fn the_survey_after_a_lecture() {
     assert_eq!(lecture["responses"], 2);
     assert_eq!(lecture["satisfied_rate"], 1.0);
     // The organiser's figures per month and unit (the lecture is dated 25 days ahead).
-    let today = Utc::now().with_timezone(&CHINA).date_naive();
-    let stats = ok(app
-        .get(
-            &format!(
-                "/api/v1/admin/lecture-stats?from={today}&to={}",
-                today + Duration::days(40)
-            ),
-            Some(&admin),
-        )
-        .await)
-    .await;
+    let stats = lecture_stats(&app, &admin).await;
     assert_eq!(stats[0]["unit_name"], "湖南省某厅");
     assert_eq!(stats[0]["lectures"], 1);
     assert_eq!(stats[0]["attendees"], 80);
@@ -650,19 +631,15 @@ async fn accepted_request(
     admin: &str,
     body: Value,
 ) -> (String, String) {
-    let created = ok(app
-        .post("/api/v1/lecture-requests", Some(liaison), body)
-        .await)
-    .await;
+    let created = file_request(app, liaison, body).await;
     let id = created["id"].as_str().unwrap().to_owned();
     let when = (Utc::now() + Duration::days(25)).with_timezone(&CHINA);
-    let accepted = ok(app
-        .post(
-            &format!("/api/v1/admin/lecture-requests/{id}/decision"),
-            Some(admin),
-            json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": when, "location": "三楼会议室"}),
-        )
-        .await)
+    let accepted = decide(
+        app,
+        admin,
+        &id,
+        json!({"decision": "accept", "lecturer": "张老师", "scheduled_at": when, "location": "三楼会议室"}),
+    )
     .await;
     let code = accepted["screening_code"].as_str().unwrap().to_owned();
     (id, code)

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 use xinli_domain::throttle::Limit;
@@ -152,16 +152,14 @@ async fn one_person_cannot_repeat_an_action_without_end() {
     // Refreshes: a refused refresh does not spend the token.
     let mut refresh = login["refresh_token"].as_str().unwrap().to_owned();
     for _ in 0..2 {
-        let res: Value = app
-            .post(
+        let res = app
+            .post_expect(
                 "/api/v1/auth/refresh",
                 None,
                 json!({"refresh_token": refresh}),
+                200,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         refresh = res["refresh_token"].as_str().unwrap().to_owned();
     }
     retry_after(
@@ -183,17 +181,19 @@ async fn one_person_cannot_repeat_an_action_without_end() {
         assert_eq!(res.status(), 201);
     }
     retry_after(app.post(&msgs, Some(&token), json!({"text": "在吗"})).await).await;
-    app.post(
+    app.post_expect(
         &format!("/api/v1/consultations/{id}/cancel"),
         Some(&token),
         json!({}),
+        200,
     )
     .await;
     let second = ask(&app, &token).await["id"].as_str().unwrap().to_owned();
-    app.post(
+    app.post_expect(
         &format!("/api/v1/consultations/{second}/cancel"),
         Some(&token),
         json!({}),
+        200,
     )
     .await;
     retry_after(

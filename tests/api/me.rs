@@ -4,38 +4,36 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use xinli_tests::{TestApp, assert_error};
 
+/// The user's profile (200).
+async fn profile(app: &TestApp, token: &str) -> Value {
+    app.get_ok("/api/v1/me", Some(token)).await
+}
+
+/// Changes the user's profile (200): the profile as saved.
+async fn change_profile(app: &TestApp, token: &str, changes: Value) -> Value {
+    app.expect(Method::PATCH, "/api/v1/me", Some(token), Some(changes), 200)
+        .await
+}
+
 #[tokio::test]
 async fn profile_can_be_read_changed_and_cleared() {
     let app = TestApp::spawn().await;
     let token = app.user_token("profile-user").await;
-    let me: Value = app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = profile(&app, &token).await;
     assert_eq!(me["nickname"], Value::Null);
     assert!(me["created_at"].as_str().unwrap().ends_with("+08:00"));
 
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&token),
-            json!({"nickname": "  小林  ", "audience_group": "worker"}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let me: Value = res.json().await.unwrap();
+    let me = change_profile(
+        &app,
+        &token,
+        json!({"nickname": "  小林  ", "audience_group": "worker"}),
+    )
+    .await;
     assert_eq!(me["nickname"], "小林");
     assert_eq!(me["audience_group"], "worker");
 
     // Absent fields stay; null clears.
-    let me: Value = app
-        .patch("/api/v1/me", Some(&token), json!({"nickname": null}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = change_profile(&app, &token, json!({"nickname": null})).await;
     assert_eq!(me["nickname"], Value::Null);
     assert_eq!(me["audience_group"], "worker");
 }
@@ -75,12 +73,7 @@ async fn bad_profile_values_are_rejected_per_field() {
         "validation_failed",
     )
     .await;
-    let me: Value = app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = profile(&app, &token).await;
     assert_eq!(me["nickname"], Value::Null, "nothing half-written");
 }
 
@@ -88,8 +81,7 @@ async fn bad_profile_values_are_rejected_per_field() {
 async fn export_contains_the_profile_and_is_not_cached() {
     let app = TestApp::spawn().await;
     let token = app.user_token("exporting-user").await;
-    app.patch("/api/v1/me", Some(&token), json!({"nickname": "阿珍"}))
-        .await;
+    change_profile(&app, &token, json!({"nickname": "阿珍"})).await;
     let res = app.get("/api/v1/me/export", Some(&token)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
@@ -108,19 +100,9 @@ async fn delete_removes_the_account_and_its_sessions() {
     let other = app.user_token("bystander").await;
 
     // Something to react to, and a token that will outlive the account.
-    let article: Value = app
-        .get("/api/v1/articles?page_size=1", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let article = app.get_ok("/api/v1/articles?page_size=1", None).await;
     let article = article["items"][0]["id"].as_str().unwrap().to_owned();
-    let hotline: Value = app
-        .get("/api/v1/hotlines", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let hotline = app.get_ok("/api/v1/hotlines", None).await;
     let hotline = hotline["items"][0]["id"].as_str().unwrap().to_owned();
     let like = format!("/api/v1/articles/{article}/like");
     assert_eq!(app.put(&like, Some(token), json!({})).await.status(), 200);

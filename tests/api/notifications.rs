@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockBuilder, ResponseTemplate};
 use xinli_domain::schedule::CHINA;
-use xinli_tests::{TestApp, TestOptions, access_token, at, next_monday};
+use xinli_tests::{TestApp, TestOptions, at, next_monday};
+
+use crate::consultations::counselor;
 
 const TEMPLATES: &str = r#"{
   "booking_created": {"template_id": "tpl-created"},
@@ -86,59 +88,58 @@ async fn with_token(app: &TestApp) {
         .await;
 }
 
+/// The user accepts one message of each event (200).
 async fn grant(app: &TestApp, user: &str, events: &[&str]) {
-    let res = app
-        .post(
-            "/api/v1/me/subscriptions",
-            Some(user),
-            json!({"grants": events.iter().map(|e| json!({"event": e, "accepted": true})).collect::<Vec<_>>()}),
-        )
-        .await;
-    assert_eq!(res.status(), 200, "grants");
+    app.post_expect(
+        "/api/v1/me/subscriptions",
+        Some(user),
+        json!({"grants": events.iter().map(|e| json!({"event": e, "accepted": true})).collect::<Vec<_>>()}),
+        200,
+    )
+    .await;
 }
 
+/// A station open every morning with one seat (201): its id.
 async fn station(app: &TestApp, admin: &str) -> String {
     let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let res = app
-        .post(
-            "/api/v1/admin/stations",
-            Some(admin),
-            json!({
-                "name": "湖南省中西医结合医院(湖南省中医药研究院附属医院)", "unit": "单位",
-                "address": "长沙市麓山路 58 号", "region": "长沙市", "audiences": ["worker"],
-                "hours": {"kind": "weekly", "windows": days.iter().map(|d| json!({"day": d, "start": "09:00", "end": "12:00"})).collect::<Vec<_>>()},
-                "slot_minutes": 50, "break_minutes": 10, "seats": 1
-            }),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["id"]
+    app.post_expect(
+        "/api/v1/admin/stations",
+        Some(admin),
+        json!({
+            "name": "湖南省中西医结合医院(湖南省中医药研究院附属医院)", "unit": "单位",
+            "address": "长沙市麓山路 58 号", "region": "长沙市", "audiences": ["worker"],
+            "hours": {"kind": "weekly", "windows": days.iter().map(|d| json!({"day": d, "start": "09:00", "end": "12:00"})).collect::<Vec<_>>()},
+            "slot_minutes": 50, "break_minutes": 10, "seats": 1
+        }),
+        201,
+    )
+    .await["id"]
         .as_str()
         .unwrap()
         .to_owned()
 }
 
+/// Books a session (201): the booking.
 async fn book(app: &TestApp, user: &str, station: &str, start: DateTime<Utc>) -> Value {
-    let res = app
-        .post(
-            &format!("/api/v1/stations/{station}/bookings"),
-            Some(user),
-            json!({"start_at": iso(start)}),
-        )
-        .await;
-    assert_eq!(res.status(), 201, "booking");
-    res.json().await.unwrap()
+    app.post_expect(
+        &format!("/api/v1/stations/{station}/bookings"),
+        Some(user),
+        json!({"start_at": iso(start)}),
+        201,
+    )
+    .await
+}
+
+/// The admin figures of the outbox (200).
+async fn figures(app: &TestApp) -> Value {
+    let admin = app.admin_token().await;
+    app.get_ok("/api/v1/admin/notifications", Some(&admin))
+        .await
 }
 
 /// Outbox rows by status, from the admin figures.
 async fn statuses(app: &TestApp) -> std::collections::BTreeMap<String, u64> {
-    let admin = app.admin_token().await;
-    let body: Value = app
-        .get("/api/v1/admin/notifications", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = figures(app).await;
     let mut out = std::collections::BTreeMap::new();
     for item in body["items"].as_array().unwrap() {
         *out.entry(item["status"].as_str().unwrap().to_owned())
@@ -208,14 +209,13 @@ async fn one_grant_one_message_no_grant_none_and_a_cancelled_booking_is_not_remi
     let b = book(&app, &canceller, &id, at(monday, 1, 11, 0)).await;
     // Created: sent for `granted`, skipped for the two without a created grant. Reminders wait.
     settle(&app, 3).await;
-    let res = app
-        .post(
-            &format!("/api/v1/bookings/{}/cancel", b["id"].as_str().unwrap()),
-            Some(&canceller),
-            json!({}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    app.post_expect(
+        &format!("/api/v1/bookings/{}/cancel", b["id"].as_str().unwrap()),
+        Some(&canceller),
+        json!({}),
+        200,
+    )
+    .await;
     settle(&app, 2).await;
     // 24 h before: reminders are due.
     app.clock.as_ref().unwrap().set(at(monday, 0, 11, 1));
@@ -223,23 +223,12 @@ async fn one_grant_one_message_no_grant_none_and_a_cancelled_booking_is_not_remi
     let s = statuses(&app).await;
     assert_eq!(s.get("sent"), Some(&2), "{s:?}");
     // A second message needs a second grant: the reminder grant of `granted` is spent.
-    let me: Value = app
-        .get("/api/v1/me/export", Some(&granted))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = app.get_ok("/api/v1/me/export", Some(&granted)).await;
     let grants = me["notification_grants"].as_array().unwrap();
     assert_eq!(grants.len(), 2);
     assert!(grants.iter().all(|g| !g["used_at"].is_null()));
     // The figures name no one.
-    let admin = app.admin_token().await;
-    let figures = app
-        .get("/api/v1/admin/notifications", Some(&admin))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let figures = figures(&app).await.to_string();
     assert!(!figures.contains("dev:"), "{figures}");
 }
 
@@ -303,13 +292,7 @@ async fn refused_is_final_busy_is_retried_and_an_expired_token_is_replaced_once(
     // The busy one is retried after its backoff (60 s after the first try).
     app.clock.as_ref().unwrap().set(at(monday, 0, 6, 2));
     settle(&app, 4).await;
-    let admin = app.admin_token().await;
-    let body: Value = app
-        .get("/api/v1/admin/notifications", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = figures(&app).await;
     let failures = body["failures"].to_string();
     assert!(
         failures.contains("43101") && failures.contains("47003"),
@@ -379,21 +362,7 @@ async fn a_restart_sends_what_was_pending_once() {
         .mount(&app.wechat)
         .await;
     let admin = app.admin_token().await;
-    app.create_staff(&admin, "notify-counselor", "counselor")
-        .await;
-    let login: Value = app
-        .staff_login("notify-counselor", "notify-counselor-password")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let counselor = access_token(&login);
-    app.put(
-        "/api/v1/counselor/status",
-        Some(&counselor),
-        json!({"online": true, "capacity": 1}),
-    )
-    .await;
+    let (counselor, _) = counselor(&app, &admin, "notify-counselor", 1).await;
     let asker = app.user_token("asker").await;
     grant(&app, &asker, &["consultation_ready"]).await;
     let res = app
@@ -417,25 +386,10 @@ async fn a_restart_sends_what_was_pending_once() {
     assert_eq!(statuses(&next).await.get("sent"), Some(&1));
 }
 
+/// A counselor online with one place: their token.
 async fn online_counselor(app: &TestApp, name: &str) -> String {
     let admin = app.admin_token().await;
-    app.create_staff(&admin, name, "counselor").await;
-    let login: Value = app
-        .staff_login(name, &format!("{name}-password"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let counselor = access_token(&login);
-    let res = app
-        .put(
-            "/api/v1/counselor/status",
-            Some(&counselor),
-            json!({"online": true, "capacity": 1}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    counselor
+    counselor(app, &admin, name, 1).await.0
 }
 
 /// A reply the person reads within a minute sends nothing; one they miss sends one message,
@@ -457,14 +411,14 @@ async fn a_reply_read_in_time_is_not_announced_a_missed_one_is() {
     let counselor = online_counselor(&app, "reply-counselor").await;
     let user = app.user_token("reader").await;
     grant(&app, &user, &["counselor_replied", "counselor_replied"]).await;
-    let res = app
-        .post(
+    let id = app
+        .post_expect(
             "/api/v1/consultations",
             Some(&user),
             json!({"topic": "压力", "channel": "text"}),
+            201,
         )
-        .await;
-    let id = res.json::<Value>().await.unwrap()["id"]
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -22,12 +22,7 @@ fn committed_spec_is_current() {
 #[tokio::test]
 async fn served_spec_is_the_generated_spec() {
     let app = TestApp::spawn().await;
-    let served: Value = app
-        .get("/api-docs/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let served = app.get_ok("/api-docs/openapi.json", None).await;
     assert_eq!(served, generated());
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::{Value, json};
+use serde_json::json;
 use xinli_tests::{TestApp, TestOptions};
 
 use crate::consultations::{ask, claim, counselor};
@@ -56,27 +56,30 @@ async fn finished_chats_and_expired_tokens_go_when_their_time_is_up() {
     let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
     assert_eq!(claim(&app, &c1).await.status(), 200);
     let msgs = format!("/api/v1/consultations/{id}/messages");
-    app.post(&msgs, Some(&user), json!({"text": "一年前的话"}))
+    app.post_expect(&msgs, Some(&user), json!({"text": "一年前的话"}), 201)
         .await;
-    app.post(
+    app.post_expect(
         &format!("/api/v1/consultations/{id}/close"),
         Some(&c1),
         json!({"note": "记录"}),
+        200,
     )
     .await;
-    app.post(
+    app.post_expect(
         &format!("/api/v1/consultations/{id}/rating"),
         Some(&user),
         json!({"score": 4, "comment": "谢谢"}),
+        200,
     )
     .await;
     // A second, still open consultation is never touched.
     let other = app.user_token("still-talking").await;
     let open = ask(&app, &other).await["id"].as_str().unwrap().to_owned();
-    app.post(
+    app.post_expect(
         &format!("/api/v1/consultations/{open}/messages"),
         Some(&other),
         json!({"text": "还在等"}),
+        201,
     )
     .await;
 
@@ -96,7 +99,7 @@ async fn finished_chats_and_expired_tokens_go_when_their_time_is_up() {
     )
     .await;
     assert_eq!(kept, 1, "the anonymous record stays, rating included");
-    let mine: Value = app.get(&msgs, Some(&user)).await.json().await.unwrap();
+    let mine = app.get_ok(&msgs, Some(&user)).await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 0);
     assert!(
         count(

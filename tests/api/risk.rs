@@ -5,25 +5,24 @@
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use xinli_tests::{TestApp, TestOptions, access_token, assert_error};
+use xinli_tests::{TestApp, TestOptions, assert_error};
 
 use crate::consultations::{claim, counselor};
 
+/// Asserts the status of an answer already received (from a closure or a batch sent at
+/// once); the JSON body (`Null` when empty).
 async fn ok(res: reqwest::Response, status: u16) -> Value {
     let got = res.status().as_u16();
+    let url = res.url().clone();
     let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{body}");
+    assert_eq!(got, status, "{url} answered {got}: {body}");
     body
 }
 
+/// A supervisor account, logged in, on duty or not: its token.
 async fn supervisor(app: &TestApp, admin: &str, name: &str, on_duty: bool) -> String {
     app.create_staff(admin, name, "supervisor").await;
-    let login = ok(
-        app.staff_login(name, &format!("{name}-password")).await,
-        200,
-    )
-    .await;
-    let token = access_token(&login);
+    let token = app.staff_token(name, &format!("{name}-password")).await;
     let duty = ok(
         app.put(
             "/api/v1/supervisor/status",

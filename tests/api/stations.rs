@@ -28,11 +28,13 @@ fn station(hours: Value, seats: u64) -> Value {
     })
 }
 
+/// Creates a station (201): its id.
 async fn create_station(app: &TestApp, admin: &str, body: Value) -> String {
-    let res = app.post("/api/v1/admin/stations", Some(admin), body).await;
-    assert_eq!(res.status(), 201, "create station");
-    let v: Value = res.json().await.unwrap();
-    v["id"].as_str().unwrap().to_owned()
+    app.post_expect("/api/v1/admin/stations", Some(admin), body, 201)
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn book(
@@ -65,12 +67,38 @@ async fn cancel(app: &TestApp, token: &str, booking: &Value) -> reqwest::Respons
     .await
 }
 
-async fn json_ok(res: reqwest::Response) -> Value {
-    let status = res.status();
-    let url = res.url().clone();
-    let body: Value = res.json().await.unwrap();
-    assert!(status.is_success(), "{url}: {status} {body}");
-    body
+/// Joins the waitlist of a full session (201): the entry.
+async fn waitlisted(app: &TestApp, token: &str, station: &str, start: DateTime<Utc>) -> Value {
+    app.post_expect(
+        &format!("/api/v1/stations/{station}/waitlist"),
+        Some(token),
+        json!({"start_at": iso(start)}),
+        201,
+    )
+    .await
+}
+
+/// Marks a booking attended or not (200): the booking.
+async fn marked(app: &TestApp, token: &str, booking: &str, attended: bool) -> Value {
+    app.post_expect(
+        &format!("/api/v1/bookings/{booking}/attendance"),
+        Some(token),
+        json!({"attended": attended}),
+        200,
+    )
+    .await
+}
+
+/// A station's sessions (200); `query` starts with `?` or is empty.
+async fn slots(app: &TestApp, station: &str, query: &str) -> Value {
+    app.get_ok(&format!("/api/v1/stations/{station}/slots{query}"), None)
+        .await
+}
+
+/// The user's bookings (200); `query` starts with `?` or is empty.
+async fn my_bookings(app: &TestApp, token: &str, query: &str) -> Value {
+    app.get_ok(&format!("/api/v1/me/bookings{query}"), Some(token))
+        .await
 }
 
 fn manual(monday: DateTime<Utc>) -> TestOptions {
@@ -83,7 +111,7 @@ fn manual(monday: DateTime<Utc>) -> TestOptions {
 #[tokio::test]
 async fn dev_mode_seeds_the_stations_of_the_sources() {
     let app = TestApp::spawn().await;
-    let list = json_ok(app.get("/api/v1/stations?page_size=100", None).await).await;
+    let list = app.get_ok("/api/v1/stations?page_size=100", None).await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(list["total"], 9);
     let find = |name: &str| {
@@ -112,8 +140,7 @@ async fn dev_mode_seeds_the_stations_of_the_sources() {
     assert_eq!(school["bookable"], false);
     assert_eq!(school["hours"]["kind"], "unknown");
     let id = school["id"].as_str().unwrap();
-    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
-    assert_eq!(slots, json!([]));
+    assert_eq!(slots(&app, id, "").await, json!([]));
     let token = app.user_token("seed-user").await;
     let res = book(&app, &token, id, Utc::now() + Duration::days(2)).await;
     assert_error(res, 409, "station_not_bookable").await;
@@ -121,11 +148,13 @@ async fn dev_mode_seeds_the_stations_of_the_sources() {
     assert_eq!(waigang["address"], Value::Null);
     assert_eq!(waigang["bookable"], false);
     // Filters.
-    let jiading = json_ok(app.get("/api/v1/stations?region=上海市嘉定区", None).await).await;
+    let jiading = app
+        .get_ok("/api/v1/stations?region=上海市嘉定区", None)
+        .await;
     assert_eq!(jiading["total"], 2);
     // A weekly station offers sessions a week ahead.
     let id = brain["id"].as_str().unwrap();
-    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    let slots = slots(&app, id, "").await;
     let slots = slots.as_array().unwrap();
     assert!(slots.len() >= 6, "three half-days a week: {slots:?}");
     assert!(slots.iter().all(|s| s["seats"] == 1 && s["remaining"] == 1));
@@ -140,7 +169,7 @@ async fn sessions_follow_hours_notice_window_and_closures() {
         {"day": "mon", "start": "09:00", "end": "12:00"}, {"day": "wed", "start": "14:30", "end": "17:30"}
     ]});
     let id = create_station(&app, &admin, station(hours, 2)).await;
-    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    let slots = slots(&app, &id, "").await;
     let starts: Vec<&str> = slots
         .as_array()
         .unwrap()
@@ -167,25 +196,25 @@ async fn sessions_follow_hours_notice_window_and_closures() {
     // A booking takes one seat.
     let token = app.user_token("slots-user").await;
     booked(&app, &token, &id, at(monday, 2, 14, 30)).await;
-    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    let slots = self::slots(&app, &id, "").await;
     assert_eq!(slots[2]["remaining"], 1);
     assert_eq!(slots[2]["bookable"], true);
     // A closure takes the day out and cancels its bookings.
     let wednesday = (monday + Duration::days(2))
         .with_timezone(&CHINA)
         .date_naive();
-    let res = app
-        .post(
+    let closure = app
+        .post_expect(
             &format!("/api/v1/admin/stations/{id}/closures"),
             Some(&admin),
             json!({"date": wednesday, "reason": "院内培训"}),
+            201,
         )
         .await;
-    let closure = json_ok(res).await;
     assert_eq!(closure["cancelled_bookings"], 1);
-    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    let slots = self::slots(&app, &id, "").await;
     assert_eq!(slots.as_array().unwrap().len(), 5);
-    let mine = json_ok(app.get("/api/v1/me/bookings", Some(&token)).await).await;
+    let mine = my_bookings(&app, &token, "").await;
     assert_eq!(mine["items"][0]["status"], "cancelled");
     assert_eq!(mine["items"][0]["cancel_reason"], "closure");
     let res = book(&app, &token, &id, at(monday, 2, 15, 30)).await;
@@ -221,7 +250,7 @@ async fn sessions_follow_hours_notice_window_and_closures() {
         )
         .await;
     assert_eq!(res.status(), 204);
-    let slots = json_ok(app.get(&format!("/api/v1/stations/{id}/slots"), None).await).await;
+    let slots = self::slots(&app, &id, "").await;
     assert_eq!(slots.as_array().unwrap().len(), 8);
 }
 
@@ -255,12 +284,12 @@ async fn limits_waitlist_promotion_cancel_deadline_and_reminders() {
             .await
         }
     };
-    let wb = json_ok(wait(b.clone()).await).await;
+    let wb = waitlisted(&app, &b, &id, at(monday, 1, 9, 0)).await;
     assert_eq!(
         (wb["status"].as_str(), wb["position"].as_u64()),
         (Some("waiting"), Some(1))
     );
-    let wc = json_ok(wait(c.clone()).await).await;
+    let wc = waitlisted(&app, &c, &id, at(monday, 1, 9, 0)).await;
     assert_eq!(wc["position"], 2);
     assert_error(wait(b.clone()).await, 409, "already_waiting").await;
     assert_error(wait(a.clone()).await, 409, "already_waiting").await;
@@ -278,7 +307,7 @@ async fn limits_waitlist_promotion_cancel_deadline_and_reminders() {
             .await
             .unwrap(),
     );
-    let me_a: Value = json_ok(app.get("/api/v1/me", Some(&a)).await).await;
+    let me_a = app.get_ok("/api/v1/me", Some(&a)).await;
     let a_id = me_a["id"].as_str().unwrap().parse().unwrap();
     let events: Vec<(String, DateTime<Utc>)> = store
         .outbox_of_user(a_id)
@@ -295,20 +324,27 @@ async fn limits_waitlist_promotion_cancel_deadline_and_reminders() {
         ]
     );
     // A cancels: B gets the seat in the same transaction, C moves up, A's reminder is gone.
-    let res = cancel(&app, &a, &first).await;
-    assert_eq!(json_ok(res).await["status"], "cancelled");
+    let cancelled = app
+        .post_expect(
+            &format!("/api/v1/bookings/{}/cancel", first["id"].as_str().unwrap()),
+            Some(&a),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(cancelled["status"], "cancelled");
     let events = store.outbox_of_user(a_id).await.unwrap();
     assert!(
         events.iter().all(|e| e.event != "booking_reminder"),
         "{events:?}"
     );
-    let mine_b = json_ok(app.get("/api/v1/me/bookings", Some(&b)).await).await;
+    let mine_b = my_bookings(&app, &b, "").await;
     assert_eq!(mine_b["items"][0]["status"], "booked");
     assert_eq!(mine_b["items"][0]["promoted"], true);
-    let waits_b = json_ok(app.get("/api/v1/me/waitlist", Some(&b)).await).await;
+    let waits_b = app.get_ok("/api/v1/me/waitlist", Some(&b)).await;
     assert_eq!(waits_b[0]["status"], "promoted");
     assert_eq!(waits_b[0]["booking_id"], mine_b["items"][0]["id"]);
-    let waits_c = json_ok(app.get("/api/v1/me/waitlist", Some(&c)).await).await;
+    let waits_c = app.get_ok("/api/v1/me/waitlist", Some(&c)).await;
     assert_eq!(waits_c[0]["position"], 1);
     // A cancelled booking cannot be cancelled again.
     let res = cancel(&app, &a, &first).await;
@@ -343,7 +379,7 @@ async fn limits_waitlist_promotion_cancel_deadline_and_reminders() {
     // Cancel deadline: 2 h before.
     app.clock.as_ref().unwrap().set(at(monday, 2, 7, 1));
     let a = app.user_token("booker-a").await;
-    let mine = json_ok(app.get("/api/v1/me/bookings?page_size=100", Some(&a)).await).await;
+    let mine = my_bookings(&app, &a, "?page_size=100").await;
     let wed = mine["items"]
         .as_array()
         .unwrap()
@@ -379,10 +415,7 @@ async fn attendance_ratings_no_show_pause_and_the_audited_day_sheet() {
     }
     let login = |name: &'static str| {
         let app = &app;
-        async move {
-            let res = app.staff_login(name, &format!("{name}-password")).await;
-            xinli_tests::access_token(&json_ok(res).await)
-        }
+        async move { app.staff_token(name, &format!("{name}-password")).await }
     };
     let counselor = login("duty-counselor").await;
     let other = login("other-counselor").await;
@@ -417,14 +450,12 @@ async fn attendance_ratings_no_show_pause_and_the_audited_day_sheet() {
     .await;
     // The day sheet: on-duty counselor and admins; each read audited.
     let date = monday.with_timezone(&CHINA).date_naive();
-    let sheet = json_ok(
-        app.get(
+    let sheet = app
+        .get_ok(
             &format!("/api/v1/staff/stations/{id}/day-sheet?date={date}"),
             Some(&counselor),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(sheet["sessions"].as_array().unwrap().len(), 3);
     assert_eq!(sheet["sessions"][0]["bookings"][0]["name"], "林女士");
     assert_eq!(sheet["sessions"][0]["bookings"][0]["phone"], "13800000000");
@@ -435,20 +466,18 @@ async fn attendance_ratings_no_show_pause_and_the_audited_day_sheet() {
         )
         .await;
     assert_error(res, 403, "forbidden").await;
-    let audit = json_ok(
-        app.get(
+    let audit = app
+        .get_ok(
             "/api/v1/admin/audit?action=read_station_day_sheet",
             Some(&admin),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(audit["total"], 1);
     // After the sessions: attended (then rated once), and two no-shows.
     app.clock.as_ref().unwrap().set(at(monday, 3, 8, 0));
     let counselor = login("duty-counselor").await;
     let u = app.user_token("attender").await;
-    let attended = json_ok(mark(counselor.clone(), ids[0].clone(), true).await).await;
+    let attended = marked(&app, &counselor, &ids[0], true).await;
     assert_eq!(attended["status"], "attended");
     let rate = |score: i64| {
         let app = &app;
@@ -463,7 +492,15 @@ async fn attendance_ratings_no_show_pause_and_the_audited_day_sheet() {
         }
     };
     assert_error(rate(6).await, 422, "validation_failed").await;
-    assert_eq!(json_ok(rate(5).await).await["rating"], 5);
+    let rated = app
+        .post_expect(
+            &format!("/api/v1/bookings/{}/rating", ids[0]),
+            Some(&u),
+            json!({"score": 5, "comment": "很有帮助"}),
+            200,
+        )
+        .await;
+    assert_eq!(rated["rating"], 5);
     assert_error(rate(4).await, 409, "already_rated").await;
     let survey = |booking: String, content: i64| {
         let (app, u) = (&app, u.clone());
@@ -489,28 +526,26 @@ async fn attendance_ratings_no_show_pause_and_the_audited_day_sheet() {
     assert_error(res, 409, "not_attended").await;
     for b in &ids[1..] {
         assert_eq!(
-            json_ok(mark(counselor.clone(), b.clone(), false).await).await["status"],
+            marked(&app, &counselor, b, false).await["status"],
             "no_show"
         );
     }
     // Two no-shows: still allowed. A correction turns the attended one into a third: paused.
     booked(&app, &u, &id, at(monday, 4, 9, 0)).await;
-    json_ok(mark(admin_token_now(&app).await, ids[0].clone(), false).await).await;
+    marked(&app, &admin_token_now(&app).await, &ids[0], false).await;
     let res = book(&app, &u, &id, at(monday, 5, 9, 0)).await;
     let body = assert_error(res, 409, "booking_paused").await;
     assert_eq!(body["until"], iso(at(monday, 2, 9, 0) + Duration::days(30)));
     // Figures per station and month count them; no person in them.
-    let stats = json_ok(
-        app.get(
+    let stats = app
+        .get_ok(
             &format!(
                 "/api/v1/admin/station-stats?station_id={id}&from={date}&to={}",
                 date + Duration::days(6)
             ),
             Some(&admin_token_now(&app).await),
         )
-        .await,
-    )
-    .await;
+        .await;
     let total: u64 = stats
         .as_array()
         .unwrap()
@@ -568,7 +603,7 @@ async fn admin_validation_roles_export_and_deletion() {
     assert_error(res, 401, "unauthenticated").await;
     // What an admin GETs can be PUT back.
     let id = create_station(&app, &admin, station(every_day("09:00", "12:00"), 1)).await;
-    let all = json_ok(app.get("/api/v1/admin/stations", Some(&admin)).await).await;
+    let all = app.get_ok("/api/v1/admin/stations", Some(&admin)).await;
     let mut view = all
         .as_array()
         .unwrap()
@@ -577,11 +612,9 @@ async fn admin_validation_roles_export_and_deletion() {
         .unwrap()
         .clone();
     view["seats"] = json!(2);
-    let updated = json_ok(
-        app.put(&format!("/api/v1/admin/stations/{id}"), Some(&admin), view)
-            .await,
-    )
-    .await;
+    let updated = app
+        .put_ok(&format!("/api/v1/admin/stations/{id}"), Some(&admin), view)
+        .await;
     assert_eq!(updated["seats"], 2);
     // Export holds the booking; deleting the account frees the seat for the person waiting.
     let d = app.user_token("deleter").await;
@@ -589,34 +622,25 @@ async fn admin_validation_roles_export_and_deletion() {
     let f = app.user_token("third").await;
     booked(&app, &d, &id, at(monday, 1, 9, 0)).await;
     booked(&app, &f, &id, at(monday, 1, 9, 0)).await;
-    let res = app
-        .post(
-            &format!("/api/v1/stations/{id}/waitlist"),
-            Some(&e),
-            json!({"start_at": iso(at(monday, 1, 9, 0))}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let export = json_ok(app.get("/api/v1/me/export", Some(&d)).await).await;
+    waitlisted(&app, &e, &id, at(monday, 1, 9, 0)).await;
+    let export = app.get_ok("/api/v1/me/export", Some(&d)).await;
     assert_eq!(export["bookings"][0]["phone"], "13800000000");
-    let export_e = json_ok(app.get("/api/v1/me/export", Some(&e)).await).await;
+    let export_e = app.get_ok("/api/v1/me/export", Some(&e)).await;
     assert_eq!(export_e["station_waitlist"][0]["status"], "waiting");
     assert_eq!(app.delete("/api/v1/me", Some(&d)).await.status(), 204);
-    let mine_e = json_ok(app.get("/api/v1/me/bookings", Some(&e)).await).await;
+    let mine_e = my_bookings(&app, &e, "").await;
     assert_eq!(mine_e["items"][0]["status"], "booked");
     assert_eq!(mine_e["items"][0]["promoted"], true);
     // The station's sheet no longer shows the deleted person.
     let date = (monday + Duration::days(1))
         .with_timezone(&CHINA)
         .date_naive();
-    let sheet = json_ok(
-        app.get(
+    let sheet = app
+        .get_ok(
             &format!("/api/v1/staff/stations/{id}/day-sheet?date={date}"),
             Some(&admin),
         )
-        .await,
-    )
-    .await;
+        .await;
     let names: Vec<&Value> = sheet["sessions"][0]["bookings"]
         .as_array()
         .unwrap()
@@ -631,7 +655,7 @@ async fn admin_validation_roles_export_and_deletion() {
             .status(),
         204
     );
-    let mine_e = json_ok(app.get("/api/v1/me/bookings", Some(&e)).await).await;
+    let mine_e = my_bookings(&app, &e, "").await;
     assert_eq!(mine_e["items"][0]["status"], "cancelled");
     let res = app.get(&format!("/api/v1/stations/{id}"), None).await;
     assert_error(res, 404, "not_found").await;
@@ -679,17 +703,8 @@ async fn the_last_seat_goes_to_exactly_one_of_thirty_across_two_instances() {
             }
         }
         assert_eq!(created, 1, "round {round}");
-        let slots = json_ok(
-            app.get(
-                &format!(
-                    "/api/v1/stations/{id}/slots?from={0}&to={0}",
-                    start.with_timezone(&CHINA).date_naive()
-                ),
-                None,
-            )
-            .await,
-        )
-        .await;
+        let day = start.with_timezone(&CHINA).date_naive();
+        let slots = slots(&app, &id, &format!("?from={day}&to={day}")).await;
         let slot = slots
             .as_array()
             .unwrap()
@@ -703,7 +718,7 @@ async fn the_last_seat_goes_to_exactly_one_of_thirty_across_two_instances() {
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRfake-station-code";
 
 async fn station_ids(app: &TestApp) -> Vec<String> {
-    let list = json_ok(app.get("/api/v1/stations?page_size=100", None).await).await;
+    let list = app.get_ok("/api/v1/stations?page_size=100", None).await;
     list["items"]
         .as_array()
         .unwrap()

@@ -1,7 +1,7 @@
 //! Access tokens (expiry, tampering, algorithm) and refresh tokens (single use, logout).
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use serde_json::{Value, json};
+use serde_json::json;
 use xinli_tests::{JWT_SECRET, TestApp, access_token, assert_error};
 
 fn token_with(alg: Algorithm, secret: &str, sub: &str, role: &str, exp_offset: i64) -> String {
@@ -16,13 +16,9 @@ fn token_with(alg: Algorithm, secret: &str, sub: &str, role: &str, exp_offset: i
     .unwrap()
 }
 
+/// The user's id, from their profile (200).
 async fn user_id(app: &TestApp, token: &str) -> String {
-    let me: Value = app
-        .get("/api/v1/me", Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = app.get_ok("/api/v1/me", Some(token)).await;
     me["id"].as_str().unwrap().to_owned()
 }
 
@@ -115,10 +111,9 @@ async fn roles_are_checked_on_every_route() {
     let user = app.user_token("plain-user").await;
     let admin = app.admin_token().await;
     let counselor_view = app.create_staff(&admin, "counselor.li", "counselor").await;
-    let res = app
-        .staff_login("counselor.li", "counselor.li-password")
+    let counselor = app
+        .staff_token("counselor.li", "counselor.li-password")
         .await;
-    let counselor = access_token(&res.json().await.unwrap());
     let staff_id = counselor_view["id"].as_str().unwrap();
 
     for token in [&user, &counselor] {
@@ -167,15 +162,14 @@ async fn a_refresh_token_works_once_and_replay_revokes_the_login() {
     let login = app.dev_login("refresh-user").await;
     let first_refresh = login["refresh_token"].as_str().unwrap();
 
-    let res = app
-        .post(
+    let renewed = app
+        .post_expect(
             "/api/v1/auth/refresh",
             None,
             json!({"refresh_token": first_refresh}),
+            200,
         )
         .await;
-    assert_eq!(res.status(), 200);
-    let renewed: Value = res.json().await.unwrap();
     assert_ne!(renewed["refresh_token"], first_refresh);
     assert_eq!(renewed["user"]["id"], login["user"]["id"]);
     assert_eq!(
@@ -295,21 +289,16 @@ async fn a_new_staff_password_ends_existing_sessions() {
     let staff = app
         .create_staff(&admin, "counselor.zhao", "counselor")
         .await;
-    let login: Value = app
-        .staff_login("counselor.zhao", "counselor.zhao-password")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = staff["id"].as_str().unwrap();
-    let res = app
-        .put(
-            &format!("/api/v1/admin/staff/{id}"),
-            Some(&admin),
-            json!({"password": "a-brand-new-password"}),
-        )
+    let login = app
+        .staff_login_ok("counselor.zhao", "counselor.zhao-password")
         .await;
-    assert_eq!(res.status(), 200);
+    let id = staff["id"].as_str().unwrap();
+    app.put_ok(
+        &format!("/api/v1/admin/staff/{id}"),
+        Some(&admin),
+        json!({"password": "a-brand-new-password"}),
+    )
+    .await;
     assert_error(
         app.post(
             "/api/v1/auth/refresh",

@@ -607,6 +607,22 @@ impl TestApp {
         .await
     }
 
+    /// A staff login expecting 200; returns the whole token answer.
+    pub async fn staff_login_ok(&self, username: &str, password: &str) -> Value {
+        self.post_expect(
+            "/api/v1/auth/staff",
+            None,
+            json!({ "username": username, "password": password }),
+            200,
+        )
+        .await
+    }
+
+    /// A logged-in staff account's access token.
+    pub async fn staff_token(&self, username: &str, password: &str) -> String {
+        access_token(&self.staff_login_ok(username, password).await)
+    }
+
     /// The bootstrap admin's access token.
     pub async fn admin_token(&self) -> String {
         let res = self.staff_login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
