@@ -20,6 +20,16 @@ pub trait Cache: Send + Sync {
         self.get(key).await.map(Arc::new)
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration);
+    /// [`Cache::get_shared`] for a key that names one version of a value (a key under a
+    /// namespace version): what is stored under it never changes, so a shared store may keep
+    /// a copy in process and answer without a round trip.
+    async fn get_versioned(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        self.get_shared(key).await
+    }
+    /// [`Cache::set`] for a key read with [`Cache::get_versioned`].
+    async fn set_versioned(&self, key: &str, value: &[u8], ttl: Duration) {
+        self.set(key, value, ttl).await
+    }
     async fn delete(&self, key: &str);
     /// Adds one to the counter `key` and returns the new value. The counter is created with
     /// value 1 and lives for `window` from its creation (a fixed window).

@@ -226,12 +226,12 @@ async fn cached<T: Serialize, F: std::future::Future<Output = ApiResult<T>>>(
         }
     };
     let key = ARTICLES.key_at(version, &format!("e{epoch}:{key}"));
-    if let Some(bytes) = state.cache.get_shared(&key).await {
+    if let Some(bytes) = state.cache.get_versioned(&key).await {
         return Ok(bytes);
     }
     let value = load(now).await?;
     let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
-    state.cache.set(&key, &bytes, PUBLIC_TTL).await;
+    state.cache.set_versioned(&key, &bytes, PUBLIC_TTL).await;
     Ok(Arc::new(bytes))
 }
 

@@ -2,7 +2,15 @@
 //! breaker is open (Redis down), each operation uses this instance's in-process cache at
 //! once: entries live at most `outage_cache_ttl` there, counters count per instance, and
 //! invalidations are replayed in Redis when it answers again.
+//!
+//! Versioned entries (a namespace version in the key: the value under such a key never
+//! changes) are also kept in process for a short while, so that a hot cached answer costs
+//! one small read of its namespace's version in Redis, not a transfer of the whole answer.
+//! Only what was read from or written to Redis goes there, and a version raised while Redis
+//! is down is a random number, never one Redis will count to, so that nothing kept from
+//! before an outage is taken for what was written during it, or the other way round.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,13 +23,19 @@ use crate::redis_link::{RedisLink, millis};
 pub struct RedisCache {
     link: RedisLink,
     fallback: MemoryCache,
+    /// Versioned entries read from or written to Redis.
+    versioned: MemoryCache,
 }
+
+/// How long a versioned entry is kept in process (it cannot go stale: this bounds memory).
+const VERSIONED_TTL: Duration = Duration::from_secs(30);
 
 impl RedisCache {
     pub fn new(link: RedisLink) -> Self {
         Self {
             link,
             fallback: MemoryCache::new(16 * 1024 * 1024),
+            versioned: MemoryCache::new(8 * 1024 * 1024),
         }
     }
 
@@ -117,8 +131,34 @@ impl Cache for RedisCache {
             Some(n) => n,
             None => {
                 self.link.replay_bump(key, ttl);
-                self.fallback.incr(key, ttl).await
+                // Not a count from 1: a version Redis itself could reach would name entries
+                // kept from before the outage.
+                let n = rand::random_range(1u64 << 62..1u64 << 63);
+                self.fallback
+                    .set(key, n.to_string().as_bytes(), self.outage_ttl(ttl))
+                    .await;
+                n
             }
+        }
+    }
+
+    async fn get_versioned(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        if let Some(hit) = self.versioned.get_shared(key).await {
+            return Some(hit);
+        }
+        let up = self.link.is_up();
+        let found = Arc::new(self.get(key).await?);
+        if up && self.link.is_up() {
+            self.versioned.set(key, &found, VERSIONED_TTL).await;
+        }
+        Some(found)
+    }
+
+    async fn set_versioned(&self, key: &str, value: &[u8], ttl: Duration) {
+        let up = self.link.is_up();
+        self.set(key, value, ttl).await;
+        if up && self.link.is_up() {
+            self.versioned.set(key, value, ttl.min(VERSIONED_TTL)).await;
         }
     }
 
