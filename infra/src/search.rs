@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -426,6 +427,12 @@ pub struct ArticleSearch {
     inner: Arc<Inner>,
     known: Arc<tokio::sync::Mutex<Known>>,
     view: std::sync::RwLock<View>,
+    /// Admin writes of this instance announced to [`Self::refresh_after_write`], counted
+    /// after their commit.
+    writes: AtomicU64,
+    /// Every announced write up to this number was committed before a finished refresh
+    /// began reading: the index holds it.
+    covered: AtomicU64,
 }
 
 impl ArticleSearch {
@@ -436,6 +443,8 @@ impl ArticleSearch {
             inner: Arc::new(Inner::new()?),
             known: Arc::new(tokio::sync::Mutex::new(Known::default())),
             view: std::sync::RwLock::new(View::default()),
+            writes: AtomicU64::new(0),
+            covered: AtomicU64::new(0),
         })
     }
 
@@ -512,10 +521,37 @@ impl ArticleSearch {
         if self.is_current(version) {
             return Ok(0);
         }
-        let mut known = self.known.clone().lock_owned().await;
+        let known = self.known.clone().lock_owned().await;
         if self.is_current(version) {
             return Ok(0); // caught up while this request waited
         }
+        self.catch_up(known, version).await
+    }
+
+    /// After an admin write of this instance has committed: the index takes it in before
+    /// this returns, as [`Self::refresh`] does, but concurrent writers share the work. A
+    /// refresh that began reading after this write committed holds it, so a writer that
+    /// waited for one finds its write already in and returns at once: eight writers at a
+    /// time cost about two refreshes, not eight.
+    pub async fn refresh_after_write(&self) -> Result<usize, RepoError> {
+        let mine = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
+        let known = self.known.clone().lock_owned().await;
+        if self.covered.load(Ordering::SeqCst) >= mine {
+            return Ok(0);
+        }
+        // Every write counted so far committed before the reads below.
+        let upto = self.writes.load(Ordering::SeqCst);
+        let count = self.catch_up(known, None).await?;
+        self.covered.fetch_max(upto, Ordering::SeqCst);
+        Ok(count)
+    }
+
+    /// The work of a refresh, under the lock `known`.
+    async fn catch_up(
+        &self,
+        mut known: OwnedMutexGuard<Known>,
+        version: Option<&str>,
+    ) -> Result<usize, RepoError> {
         let current = self.repo.revisions().await?;
         let present: HashSet<Uuid> = current.iter().map(|(id, _)| *id).collect();
         let changed: Vec<Uuid> = current

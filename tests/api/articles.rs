@@ -722,3 +722,49 @@ async fn a_library_is_imported_in_batches_all_or_nothing() {
     )
     .await;
 }
+
+/// Writers at the same moment share the index refresh that follows a write; each still finds
+/// its own article by search as soon as its publish has answered, and so does everyone after.
+#[tokio::test]
+async fn concurrent_writers_each_find_their_article_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let words = [
+        "琥珀", "翡翠", "玛瑙", "珊瑚", "水晶", "琉璃", "砗磲", "玳瑁",
+    ];
+    let writers = words.iter().map(|word| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let mut ids = vec![];
+            for round in 0..3 {
+                let id = create(
+                    app,
+                    admin,
+                    draft(&format!("{word}并发写入第{round}篇"), "正文"),
+                )
+                .await;
+                publish(app, admin, &id, json!({})).await;
+                let found = list(app, &format!("?q={word}&page_size=100")).await;
+                let ids_found: Vec<&str> = found["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["id"].as_str().unwrap())
+                    .collect();
+                assert!(
+                    ids_found.contains(&id.as_str()),
+                    "{word} round {round}: the writer's own article is found at once"
+                );
+                ids.push(id);
+            }
+            (word, ids)
+        }
+    });
+    for (word, ids) in futures::future::join_all(writers).await {
+        let found = list(&app, &format!("?q={word}&page_size=100")).await;
+        assert_eq!(found["total"], 3, "{word}: every article of its writer");
+        for id in ids {
+            assert!(found.to_string().contains(&id));
+        }
+    }
+}

@@ -578,10 +578,11 @@ pub struct AdminListQuery {
 }
 
 /// After an admin write: readers on every instance see it on their next request (the cache
-/// version moves), and this instance's search index takes it in at once.
+/// version moves), and this instance's search index takes it in at once (sharing the work
+/// with concurrent writers).
 async fn invalidate(state: &AppState) {
     ARTICLES.invalidate(state.cache.as_ref()).await;
-    if let Err(e) = state.search.refresh(None).await {
+    if let Err(e) = state.search.refresh_after_write().await {
         // The write itself succeeded; the next search or the periodic refresh retries.
         tracing::warn!(error = %e, "search index not refreshed after an article write");
     }

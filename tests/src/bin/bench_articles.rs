@@ -249,6 +249,50 @@ async fn main() {
         quantile(&catch_up, 0.5),
         quantile(&catch_up, 1.0)
     );
+    // Admin writes one at a time, 8 writers at once (create + publish each), over the
+    // generated corpus: concurrent writers share the index refresh that follows a write.
+    let per_writer = 25;
+    let started = Instant::now();
+    let writers = (0..8).map(|w| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            for k in 0..per_writer {
+                let a = article(n + w * per_writer + k);
+                let res = app
+                    .post(
+                        "/api/v1/admin/articles",
+                        Some(admin),
+                        serde_json::json!({
+                            "title": a.title, "summary": a.summary, "body": a.body,
+                            "kind": a.kind.as_str(), "category": a.category, "tags": a.tags,
+                            "audience": a.audience.code(), "author": a.author,
+                        }),
+                    )
+                    .await;
+                assert_eq!(res.status(), 201, "create");
+                let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let res = app
+                    .post(
+                        &format!("/api/v1/admin/articles/{id}/publish"),
+                        Some(admin),
+                        serde_json::json!({}),
+                    )
+                    .await;
+                assert_eq!(res.status(), 200, "publish");
+            }
+        }
+    });
+    futures::future::join_all(writers).await;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "8 concurrent admin writers, {} articles created and published one by one: {secs:.1} s = {:.0} writes/s",
+        8 * per_writer,
+        f64::from(2 * 8 * per_writer as u32) / secs
+    );
+
     // A fresh instance over the generated corpus (it builds its own index at start).
     let started = Instant::now();
     let reader = app.sibling().await;
