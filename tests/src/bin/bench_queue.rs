@@ -102,10 +102,33 @@ async fn throughput(two_instances: bool) {
     );
 }
 
-/// `waiting` people in the queue (inserted directly: the setup is not what is measured), then
-/// 6 counselors of capacity 1, one connection each, cycling claim → close over HTTP until a
-/// third of the queue has been served or 10 s have passed. Returns cycles per second.
+/// Adds `count` waiting people (directly in the database: the setup is not what is
+/// measured): arrived one second apart up to now, or (`late`) arriving now, at the back.
+async fn add_waiting(db: &sea_orm::DatabaseConnection, count: usize, late: bool) {
+    let at = if late {
+        "clock_timestamp()"
+    } else {
+        "now() - make_interval(secs => g)"
+    };
+    use sea_orm::ConnectionTrait;
+    if count == 0 {
+        return;
+    }
+    db.execute_unprepared(&format!(
+        "INSERT INTO consultations (id, topic, description, status, priority, priority_reason, \
+         front, created_at, queued_at, rating_flagged) \
+         SELECT gen_random_uuid()::text, '压力', '', 'waiting', g % 4, '', false, \
+         {at}, {at}, false FROM generate_series(1, {count}) g"
+    ))
+    .await
+    .expect("waiting rows");
+}
+
+/// `waiting` people in the queue, kept at that length (every 100 ms as many new people
+/// arrive as were served), and 6 counselors of capacity 1, one connection each, cycling
+/// claim → close over HTTP for 5 s. Returns cycles per second.
 async fn cycles(waiting: usize) -> f64 {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let app = TestApp::spawn_with(TestOptions {
         configure: roomy,
         ..TestOptions::default()
@@ -114,16 +137,8 @@ async fn cycles(waiting: usize) -> f64 {
     let db = sea_orm::Database::connect(&app.config.database_url)
         .await
         .expect("database");
+    add_waiting(&db, waiting, false).await;
     use sea_orm::ConnectionTrait;
-    db.execute_unprepared(&format!(
-        "INSERT INTO consultations (id, topic, description, status, priority, priority_reason, \
-         front, created_at, queued_at, rating_flagged) \
-         SELECT gen_random_uuid()::text, '压力', '', 'waiting', g % 4, '', false, \
-         now() - make_interval(secs => g), now() - make_interval(secs => g), false \
-         FROM generate_series(1, {waiting}) g"
-    ))
-    .await
-    .expect("waiting rows");
     db.execute_unprepared("ANALYZE consultations")
         .await
         .expect("analyze");
@@ -132,19 +147,26 @@ async fn cycles(waiting: usize) -> f64 {
     for i in 0..6 {
         tokens.push(counselor(&app, &admin, &format!("cycle.c{i}"), 1).await);
     }
-    let target = waiting / 3 / tokens.len();
+    let served = AtomicUsize::new(0);
+    let over = AtomicBool::new(false);
+    let refill = async {
+        let mut added = 0;
+        while !over.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = served.load(Ordering::Relaxed);
+            add_waiting(&db, now - added, true).await;
+            added = now;
+        }
+    };
     let started = Instant::now();
     let tasks = tokens.iter().map(|token| {
-        let app = &app;
+        let (app, served) = (&app, &served);
         async move {
-            let mut n = 0;
-            while n < target && started.elapsed() < Duration::from_secs(10) {
+            while started.elapsed() < Duration::from_secs(5) {
                 let res = app
                     .post("/api/v1/counselor/queue/claim", Some(token), json!({}))
                     .await;
-                if res.status() != 200 {
-                    break;
-                }
+                assert_eq!(res.status(), 200, "someone is always waiting");
                 let id = res.json::<Value>().await.unwrap()["id"]
                     .as_str()
                     .unwrap()
@@ -157,13 +179,16 @@ async fn cycles(waiting: usize) -> f64 {
                     )
                     .await;
                 assert_eq!(closed.status(), 200);
-                n += 1;
+                served.fetch_add(1, Ordering::Relaxed);
             }
-            n
         }
     });
-    let done: usize = futures::future::join_all(tasks).await.into_iter().sum();
-    done as f64 / started.elapsed().as_secs_f64()
+    let work = async {
+        futures::future::join_all(tasks).await;
+        over.store(true, Ordering::Relaxed);
+    };
+    futures::future::join(work, refill).await;
+    served.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
 /// The bare SQL claim → close loop of `../shared/perf/claim-anchor` with pgbench (6 clients,
