@@ -143,10 +143,11 @@ impl Cache for RedisCache {
     }
 
     async fn get_versioned(&self, key: &str) -> Option<Arc<Vec<u8>>> {
-        if let Some(hit) = self.versioned.get_shared(key).await {
+        let up = self.link.is_up();
+        // While Redis is down, versions come from the fallback: only its entries answer.
+        if up && let Some(hit) = self.versioned.get_shared(key).await {
             return Some(hit);
         }
-        let up = self.link.is_up();
         let found = Arc::new(self.get(key).await?);
         if up && self.link.is_up() {
             self.versioned.set(key, &found, VERSIONED_TTL).await;
