@@ -238,8 +238,10 @@ pub async fn send_due(state: &AppState) -> Result<usize, xinli_domain::RepoError
             data: template.render(&row.payload),
             miniprogram_state: settings.miniprogram_state.clone(),
         };
+        // The backoff counts from the attempt's start, whatever the send took.
+        let attempted = state.clock.now();
         let result = state.wechat.send_subscribe(&message).await;
-        let done = outcome(&result, row.attempts, state.clock.now());
+        let done = outcome(&result, row.attempts, attempted);
         match done {
             Outcome::Sent => tracing::info!(event = row.event.as_str(), "notification sent"),
             other => {
@@ -289,12 +291,13 @@ pub async fn send_alert_notices(state: &AppState) -> Result<usize, xinli_domain:
         .await?;
     let n = claimed.len();
     for (alert, attempts) in claimed {
-        let text = xinli_domain::risk::escalation_notice(&alert, state.clock.now());
+        let attempted = state.clock.now();
+        let text = xinli_domain::risk::escalation_notice(&alert, attempted);
         let result = state
             .wechat
             .send_group_robot(url.expose_secret(), &text)
             .await;
-        let done = xinli_domain::notification::outcome(&result, attempts + 1, state.clock.now());
+        let done = xinli_domain::notification::outcome(&result, attempts + 1, attempted);
         match done {
             xinli_domain::notification::Outcome::Sent => {
                 tracing::info!(alert_id = %alert.id, "escalated alert posted to the supervisors' group")

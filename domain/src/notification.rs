@@ -300,7 +300,8 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds((30_i64 * 2_i64.pow(exp)).min(1800))
 }
 
-/// Classifies a send result. `attempts` counts this one.
+/// Classifies a send result. `attempts` counts this one; `now` is when it began (a retry's
+/// backoff counts from there, so it does not depend on how long the send took).
 pub fn outcome(result: &Result<(), WechatError>, attempts: i32, now: DateTime<Utc>) -> Outcome {
     let retry = |errcode| {
         if attempts >= MAX_ATTEMPTS {
