@@ -15,8 +15,7 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2;
 A=$1 B=$2 ROUTE=${3:-/api/v1/articles?page_size=20}
 ROUNDS=${ROUNDS:-6} DURATION=${DURATION:-4}
 work=$(mktemp -d)
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -33,7 +32,7 @@ start() {
     XINLI_DATABASE_URL="sqlite://$work/$2.db?mode=rwc" \
       XINLI_BIND=127.0.0.1:$port XINLI_DEV_MODE=true RUST_LOG=${RUST_LOG:-info} "$1" > "$work/$2.log" 2>&1 &
   fi
-  pids+=($!)
+  echo $! > "$work/$2.pid"   # start runs in a subshell: the pid is kept in a file
   for _ in $(seq 1 300); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
     sleep 0.1
