@@ -20,14 +20,14 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, RedisError};
 use tokio::runtime::{Handle, RuntimeFlavor};
-use tokio::sync::{Notify, OnceCell};
+use tokio::sync::Notify;
 
 /// At most this many invalidations are remembered during an outage; beyond it the whole
 /// key space of the prefix is dropped on recovery instead.
@@ -92,6 +92,9 @@ struct Inner {
     settings: RedisSettings,
     /// The breaker: true while Redis is taken as down.
     open: AtomicBool,
+    /// Raised each time the breaker closes: the workers' own connections, which sat unused
+    /// (and possibly broken) during the outage, are then opened afresh.
+    generation: AtomicU64,
     wake_probe: Notify,
     pending: Mutex<Pending>,
 }
@@ -127,6 +130,7 @@ impl RedisLink {
                 conn,
                 settings,
                 open: AtomicBool::new(false),
+                generation: AtomicU64::new(0),
                 wake_probe: Notify::new(),
                 pending: Mutex::new(Pending::default()),
             }),
@@ -164,10 +168,7 @@ impl RedisLink {
         if !self.is_up() {
             return None;
         }
-        let mut conn = match local(&self.inner).await {
-            Some(conn) => conn,
-            None => self.inner.conn.clone(),
-        };
+        let mut conn = local(&self.inner).unwrap_or_else(|| self.inner.conn.clone());
         match with_timeout(self.inner.settings.command_timeout, run(&mut conn)).await {
             Ok(v) => Some(v),
             Err(error) => {
@@ -248,7 +249,9 @@ struct Local {
     /// Held by a task spawned on the runtime, so gone with it (and with it the connection's
     /// driver task): the entry is then rebuilt by the next runtime on this thread.
     runtime_alive: Weak<()>,
-    conn: Arc<OnceCell<ConnectionManager>>,
+    /// [`Inner::generation`] when `conn` was made.
+    generation: u64,
+    conn: ConnectionManager,
 }
 
 thread_local! {
@@ -256,20 +259,34 @@ thread_local! {
 }
 
 /// This thread's own connection for `inner`, when the current runtime is single-threaded;
-/// `None` on a multi-threaded runtime (whose threads share [`Inner::conn`]), or when it
-/// cannot be opened in time.
-async fn local(inner: &Arc<Inner>) -> Option<ConnectionManager> {
+/// `None` on a multi-threaded runtime (whose threads share [`Inner::conn`]). The connection
+/// is lazy: it connects within the first command's timeout, and concurrent first commands
+/// share that one attempt, so that a Redis that hangs costs a request no more than any
+/// other command does (and opens the breaker as any other failure).
+fn local(inner: &Arc<Inner>) -> Option<ConnectionManager> {
     let handle = Handle::try_current().ok()?;
     if handle.runtime_flavor() != RuntimeFlavor::CurrentThread {
         return None;
     }
-    let cell = LOCAL.with_borrow_mut(|locals| {
+    let generation = inner.generation.load(Ordering::Acquire);
+    LOCAL.with_borrow_mut(|locals| {
         locals.retain(|l| l.link.strong_count() > 0 && l.runtime_alive.strong_count() > 0);
-        if let Some(l) = locals
-            .iter()
-            .find(|l| std::ptr::eq(l.link.as_ptr(), Arc::as_ptr(inner)))
+        let found = locals
+            .iter_mut()
+            .find(|l| std::ptr::eq(l.link.as_ptr(), Arc::as_ptr(inner)));
+        if let Some(l) = &found
+            && l.generation == generation
         {
-            return l.conn.clone();
+            return Some(l.conn.clone());
+        }
+        let conn =
+            ConnectionManager::new_lazy_with_config(inner.client.clone(), inner.config.clone())
+                .ok()?;
+        if let Some(l) = found {
+            // Opened before the last outage: its connection may have broken meanwhile.
+            l.generation = generation;
+            l.conn = conn.clone();
+            return Some(conn);
         }
         let alive = Arc::new(());
         let runtime_alive = Arc::downgrade(&alive);
@@ -281,30 +298,14 @@ async fn local(inner: &Arc<Inner>) -> Option<ConnectionManager> {
                 tokio::time::sleep(Duration::from_secs(60)).await;
             }
         });
-        let conn = Arc::new(OnceCell::new());
         locals.push(Local {
             link: Arc::downgrade(inner),
             runtime_alive,
+            generation,
             conn: conn.clone(),
         });
-        conn
-    });
-    cell.get_or_try_init(|| async {
-        // Not longer than a command may take: this runs inside a request.
-        tokio::time::timeout(
-            inner
-                .settings
-                .connect_timeout
-                .min(inner.settings.command_timeout),
-            ConnectionManager::new_with_config(inner.client.clone(), inner.config.clone()),
-        )
-        .await
-        .map_err(|_| ())?
-        .map_err(|_| ())
+        Some(conn)
     })
-    .await
-    .ok()
-    .cloned()
 }
 
 async fn with_timeout<T>(
@@ -359,6 +360,7 @@ fn close_if_settled(inner: &Inner) -> bool {
         return false;
     };
     if pending.writes.is_empty() && !pending.overflowed {
+        inner.generation.fetch_add(1, Ordering::AcqRel);
         inner.open.store(false, Ordering::Release);
         true
     } else {
