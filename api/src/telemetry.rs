@@ -7,13 +7,25 @@
 //! system call. (`tracing-appender`'s non-blocking writer wakes its thread for every line;
 //! measured on this 2-core machine that cost as much as writing the line directly, see
 //! `tests/bench/read_path.sh`.) Colours only on a terminal.
+//!
+//! Lines are formatted by [`LineFormat`]: the text of `tracing-subscriber`'s default format
+//! (without targets), with the request's context taken from
+//! [`crate::request_context`] instead of a span, and the timestamp's date and time of day
+//! formatted once a second. A unit test holds the two texts equal.
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::request_context;
 
 /// The longest a line waits before it is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -143,14 +155,105 @@ pub fn batched_stdout() -> std::io::Result<(BatchedStdout, LogGuard)> {
     ))
 }
 
+/// The format of every line: `tracing-subscriber`'s `Full` format without targets, e.g.
+///
+/// ```text
+/// 2026-12-06T23:59:21.091169Z  INFO request{method=GET path=/healthz request_id=01a2…}: request status=200 latency_ms=0.407 route="/healthz"
+/// ```
+///
+/// The `request{…}:` part is written for every line logged while a request is handled (see
+/// [`crate::request_context`]), followed by the spans the event is in, if any. On a terminal
+/// the level is coloured.
+pub struct LineFormat;
+
+impl<S, N> FormatEvent<S, N> for LineFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        write_timestamp(&mut writer)?;
+        let level = match *event.metadata().level() {
+            Level::TRACE => ("TRACE", "\x1b[35m"),
+            Level::DEBUG => ("DEBUG", "\x1b[34m"),
+            Level::INFO => (" INFO", "\x1b[32m"),
+            Level::WARN => (" WARN", "\x1b[33m"),
+            Level::ERROR => ("ERROR", "\x1b[31m"),
+        };
+        if writer.has_ansi_escapes() {
+            write!(writer, " {}{}\x1b[0m ", level.1, level.0)?;
+        } else {
+            write!(writer, " {} ", level.0)?;
+        }
+        let mut seen = request_context::with_current(|r| {
+            write!(
+                writer,
+                "request{{method={} path={} request_id={}}}:",
+                r.method,
+                r.uri.path(),
+                r.id
+            )
+        })
+        .transpose()?
+        .is_some();
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                writer.write_str(span.metadata().name())?;
+                let ext = span.extensions();
+                if let Some(fields) = ext.get::<FormattedFields<N>>()
+                    && !fields.is_empty()
+                {
+                    write!(writer, "{{{fields}}}")?;
+                }
+                writer.write_char(':')?;
+                seen = true;
+            }
+        }
+        if seen {
+            writer.write_char(' ')?;
+        }
+        ctx.format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+thread_local! {
+    /// The last second formatted on this thread, and its text (`2026-12-06T23:59:21`).
+    static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+}
+
+/// `2026-12-06T23:59:21.091169Z`, as `tracing-subscriber`'s `SystemTime` writes it.
+fn write_timestamp(writer: &mut Writer<'_>) -> std::fmt::Result {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    SECOND.with_borrow_mut(|(second, text)| {
+        if *second != now.as_secs() {
+            let at = i64::try_from(now.as_secs())
+                .ok()
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .unwrap_or_default();
+            text.clear();
+            write!(text, "{}", at.format("%Y-%m-%dT%H:%M:%S"))?;
+            *second = now.as_secs();
+        }
+        write!(writer, "{text}.{:06}Z", now.subsec_micros())
+    })
+}
+
 /// Installs the subscriber; `None` when the writer thread could not start (then lines are
 /// written directly).
 pub fn init() -> Option<LogGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::stdout().is_terminal());
+        .with_ansi(std::io::stdout().is_terminal())
+        .event_format(LineFormat);
     match batched_stdout() {
         Ok((writer, guard)) => {
             let _ = builder.with_writer(writer).try_init();
@@ -182,5 +285,122 @@ mod tests {
         line.write_all(b"three\n").unwrap();
         drop(guard);
         assert!(writer.shared.lock().buf.is_empty(), "written at the end");
+    }
+
+    /// Lines written to a buffer.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn lines(&self) -> Vec<String> {
+            String::from_utf8(self.0.lock().unwrap().clone())
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        }
+    }
+
+    /// What a request's handling logs: the request line, a warning with a quoted value, a
+    /// line inside a span of its own, and a line outside any request.
+    fn log_some_lines() {
+        tracing::info!(
+            status = 404u16,
+            latency_ms = 0.40748999999999996,
+            route = Some("/api/v1/articles/{id}"),
+            "request"
+        );
+        tracing::warn!(error = %"连接被拒绝 \"db\"", reason = ?"a\tb", "could not write");
+        let inner = tracing::info_span!("refresh", articles = 3u64);
+        inner.in_scope(|| tracing::error!(attempt = 2i64, ok = false, "index stale"));
+    }
+
+    #[test]
+    fn lines_read_exactly_as_the_default_format_with_a_request_span() {
+        let ours = Captured::default();
+        let sink = ours.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .event_format(LineFormat)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let context = request_context::RequestContext {
+                method: actix_web::http::Method::GET,
+                uri: "/api/v1/articles/x?page=2".parse().unwrap(),
+                id: "01a24dcc-400a-737e-9962-b696521eac40".into(),
+            };
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(request_context::within(context, async { log_some_lines() }));
+            tracing::info!(port = 8080u64, "listening");
+        });
+
+        let theirs = Captured::default();
+        let sink = theirs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .with_target(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info_span!(
+                "request",
+                method = %actix_web::http::Method::GET,
+                path = %"/api/v1/articles/x",
+                request_id = %"01a24dcc-400a-737e-9962-b696521eac40",
+            )
+            .in_scope(log_some_lines);
+            tracing::info!(port = 8080u64, "listening");
+        });
+
+        let (ours, theirs) = (ours.lines(), theirs.lines());
+        assert_eq!(ours.len(), 4);
+        assert_eq!(theirs.len(), 4);
+        for (a, b) in ours.iter().zip(&theirs) {
+            // `2026-12-06T23:59:21.091169Z`: the same shape; the moment differs.
+            let shape = |s: &str| {
+                s[..27]
+                    .chars()
+                    .map(|c| if c.is_ascii_digit() { '0' } else { c })
+                    .collect::<String>()
+            };
+            assert_eq!(shape(a), "0000-00-00T00:00:00.000000Z", "{a}");
+            assert_eq!(shape(a), shape(b));
+            assert_eq!(a[27..], b[27..]);
+        }
+        assert!(ours[0].ends_with(
+            " INFO request{method=GET path=/api/v1/articles/x request_id=01a24dcc-400a-737e-9962-b696521eac40}: request status=404 latency_ms=0.40748999999999996 route=\"/api/v1/articles/{id}\""
+        ));
+        assert!(
+            ours[3].ends_with(" INFO listening port=8080"),
+            "{}",
+            ours[3]
+        );
+    }
+
+    #[test]
+    fn the_timestamp_is_the_clock_in_utc() {
+        let mut text = String::new();
+        let before = chrono::Utc::now();
+        write_timestamp(&mut Writer::new(&mut text)).unwrap();
+        write_timestamp(&mut Writer::new(&mut String::new())).unwrap(); // the cached second
+        let at = chrono::DateTime::parse_from_rfc3339(&text).unwrap();
+        assert!(at >= before - chrono::Duration::microseconds(1));
+        assert!(at <= chrono::Utc::now());
+        let mut again = String::new();
+        write_timestamp(&mut Writer::new(&mut again)).unwrap();
+        assert!(again[..19] >= text[..19]);
     }
 }
