@@ -31,10 +31,13 @@ use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{Json, MAX_BULK_BODY_BYTES, Query, parse_id};
 use crate::state::{AppState, State};
 
+/// The public lists, registered before every other route (see [`super::configure`]).
+pub fn configure_lists(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(categories);
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(categories)
-        .service(detail)
+    cfg.service(detail)
         .service(like)
         .service(unlike)
         .service(favorite)
@@ -211,7 +214,7 @@ async fn version(state: &AppState) -> String {
 async fn cached<T: Serialize, F: std::future::Future<Output = ApiResult<T>>>(
     state: &AppState,
     version: &str,
-    key: &str,
+    key: std::fmt::Arguments<'_>,
     load: impl FnOnce(DateTime<Utc>) -> F,
 ) -> ApiResult<Arc<Vec<u8>>> {
     let now = state.clock.now();
@@ -225,7 +228,7 @@ async fn cached<T: Serialize, F: std::future::Future<Output = ApiResult<T>>>(
             ));
         }
     };
-    let key = ARTICLES.key_at(version, &format!("e{epoch}:{key}"));
+    let key = ARTICLES.key_with(version, format_args!("e{epoch}:{key}"));
     if let Some(bytes) = state.cache.get_versioned(&key).await {
         return Ok(bytes);
     }
@@ -268,22 +271,26 @@ pub async fn list(state: State, query: Query<ListQuery>) -> ApiResult<HttpRespon
         q.audience.map(Into::into),
         q.kind.map(Into::into),
     )?;
-    let key = format!(
-        "list:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{}",
-        filter.q,
-        filter.category,
-        filter.tag,
-        filter.audience,
-        filter.kind,
-        page.page,
-        page.page_size
-    );
     let version = version(&state).await;
-    let (st, v, filter) = (&state, &version, &filter);
-    let bytes = cached(&state, &version, &key, |now| async move {
-        let found = st.search.list(filter, page, now, v).await?;
-        Ok(Paged::from_page(found, |a| ArticleSummary::from(&a)))
-    })
+    let (st, v, f) = (&state, &version, &filter);
+    let bytes = cached(
+        &state,
+        &version,
+        format_args!(
+            "list:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{}",
+            filter.q,
+            filter.category,
+            filter.tag,
+            filter.audience,
+            filter.kind,
+            page.page,
+            page.page_size
+        ),
+        |now| async move {
+            let found = st.search.list(f, page, now, v).await?;
+            Ok(Paged::from_page(found, |a| ArticleSummary::from(&a)))
+        },
+    )
     .await?;
     Ok(json_bytes(bytes))
 }
@@ -305,7 +312,7 @@ pub async fn categories(state: State) -> ApiResult<HttpResponse> {
     let bytes = cached(
         &state,
         &version(&state).await,
-        "categories",
+        format_args!("categories"),
         |now| async move {
             let rows = st.articles.categories(now).await?;
             Ok(rows
@@ -347,18 +354,23 @@ pub async fn detail(
     OptionalCaller(caller): OptionalCaller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let key = format!("detail:{}", id.as_str());
     let (st, raw_id) = (&state, id.as_str());
-    let bytes = cached(&state, &version(&state).await, &key, |now| async move {
-        let a = public_article(st, raw_id, now).await?;
-        Ok(ArticleDetail {
-            summary: (&a).into(),
-            body_html: a.body_html.clone(),
-            video_url: a.input.video_url.clone(),
-            liked: None,
-            favorited: None,
-        })
-    })
+    let version = version(&state).await;
+    let bytes = cached(
+        &state,
+        &version,
+        format_args!("detail:{raw_id}"),
+        |now| async move {
+            let a = public_article(st, raw_id, now).await?;
+            Ok(ArticleDetail {
+                summary: (&a).into(),
+                body_html: a.body_html.clone(),
+                video_url: a.input.video_url.clone(),
+                liked: None,
+                favorited: None,
+            })
+        },
+    )
     .await?;
     let mut article: ArticleDetail = serde_json::from_slice(&bytes).map_err(ApiError::internal)?;
     // A cached copy may outlive a scheduled time that has not come (never) or an archive

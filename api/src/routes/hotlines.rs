@@ -23,9 +23,13 @@ use crate::extract::{Json, PageParams, Query, parse_id};
 use crate::schedule::{HoursBody, HoursView};
 use crate::state::{AppState, State};
 
+/// The public list, registered before every other route (see [`super::configure`]).
+pub fn configure_list(cfg: &mut ServiceConfig) {
+    cfg.service(list_hotlines);
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_hotlines)
-        .service(record_dial)
+    cfg.service(record_dial)
         .service(admin_list)
         .service(admin_create)
         .service(admin_update)

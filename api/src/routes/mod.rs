@@ -27,7 +27,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(
+            // The router tries a scope's routes in the order they were registered, and every
+            // route tried costs (a regular expression for each one with a path parameter):
+            // the public lists, which most requests are, come first.
             scope::scope("/api/v1")
+                .configure(articles::configure_lists)
+                .configure(hotlines::configure_list)
                 .configure(auth::configure)
                 .configure(me::configure)
                 .configure(hotlines::configure)

@@ -39,7 +39,16 @@ impl Namespace {
 
     /// The key of `suffix` under `version`.
     pub fn key_at(self, version: &str, suffix: &str) -> String {
-        format!("{}:v{}:{}", self.0, version, suffix)
+        self.key_with(version, format_args!("{suffix}"))
+    }
+
+    /// [`Self::key_at`] with the suffix written straight into the key: one allocation on a
+    /// path where every request builds a key.
+    pub fn key_with(self, version: &str, suffix: std::fmt::Arguments<'_>) -> String {
+        use std::fmt::Write;
+        let mut key = String::with_capacity(self.0.len() + version.len() + 96);
+        let _ = write!(key, "{}:v{}:{}", self.0, version, suffix);
+        key
     }
 
     /// The key of `suffix` under the current version.
