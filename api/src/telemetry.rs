@@ -19,9 +19,11 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::field::{RecordFields, VisitOutput};
+use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -222,6 +224,121 @@ where
     }
 }
 
+/// The fields of a line (and of spans), as `tracing-subscriber`'s `DefaultFields` writes them:
+/// numbers, booleans and plain strings (printable ASCII without quotes or backslashes)
+/// directly, everything else by `DefaultFields`' own visitor, so that escaping is its own.
+pub struct LineFields;
+
+impl<'writer> FormatFields<'writer> for LineFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        writer: Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let mut visitor = LineVisitor {
+            writer,
+            is_empty: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+struct LineVisitor<'a> {
+    writer: Writer<'a>,
+    is_empty: bool,
+    result: std::fmt::Result,
+}
+
+impl LineVisitor<'_> {
+    /// `name=` with the separating space, for a field written here; `false` when the field is
+    /// `DefaultFields`' to write (the message, `r#` names, `log.` metadata, colours).
+    fn plain_name(&mut self, field: &Field) -> bool {
+        let name = field.name();
+        if self.result.is_err()
+            || self.writer.has_ansi_escapes()
+            || name == "message"
+            || name.starts_with("r#")
+            || name.starts_with("log.")
+        {
+            return false;
+        }
+        if !std::mem::take(&mut self.is_empty) {
+            self.result = self.writer.write_char(' ');
+        }
+        self.result = self.result.and_then(|()| write!(self.writer, "{name}="));
+        true
+    }
+
+    /// Lets `DefaultFields`' visitor write one field.
+    fn default(&mut self, field: &Field, record: impl FnOnce(&mut DefaultVisitor<'_>)) {
+        if self.result.is_err() {
+            return;
+        }
+        let mut visitor = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
+        record(&mut visitor);
+        self.result = visitor.finish();
+        // It writes every field but `log.` metadata (with `tracing-log`, which is on).
+        self.is_empty = self.is_empty && field.name().starts_with("log.");
+    }
+}
+
+impl Visit for LineVisitor<'_> {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.plain_name(field) {
+            self.result = self.result.and_then(|()| write!(self.writer, "{value}"));
+        } else {
+            self.default(field, |v| v.record_u64(field, value));
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.plain_name(field) {
+            self.result = self.result.and_then(|()| write!(self.writer, "{value}"));
+        } else {
+            self.default(field, |v| v.record_i64(field, value));
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.plain_name(field) {
+            self.result = self.result.and_then(|()| write!(self.writer, "{value}"));
+        } else {
+            self.default(field, |v| v.record_bool(field, value));
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if self.plain_name(field) {
+            self.result = self.result.and_then(|()| write!(self.writer, "{value:?}"));
+        } else {
+            self.default(field, |v| v.record_f64(field, value));
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let plain = value
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
+        if plain && self.plain_name(field) {
+            self.result = self
+                .result
+                .and_then(|()| write!(self.writer, "\"{value}\""));
+        } else {
+            self.default(field, |v| v.record_str(field, value));
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.default(field, |v| v.record_error(field, value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.default(field, |v| v.record_debug(field, value));
+    }
+}
+
 thread_local! {
     /// The last second formatted on this thread, and its text (`2026-12-06T23:59:21`).
     static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
@@ -253,6 +370,7 @@ pub fn init() -> Option<LogGuard> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stdout().is_terminal())
+        .fmt_fields(LineFields)
         .event_format(LineFormat);
     match batched_stdout() {
         Ok((writer, guard)) => {
@@ -321,8 +439,23 @@ mod tests {
             "request"
         );
         tracing::warn!(error = %"连接被拒绝 \"db\"", reason = ?"a\tb", "could not write");
-        let inner = tracing::info_span!("refresh", articles = 3u64);
-        inner.in_scope(|| tracing::error!(attempt = 2i64, ok = false, "index stale"));
+        let inner = tracing::info_span!("refresh", articles = 3u64, kind = "full");
+        inner.in_scope(|| {
+            tracing::error!(
+                attempt = -2i64,
+                ok = false,
+                ratio = 1e-7,
+                big = 1u128 << 100,
+                r#type = "x",
+                quoted = "say \"hi\"",
+                slash = "a\\b",
+                chinese = "压力",
+                control = "bell\x07",
+                cause = &std::io::Error::other("disk full") as &(dyn std::error::Error + 'static),
+                "index stale: {}",
+                "\x1b[31mred"
+            )
+        });
     }
 
     #[test]
@@ -332,6 +465,7 @@ mod tests {
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || sink.clone())
             .with_ansi(false)
+            .fmt_fields(LineFields)
             .event_format(LineFormat)
             .finish();
         tracing::subscriber::with_default(subscriber, || {
