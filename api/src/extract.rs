@@ -121,11 +121,15 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-            req.query_string().as_bytes(),
-        ));
+        let query = req.query_string().as_bytes();
+        let de = || serde_urlencoded::Deserializer::new(form_urlencoded::parse(query));
+        // Parsed without tracking the path first (about 2 % of a cached list request went to
+        // the tracking); only a query that fails is parsed again to name the field.
+        if let Ok(value) = T::deserialize(de()) {
+            return std::future::ready(Ok(Query(value)));
+        }
         std::future::ready(
-            serde_path_to_error::deserialize::<_, T>(de)
+            serde_path_to_error::deserialize::<_, T>(de())
                 .map(Query)
                 .map_err(|err| {
                     let field = err.path().to_string();
