@@ -179,40 +179,52 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> std::fmt::Result {
+        // The default format's styles on a terminal (nothing otherwise).
+        let ansi = writer.has_ansi_escapes();
+        let [bold, dim, italic, reset] = if ansi {
+            ["\x1b[1m", "\x1b[2m", "\x1b[3m", "\x1b[0m"]
+        } else {
+            [""; 4]
+        };
+        writer.write_str(dim)?;
         write_timestamp(&mut writer)?;
-        let level = match *event.metadata().level() {
+        write!(writer, "{reset} ")?;
+        let (level, colour) = match *event.metadata().level() {
             Level::TRACE => ("TRACE", "\x1b[35m"),
             Level::DEBUG => ("DEBUG", "\x1b[34m"),
             Level::INFO => (" INFO", "\x1b[32m"),
             Level::WARN => (" WARN", "\x1b[33m"),
             Level::ERROR => ("ERROR", "\x1b[31m"),
         };
-        if writer.has_ansi_escapes() {
-            write!(writer, " {}{}\x1b[0m ", level.1, level.0)?;
+        if ansi {
+            write!(writer, "{colour}{level}{reset} ")?;
         } else {
-            write!(writer, " {} ", level.0)?;
+            write!(writer, "{level} ")?;
         }
         let mut seen = request_context::with_current(|r| {
+            let path = r.uri.path();
             write!(
                 writer,
-                "request{{method={} path={} request_id={}}}:",
-                r.method,
-                r.uri.path(),
-                r.id
+                "{bold}request{reset}{bold}{{{reset}\
+                 {italic}method{reset}{dim}={reset}{} \
+                 {italic}path{reset}{dim}={reset}{path} \
+                 {italic}request_id{reset}{dim}={reset}{}\
+                 {bold}}}{reset}{dim}:{reset}",
+                r.method, r.id
             )
         })
         .transpose()?
         .is_some();
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
-                writer.write_str(span.metadata().name())?;
+                write!(writer, "{bold}{}{reset}", span.metadata().name())?;
                 let ext = span.extensions();
                 if let Some(fields) = ext.get::<FormattedFields<N>>()
                     && !fields.is_empty()
                 {
-                    write!(writer, "{{{fields}}}")?;
+                    write!(writer, "{bold}{{{reset}{fields}{bold}}}{reset}")?;
                 }
-                writer.write_char(':')?;
+                write!(writer, "{dim}:{reset}")?;
                 seen = true;
             }
         }
@@ -456,15 +468,18 @@ mod tests {
                 "\x1b[31mred"
             )
         });
+        tracing::info!(message = "plain message", n = 1u64);
     }
 
-    #[test]
-    fn lines_read_exactly_as_the_default_format_with_a_request_span() {
+    /// The lines of [`log_some_lines`] and of one line outside any request, written by
+    /// `LineFormat` (the request in the task-local) and by the default `Full` format (the
+    /// request as a span), with or without terminal styles.
+    fn both_ways(ansi: bool) -> (Vec<String>, Vec<String>) {
         let ours = Captured::default();
         let sink = ours.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || sink.clone())
-            .with_ansi(false)
+            .with_ansi(ansi)
             .fmt_fields(LineFields)
             .event_format(LineFormat)
             .finish();
@@ -485,7 +500,7 @@ mod tests {
         let sink = theirs.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || sink.clone())
-            .with_ansi(false)
+            .with_ansi(ansi)
             .with_target(false)
             .finish();
         tracing::subscriber::with_default(subscriber, || {
@@ -498,30 +513,52 @@ mod tests {
             .in_scope(log_some_lines);
             tracing::info!(port = 8080u64, "listening");
         });
+        (ours.lines(), theirs.lines())
+    }
 
-        let (ours, theirs) = (ours.lines(), theirs.lines());
-        assert_eq!(ours.len(), 4);
-        assert_eq!(theirs.len(), 4);
-        for (a, b) in ours.iter().zip(&theirs) {
-            // `2026-12-06T23:59:21.091169Z`: the same shape; the moment differs.
-            let shape = |s: &str| {
-                s[..27]
-                    .chars()
-                    .map(|c| if c.is_ascii_digit() { '0' } else { c })
-                    .collect::<String>()
-            };
-            assert_eq!(shape(a), "0000-00-00T00:00:00.000000Z", "{a}");
-            assert_eq!(shape(a), shape(b));
-            assert_eq!(a[27..], b[27..]);
+    /// Asserts the same text but for the moment in the timestamp (the first `…Z`).
+    fn assert_same_text(ours: &[String], theirs: &[String]) {
+        assert_eq!(ours.len(), 5);
+        assert_eq!(theirs.len(), 5);
+        let split = |s: &str| {
+            let end = s.find('Z').expect("a timestamp") + 1;
+            let time: String = s[..end]
+                .chars()
+                .map(|c| if c.is_ascii_digit() { '0' } else { c })
+                .collect();
+            (time, s[end..].to_owned())
+        };
+        for (a, b) in ours.iter().zip(theirs) {
+            assert!(split(a).0.ends_with("0000-00-00T00:00:00.000000Z"), "{a}");
+            assert_eq!(split(a), split(b));
         }
+    }
+
+    #[test]
+    fn lines_read_exactly_as_the_default_format_with_a_request_span() {
+        let (ours, theirs) = both_ways(false);
+        assert_same_text(&ours, &theirs);
         assert!(ours[0].ends_with(
             " INFO request{method=GET path=/api/v1/articles/x request_id=01a24dcc-400a-737e-9962-b696521eac40}: request status=404 latency_ms=0.40748999999999996 route=\"/api/v1/articles/{id}\""
         ));
         assert!(
-            ours[3].ends_with(" INFO listening port=8080"),
-            "{}",
+            ours[3].ends_with("}: plain message n=1"),
+            "a message given as a field: {}",
             ours[3]
         );
+        assert!(
+            ours[4].ends_with(" INFO listening port=8080"),
+            "{}",
+            ours[4]
+        );
+    }
+
+    #[test]
+    fn on_a_terminal_lines_have_the_default_formats_styles() {
+        let (ours, theirs) = both_ways(true);
+        assert_same_text(&ours, &theirs);
+        assert!(ours[0].starts_with("\x1b[2m"), "{:?}", ours[0]);
+        assert!(ours[0].contains("\x1b[1mrequest\x1b[0m"), "{:?}", ours[0]);
     }
 
     #[test]
