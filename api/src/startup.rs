@@ -165,8 +165,21 @@ impl Application {
     /// clean shutdown loses none.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        if let Err(e) = self.state.views.flush(self.state.articles.as_ref()).await {
-            tracing::error!(error = %e, "could not write pending article views at shutdown");
+        // A write can fail here where it would not a moment earlier: the pool may hand out a
+        // connection opened on a worker's runtime, which has just stopped (the pool drops it
+        // and opens another). A failed write keeps its views, so it is tried a few times.
+        const ATTEMPTS: u32 = 5;
+        for attempt in 1..=ATTEMPTS {
+            match self.state.views.flush(self.state.articles.as_ref()).await {
+                Ok(_) => break,
+                Err(e) if attempt < ATTEMPTS => {
+                    tracing::warn!(error = %e, attempt, "could not write pending article views at shutdown; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not write pending article views at shutdown");
+                }
+            }
         }
         result
     }
