@@ -296,35 +296,39 @@ impl LineVisitor<'_> {
     }
 }
 
+impl LineVisitor<'_> {
+    /// Writes `name=value` here when the field is plain; `false` leaves it to the default.
+    fn write_plain(&mut self, field: &Field, value: impl std::fmt::Display) -> bool {
+        if !self.plain_name(field) {
+            return false;
+        }
+        self.result = self.result.and_then(|()| write!(self.writer, "{value}"));
+        true
+    }
+}
+
 impl Visit for LineVisitor<'_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if self.plain_name(field) {
-            self.result = self.result.and_then(|()| write!(self.writer, "{value}"));
-        } else {
+        if !self.write_plain(field, value) {
             self.default(field, |v| v.record_u64(field, value));
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if self.plain_name(field) {
-            self.result = self.result.and_then(|()| write!(self.writer, "{value}"));
-        } else {
+        if !self.write_plain(field, value) {
             self.default(field, |v| v.record_i64(field, value));
         }
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if self.plain_name(field) {
-            self.result = self.result.and_then(|()| write!(self.writer, "{value}"));
-        } else {
+        if !self.write_plain(field, value) {
             self.default(field, |v| v.record_bool(field, value));
         }
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if self.plain_name(field) {
-            self.result = self.result.and_then(|()| write!(self.writer, "{value:?}"));
-        } else {
+        // `Debug`, as the default writes it (`1e-7`, `0.5`).
+        if !self.write_plain(field, format_args!("{value:?}")) {
             self.default(field, |v| v.record_f64(field, value));
         }
     }
@@ -333,11 +337,7 @@ impl Visit for LineVisitor<'_> {
         let plain = value
             .bytes()
             .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
-        if plain && self.plain_name(field) {
-            self.result = self
-                .result
-                .and_then(|()| write!(self.writer, "\"{value}\""));
-        } else {
+        if !(plain && self.write_plain(field, format_args!("\"{value}\""))) {
             self.default(field, |v| v.record_str(field, value));
         }
     }
