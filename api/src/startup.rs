@@ -165,9 +165,9 @@ impl Application {
     /// clean shutdown loses none.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        // A write can fail here where it would not a moment earlier: the pool may hand out a
-        // connection opened on a worker's runtime, which has just stopped (the pool drops it
-        // and opens another). A failed write keeps its views, so it is tried a few times.
+        // The last write of the views: a failed write keeps them, so a passing failure (a busy
+        // database, a broken pooled connection) is tried again a few times before they are
+        // given up. (Why it failed once in CI is not known; see the views test.)
         const ATTEMPTS: u32 = 5;
         for attempt in 1..=ATTEMPTS {
             match self.state.views.flush(self.state.articles.as_ref()).await {
