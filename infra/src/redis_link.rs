@@ -3,7 +3,8 @@
 //!
 //! Redis is an accelerator here, never the source of truth, so an outage must not cost a
 //! request more than a few milliseconds:
-//! - every command has a short timeout (`XINLI_REDIS_TIMEOUT_MS`);
+//! - every command has a short timeout (`XINLI_REDIS_TIMEOUT_MS`); an actix worker's first
+//!   command, which opens the worker's connection, has the connect timeout on top;
 //! - the first failure opens the breaker: from then on callers skip Redis at once and use
 //!   their in-process fallback (one warning in the log for the transition, not one per
 //!   request);
@@ -168,9 +169,26 @@ impl RedisLink {
         if !self.is_up() {
             return None;
         }
-        let mut conn = local(&self.inner).unwrap_or_else(|| self.inner.conn.clone());
-        match with_timeout(self.inner.settings.command_timeout, run(&mut conn)).await {
-            Ok(v) => Some(v),
+        let settings = &self.inner.settings;
+        let (mut conn, limit, opened) = match local(&self.inner) {
+            // Until a command has gone through, the worker's lazy connection first connects:
+            // that part has the connect limit. Within the command limit alone, a connect
+            // slowed by a loaded machine opened the breaker of a healthy Redis.
+            Some((conn, opened)) if !opened.load(Ordering::Acquire) => (
+                conn,
+                settings.connect_timeout + settings.command_timeout,
+                Some(opened),
+            ),
+            Some((conn, _)) => (conn, settings.command_timeout, None),
+            None => (self.inner.conn.clone(), settings.command_timeout, None),
+        };
+        match with_timeout(limit, run(&mut conn)).await {
+            Ok(v) => {
+                if let Some(opened) = opened {
+                    opened.store(true, Ordering::Release);
+                }
+                Some(v)
+            }
             Err(error) => {
                 self.trip(op, &error);
                 None
@@ -252,18 +270,21 @@ struct Local {
     /// [`Inner::generation`] when `conn` was made.
     generation: u64,
     conn: ConnectionManager,
+    /// Whether a command has gone through `conn` (so that it is connected).
+    opened: Arc<AtomicBool>,
 }
 
 thread_local! {
     static LOCAL: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
 }
 
-/// This thread's own connection for `inner`, when the current runtime is single-threaded;
-/// `None` on a multi-threaded runtime (whose threads share [`Inner::conn`]). The connection
-/// is lazy: it connects within the first command's timeout, and concurrent first commands
-/// share that one attempt, so that a Redis that hangs costs a request no more than any
-/// other command does (and opens the breaker as any other failure).
-fn local(inner: &Arc<Inner>) -> Option<ConnectionManager> {
+/// This thread's own connection for `inner`, and whether a command has gone through it, when
+/// the current runtime is single-threaded; `None` on a multi-threaded runtime (whose threads
+/// share [`Inner::conn`]). The connection is lazy: it connects within the first command, and
+/// concurrent first commands share that one attempt. Until one succeeds, commands on it may
+/// take the connect timeout plus the command timeout: a Redis that hangs costs each worker's
+/// first request that long, once, and then opens the breaker as any other failure.
+fn local(inner: &Arc<Inner>) -> Option<(ConnectionManager, Arc<AtomicBool>)> {
     let handle = Handle::try_current().ok()?;
     if handle.runtime_flavor() != RuntimeFlavor::CurrentThread {
         return None;
@@ -277,16 +298,18 @@ fn local(inner: &Arc<Inner>) -> Option<ConnectionManager> {
         if let Some(l) = &found
             && l.generation == generation
         {
-            return Some(l.conn.clone());
+            return Some((l.conn.clone(), l.opened.clone()));
         }
         let conn =
             ConnectionManager::new_lazy_with_config(inner.client.clone(), inner.config.clone())
                 .ok()?;
+        let opened = Arc::new(AtomicBool::new(false));
         if let Some(l) = found {
             // Opened before the last outage: its connection may have broken meanwhile.
             l.generation = generation;
             l.conn = conn.clone();
-            return Some(conn);
+            l.opened = opened.clone();
+            return Some((conn, opened));
         }
         let alive = Arc::new(());
         let runtime_alive = Arc::downgrade(&alive);
@@ -303,8 +326,9 @@ fn local(inner: &Arc<Inner>) -> Option<ConnectionManager> {
             runtime_alive,
             generation,
             conn: conn.clone(),
+            opened: opened.clone(),
         });
-        Some(conn)
+        Some((conn, opened))
     })
 }
 

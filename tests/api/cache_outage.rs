@@ -220,3 +220,67 @@ async fn writes_during_an_outage_never_revive_an_answer_kept_before_it() {
     let after = titles(&list(&app, "?page_size=50").await);
     assert!(after.contains(&"停摆中第6版".into()), "{after:?}");
 }
+
+/// A TCP proxy in front of a Redis that holds each new connection for `delay` before
+/// passing it on: a Redis that is slow to connect to, as on a loaded machine.
+struct SlowToConnect {
+    port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SlowToConnect {
+    async fn start(redis_port: u16, delay: Duration) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    if let Ok(mut redis) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", redis_port)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut redis).await;
+                    }
+                });
+            }
+        });
+        Self { port, task }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SlowToConnect {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Each actix worker opens its own Redis connection with its first command. A connection
+/// that takes longer to open than a command may take (600 ms here, against 250 ms for a
+/// command and 1 s for a connect) is not an outage: the first requests on every worker
+/// wait for it, and Redis is not taken as down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_first_connection_is_not_taken_for_an_outage() {
+    let redis = PrivateRedis::start().await;
+    let slow = SlowToConnect::start(redis.port(), Duration::from_millis(600)).await;
+    let app = TestApp::spawn_with(TestOptions {
+        redis_url: Some(slow.url()),
+        ..TestOptions::default()
+    })
+    .await;
+    // Concurrent requests reach every worker; each worker's first command connects.
+    for round in 0..2 {
+        let answers = futures::future::join_all((0..12).map(|_| app.get("/readyz", None))).await;
+        for res in answers {
+            let status = res.status();
+            let body = res.text().await.unwrap_or_default();
+            assert_eq!(status, 200, "round {round}: {body}");
+            assert!(body.contains(r#""cache":"redis""#), "round {round}: {body}");
+        }
+    }
+}

@@ -156,6 +156,10 @@ impl PrivateRedis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// SIGKILL: connections are refused at once, everything it held is gone.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
