@@ -19,12 +19,30 @@ use xinli_migration::Migrator;
 /// write transactions must be begun with [`begin_write`] so that SQLite takes its write lock
 /// up front instead of failing with "database is locked" on upgrade (measured in STACK.md).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = Database::connect(options(url)).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// One connection of its own, opened now, without migrations: for the last write after the
+/// actix workers have stopped. A pooled PostgreSQL connection opened by a request lives on
+/// that worker's runtime and ends with it (its statements then fail with "A Tokio 1.x context
+/// was found, but it is being shutdown"; 12 of 20 at one test's shutdown), and the pool only
+/// tests connections that sat idle for 5 s.
+pub async fn connect_fresh(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = options(url);
+    opts.max_connections(1).min_connections(0);
+    Database::connect(opts).await
+}
+
+fn options(url: &str) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     // A pooled connection is pinged before use only once it has been idle for 5 s. sqlx's
     // default pings on every checkout: one more round trip for each statement run outside a
-    // transaction (issue #13: claim → close cycles +25–40 %, an authenticated one-row read
-    // 1.7x). The cost: after a database restart, a connection used in the last 5 s fails one
-    // statement instead of being replaced silently; sqlx's ping on release then discards it.
+    // transaction (issue #13, same run: an authenticated one-row read about +50 %, claim →
+    // close cycles +6–28 %). The cost: a connection that broke within those 5 s (a database
+    // restart; the runtime of an actix worker that stopped) fails one statement instead of
+    // being replaced silently, and sqlx's ping on release then discards it.
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
@@ -42,9 +60,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         opts.max_connections(16).min_connections(1);
     }
-    let db = Database::connect(opts).await?;
-    Migrator::up(&db, None).await?;
-    Ok(db)
+    opts
 }
 
 pub fn is_sqlite(url: &str) -> bool {
