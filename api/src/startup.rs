@@ -169,14 +169,27 @@ impl Application {
         // Through a connection opened now: the pool's may have ended with the workers'
         // runtimes (see `db::connect_fresh`). A failed write keeps its views, so a passing
         // failure (a busy database) is tried again a few times before they are given up.
-        let fresh = match xinli_infra::db::connect_fresh(&self.state.config.database_url).await {
-            Ok(db) => Some(ArticleStore::new(db)),
-            Err(e) => {
+        let url = &self.state.config.database_url;
+        let fresh = match tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            xinli_infra::db::connect_fresh(url),
+        )
+        .await
+        {
+            Ok(Ok(db)) => Some(db),
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "no new database connection at shutdown; writing the views through the pool");
                 None
             }
+            Err(_) => {
+                tracing::warn!(
+                    "no new database connection within 2 s at shutdown; writing the views through the pool"
+                );
+                None
+            }
         };
-        let store: &dyn ArticleRepository = match &fresh {
+        let fresh_store = fresh.clone().map(ArticleStore::new);
+        let store: &dyn ArticleRepository = match &fresh_store {
             Some(store) => store,
             None => self.state.articles.as_ref(),
         };
@@ -192,6 +205,9 @@ impl Application {
                     tracing::error!(error = %e, "could not write pending article views at shutdown");
                 }
             }
+        }
+        if let Some(db) = fresh {
+            let _ = db.close().await;
         }
         result
     }

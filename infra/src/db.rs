@@ -38,11 +38,13 @@ pub async fn connect_fresh(url: &str) -> Result<DatabaseConnection, DbErr> {
 fn options(url: &str) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     // A pooled connection is pinged before use only once it has been idle for 5 s. sqlx's
-    // default pings on every checkout: one more round trip for each statement run outside a
-    // transaction (issue #13, same run: an authenticated one-row read about +50 %, claim →
-    // close cycles +6–28 %). The cost: a connection that broke within those 5 s (a database
-    // restart; the runtime of an actix worker that stopped) fails one statement instead of
-    // being replaced silently, and sqlx's ping on release then discards it.
+    // default pings on every checkout: one more round trip before each statement run outside
+    // a transaction and before each BEGIN (sqlx also pings on release, in a task of its own;
+    // that one has no option). Issue #13, three runs of each build alternately: an
+    // authenticated one-row read 1,735–2,122 → 2,598–2,881 requests/s, claim → close cycles
+    // +6–28 %. The cost: each connection that broke within those 5 s (a database restart; the
+    // runtime of an actix worker that stopped) fails one statement, so up to the pool's size
+    // of requests, instead of being replaced silently; the ping on release then discards it.
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))

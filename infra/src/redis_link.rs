@@ -282,8 +282,10 @@ thread_local! {
 /// the current runtime is single-threaded; `None` on a multi-threaded runtime (whose threads
 /// share [`Inner::conn`]). The connection is lazy: it connects within the first command, and
 /// concurrent first commands share that one attempt. Until one succeeds, commands on it may
-/// take the connect timeout plus the command timeout: a Redis that hangs costs each worker's
-/// first request that long, once, and then opens the breaker as any other failure.
+/// take the connect timeout plus the command timeout: a Redis that hangs costs the requests
+/// waiting on a worker's new connection that long (at start, and again after each outage,
+/// when the workers open their connections afresh), and then opens the breaker as any other
+/// failure.
 fn local(inner: &Arc<Inner>) -> Option<(ConnectionManager, Arc<AtomicBool>)> {
     let handle = Handle::try_current().ok()?;
     if handle.runtime_flavor() != RuntimeFlavor::CurrentThread {
