@@ -1,5 +1,6 @@
 //! Queue benchmark: claim throughput under concurrent counselors (one and two instances);
-//! on PostgreSQL, claim → close cycles over HTTP with 1,000 and 10,000 people waiting next to
+//! on PostgreSQL, claim → close cycles over HTTP with 1,000 and 10,000 people waiting (and
+//! 10,000 whose requests each belong to a user account, as through the API) next to
 //! the bare SQL anchor (`../shared/perf/claim-anchor`, run with pgbench on the same server in
 //! the same run); and the accuracy of the waiting-time estimate in a simulated day.
 //!
@@ -139,9 +140,10 @@ async fn add_waiting(db: &sea_orm::DatabaseConnection, count: usize, late: bool,
     db.execute_unprepared(&sql).await.expect("waiting rows");
 }
 
-/// `waiting` people in the queue (with `accounts`: each a user account's request), kept at that length (every 100 ms as many new people
-/// arrive as were served), and 6 counselors of capacity 1, one connection each, cycling
-/// claim → close over HTTP for 5 s. Returns cycles per second.
+/// `waiting` people in the queue (with `accounts`: each a user account's request), kept at
+/// that length (every 100 ms as many new people arrive as were served), and 6 counselors of
+/// capacity 1, one connection each, cycling claim → close over HTTP for 5 s. Returns cycles
+/// per second.
 async fn cycles(waiting: usize, accounts: bool) -> f64 {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let app = TestApp::spawn_with(TestOptions {
