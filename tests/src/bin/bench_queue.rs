@@ -2,14 +2,18 @@
 //! on PostgreSQL, claim → close cycles over HTTP with 1,000 and 10,000 people waiting (and
 //! 10,000 whose requests each belong to a user account, as through the API) next to
 //! the bare SQL anchor (`../shared/perf/claim-anchor`, run with pgbench on the same server in
-//! the same run); and the accuracy of the waiting-time estimate in a simulated day.
+//! the same run, over the app's transport) and next to the same loop against a bare actix-web
+//! server that runs the anchor's two statements through the app's pool (the ceiling of the
+//! stack); and the accuracy of the waiting-time estimate in a simulated day.
 //!
 //! `cargo run -p xinli-tests --bin bench_queue` (SQLite + in-process cache), or with
 //! `XINLI_TEST_DATABASE_URL` / `XINLI_TEST_REDIS_URL` for PostgreSQL + Redis. Add `--release`
-//! for production-like figures; name parts (`claims`, `cycles`, `wait`) to run only those.
+//! for production-like figures; name parts (`claims`, `cycles`, `floor`, `wait`) to run only
+//! those.
 //! Prints a report; asserts nothing.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -21,8 +25,11 @@ fn roomy(c: &mut xinli_api::Config) {
     c.queue.max_wait = Duration::from_secs(100 * 24 * 3600);
     c.queue.no_reply = Duration::from_secs(100 * 24 * 3600);
     c.queue.sweep_every = Duration::from_secs(3600);
-    c.workers = Some(4);
+    c.workers = Some(WORKERS);
 }
+
+/// actix workers of the app under test (and of [`bare_server`]).
+const WORKERS: usize = 4;
 
 async fn counselor(app: &TestApp, admin: &str, name: &str, capacity: u8) -> String {
     app.create_staff(admin, name, "counselor").await;
@@ -142,10 +149,9 @@ async fn add_waiting(db: &sea_orm::DatabaseConnection, count: usize, late: bool,
 
 /// `waiting` people in the queue (with `accounts`: each a user account's request), kept at
 /// that length (every 100 ms as many new people arrive as were served), and 6 counselors of
-/// capacity 1, one connection each, cycling claim → close over HTTP for 5 s. Returns cycles
-/// per second.
-async fn cycles(waiting: usize, accounts: bool) -> f64 {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+/// capacity 1, one connection each, cycling claim → close over HTTP for 5 s. With `bare`, the
+/// same loop against [`bare_server`] instead of the app. Returns cycles per second.
+async fn cycles(waiting: usize, accounts: bool, bare: bool) -> f64 {
     let app = TestApp::spawn_with(TestOptions {
         configure: roomy,
         ..TestOptions::default()
@@ -162,10 +168,32 @@ async fn cycles(waiting: usize, accounts: bool) -> f64 {
     let admin = app.admin_token().await;
     let mut tokens = vec![];
     for i in 0..6 {
-        tokens.push(counselor(&app, &admin, &format!("cycle.c{i}"), 1).await);
+        tokens.push(Some(
+            counselor(&app, &admin, &format!("cycle.c{i}"), 1).await,
+        ));
     }
-    let served = AtomicUsize::new(0);
-    let over = AtomicBool::new(false);
+    // Where each counselor claims, and the close URL around a claimed id.
+    let (claims, close_before, close_after) = if bare {
+        let base = bare_server(&app.config.database_url).await;
+        let staff = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT id FROM staff WHERE username LIKE 'cycle.c%'",
+            ))
+            .await
+            .expect("the counselors");
+        let claims = staff
+            .iter()
+            .map(|row| format!("{base}/claim/{}", row.try_get::<String>("", "id").unwrap()))
+            .collect();
+        tokens = vec![None; 6];
+        (claims, format!("{base}/close/"), "")
+    } else {
+        let claims = vec![app.url("/api/v1/counselor/queue/claim"); 6];
+        (claims, app.url("/api/v1/consultations/"), "/close")
+    };
+    let served = std::sync::atomic::AtomicUsize::new(0);
+    let over = std::sync::atomic::AtomicBool::new(false);
     let refill = async {
         let mut added = 0;
         while !over.load(Ordering::Relaxed) {
@@ -176,25 +204,29 @@ async fn cycles(waiting: usize, accounts: bool) -> f64 {
         }
     };
     let started = Instant::now();
-    let tasks = tokens.iter().map(|token| {
-        let (app, served) = (&app, &served);
+    let tasks = claims.iter().zip(&tokens).map(|(claim, token)| {
+        let (client, served, close_before) = (&app.client, &served, &close_before);
+        let post = move |url: String| {
+            let req = client.post(url).json(&json!({"note": ""}));
+            match token {
+                Some(t) => req.bearer_auth(t),
+                None => req,
+            }
+            .send()
+        };
         async move {
             while started.elapsed() < Duration::from_secs(5) {
-                let res = app
-                    .post("/api/v1/counselor/queue/claim", Some(token), json!({}))
-                    .await;
-                assert_eq!(res.status(), 200, "someone is always waiting");
-                let id = res.json::<Value>().await.unwrap()["id"]
+                let res = post(claim.clone()).await.expect("claim answered");
+                let status = res.status();
+                let body = res.text().await.unwrap_or_default();
+                assert_eq!(status, 200, "someone is always waiting: {body}");
+                let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
                     .as_str()
-                    .unwrap()
+                    .expect("the claimed id")
                     .to_owned();
-                let closed = app
-                    .post(
-                        &format!("/api/v1/consultations/{id}/close"),
-                        Some(token),
-                        json!({"note": ""}),
-                    )
-                    .await;
+                let closed = post(format!("{close_before}{id}{close_after}"))
+                    .await
+                    .expect("close answered");
                 assert_eq!(closed.status(), 200);
                 served.fetch_add(1, Ordering::Relaxed);
             }
@@ -208,9 +240,65 @@ async fn cycles(waiting: usize, accounts: bool) -> f64 {
     served.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The ceiling of this stack for a claim → close cycle: actix-web (as many workers as the app
+/// in [`roomy`], no middleware, no authentication, no rule) in front of the app's own pool
+/// (`xinli_infra::db::connect`: its settings, its TLS choice), each request one statement,
+/// the anchor's two adapted to the `consultations` table and its queue index. Answers
+/// `POST /claim/{counselor}` and `POST /close/{id}` with `{"id": …}`; returns its base URL.
+/// It runs until the process ends.
+async fn bare_server(database_url: &str) -> String {
+    use actix_web::{App, HttpResponse, HttpServer, post, web};
+    use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+    async fn one(db: &DatabaseConnection, sql: &str, arg: String) -> HttpResponse {
+        let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, [arg.into()]);
+        match db.query_one_raw(statement).await {
+            Ok(Some(row)) => match row.try_get::<String>("", "id") {
+                Ok(id) => HttpResponse::Ok().json(json!({ "id": id })),
+                Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+            },
+            Ok(None) => HttpResponse::NoContent().finish(),
+            Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+        }
+    }
+    #[post("/claim/{counselor}")]
+    async fn claim(db: web::Data<DatabaseConnection>, who: web::Path<String>) -> HttpResponse {
+        let sql = "UPDATE consultations SET status = 'active', counselor_id = $1, \
+                   claimed_at = now() WHERE id = (SELECT id FROM consultations \
+                   WHERE status = 'waiting' AND assigned_to IS NULL ORDER BY priority DESC, \
+                   front DESC, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id";
+        one(&db, sql, who.into_inner()).await
+    }
+    #[post("/close/{id}")]
+    async fn close(db: web::Data<DatabaseConnection>, id: web::Path<String>) -> HttpResponse {
+        let sql = "UPDATE consultations SET status = 'closed', closed_at = now(), \
+                   ended_at = now(), open_key = NULL WHERE id = $1 AND status = 'active' \
+                   RETURNING id";
+        one(&db, sql, id.into_inner()).await
+    }
+
+    let db = web::Data::new(
+        xinli_infra::db::connect(database_url)
+            .await
+            .expect("the app's pool"),
+    );
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(db.clone())
+            .service(claim)
+            .service(close)
+    })
+    .workers(WORKERS)
+    .bind("127.0.0.1:0")
+    .expect("a free port");
+    let base = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    base
+}
+
 /// The bare SQL claim → close loop of `../shared/perf/claim-anchor` with pgbench (6 clients,
-/// 5 s) on the PostgreSQL server of `admin_url`; `None` when psql or pgbench is missing or
-/// fails.
+/// 5 s) on the PostgreSQL server of `admin_url`, with or without TLS as the app connects to
+/// it; `None` when psql or pgbench is missing or fails.
 fn anchor(admin_url: &str) -> Option<f64> {
     let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -218,11 +306,13 @@ fn anchor(admin_url: &str) -> Option<f64> {
     );
     let url = url_of(admin_url, "xinli_claim_anchor");
     let run = |cmd: &str, args: &[&str]| {
-        std::process::Command::new(cmd)
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .ok()
+        let mut command = std::process::Command::new(cmd);
+        command.args(args).current_dir(dir);
+        if xinli_infra::db::without_tls(admin_url) {
+            // The app's transport (see `xinli_infra::db::without_tls`).
+            command.env("PGSSLMODE", "disable");
+        }
+        command.output().ok()
     };
     run(
         "psql",
@@ -280,17 +370,28 @@ async fn cycles_against_the_anchor() {
         return;
     };
     let anchor = anchor(&admin_url);
+    let transport = if xinli_infra::db::without_tls(&admin_url) {
+        "both without TLS: the database is on this host"
+    } else {
+        "both over TLS when the server offers it"
+    };
+    println!("\nclaim → close cycles, 6 counselors, 5 s each ({transport})");
     println!("\n| waiting | claim → close cycles/s over HTTP | bare SQL loop (pgbench) | ratio |");
     println!("| --- | --- | --- | --- |");
     // The issue's measure (requests without an account), then the path every request made
     // through the API takes (the claim also queues the person's notice, and both answers read
-    // their nickname).
-    for (waiting, accounts) in [(1_000, false), (10_000, false), (10_000, true)] {
-        let rate = cycles(waiting, accounts).await;
-        let label = if accounts {
-            format!("{waiting}, each a user's request")
-        } else {
-            waiting.to_string()
+    // their nickname), then the ceiling: no application at all between actix-web and the pool.
+    for (waiting, accounts, bare) in [
+        (1_000, false, false),
+        (10_000, false, false),
+        (10_000, true, false),
+        (10_000, false, true),
+    ] {
+        let rate = cycles(waiting, accounts, bare).await;
+        let label = match (accounts, bare) {
+            (true, _) => format!("{waiting}, each a user's request"),
+            (_, true) => format!("{waiting}, bare actix-web + pool, 2 statements, no rule"),
+            _ => waiting.to_string(),
         };
         match anchor {
             Some(a) => println!("| {label} | {rate:.0} | {a:.0} | {:.2} |", rate / a),
@@ -475,7 +576,7 @@ async fn main() {
             "release"
         }
     );
-    // `bench_queue [claims|cycles|wait]…` runs only the named parts; no argument, all of them.
+    // `bench_queue [claims|cycles|floor|wait]…` runs only the named parts; no argument, all of them.
     let only: Vec<String> = std::env::args().skip(1).collect();
     let runs = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     if runs("claims") {
