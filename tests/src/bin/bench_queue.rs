@@ -172,9 +172,11 @@ async fn cycles(waiting: usize, accounts: bool, bare: bool) -> f64 {
             counselor(&app, &admin, &format!("cycle.c{i}"), 1).await,
         ));
     }
+    let mut bare_handle = None;
     // Where each counselor claims, and the close URL around a claimed id.
     let (claims, close_before, close_after) = if bare {
-        let base = bare_server(&app.config.database_url).await;
+        let (base, server) = bare_server(&app.config.database_url).await;
+        bare_handle = Some(server);
         let staff = db
             .query_all_raw(sea_orm::Statement::from_string(
                 sea_orm::DbBackend::Postgres,
@@ -237,16 +239,20 @@ async fn cycles(waiting: usize, accounts: bool, bare: bool) -> f64 {
         over.store(true, Ordering::Relaxed);
     };
     futures::future::join(work, refill).await;
-    served.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    let rate = served.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    if let Some(server) = bare_handle {
+        server.stop(true).await;
+    }
+    rate
 }
 
 /// The ceiling of this stack for a claim → close cycle: actix-web (as many workers as the app
 /// in [`roomy`], no middleware, no authentication, no rule) in front of the app's own pool
 /// (`xinli_infra::db::connect`: its settings, its TLS choice), each request one statement,
 /// the anchor's two adapted to the `consultations` table and its queue index. Answers
-/// `POST /claim/{counselor}` and `POST /close/{id}` with `{"id": …}`; returns its base URL.
-/// It runs until the process ends.
-async fn bare_server(database_url: &str) -> String {
+/// `POST /claim/{counselor}` and `POST /close/{id}` with `{"id": …}`. Returns its base URL
+/// and its handle (to stop it).
+async fn bare_server(database_url: &str) -> (String, actix_web::dev::ServerHandle) {
     use actix_web::{App, HttpResponse, HttpServer, post, web};
     use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
@@ -292,8 +298,10 @@ async fn bare_server(database_url: &str) -> String {
     .bind("127.0.0.1:0")
     .expect("a free port");
     let base = format!("http://{}", server.addrs()[0]);
-    tokio::spawn(server.run());
-    base
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (base, handle)
 }
 
 /// The bare SQL claim → close loop of `../shared/perf/claim-anchor` with pgbench (6 clients,
@@ -576,7 +584,7 @@ async fn main() {
             "release"
         }
     );
-    // `bench_queue [claims|cycles|floor|wait]…` runs only the named parts; no argument, all of them.
+    // `bench_queue [claims|cycles|floor|wait]…` runs only the named parts; no argument: all.
     let only: Vec<String> = std::env::args().skip(1).collect();
     let runs = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     if runs("claims") {
