@@ -7,7 +7,7 @@ use sea_orm::sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use xinli_migration::MigratorTrait;
 
@@ -21,7 +21,7 @@ use xinli_migration::Migrator;
 /// write transactions must be begun with [`begin_write`] so that SQLite takes its write lock
 /// up front instead of failing with "database is locked" on upgrade (measured in STACK.md).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let db = Database::connect(options(url)).await?;
+    let db = open(url, options(url)).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
 }
@@ -34,7 +34,36 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 pub async fn connect_fresh(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = options(url);
     opts.max_connections(1).min_connections(0);
-    Database::connect(opts).await
+    open(url, opts).await
+}
+
+/// The pool of `opts`, without TLS to a database on this host (see [`plain_on_loopback`]).
+/// When the server's access rules refuse that (SQLSTATE 28000: only `hostssl` lines match in
+/// `pg_hba.conf`), once more as sqlx would by default, with TLS, saying so in the log.
+async fn open(url: &str, opts: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    if !without_tls(url) {
+        return Database::connect(opts).await;
+    }
+    let mut plain = opts.clone();
+    plain.map_sqlx_postgres_opts(|o| o.ssl_mode(PgSslMode::Disable));
+    match Database::connect(plain).await {
+        Err(e) if refused_by_access_rules(&e) => {
+            tracing::warn!(
+                "PostgreSQL on this host refuses connections without TLS (pg_hba.conf): \
+                 connecting with TLS; sslmode=require in XINLI_DATABASE_URL skips the first try"
+            );
+            Database::connect(opts).await
+        }
+        other => other,
+    }
+}
+
+/// PostgreSQL refused the connection by its access rules (no `pg_hba.conf` line matches).
+fn refused_by_access_rules(e: &DbErr) -> bool {
+    let DbErr::Conn(RuntimeErr::SqlxError(e)) = e else {
+        return false;
+    };
+    matches!(&**e, sea_orm::sqlx::Error::Database(d) if d.code().as_deref() == Some("28000"))
 }
 
 fn options(url: &str) -> ConnectOptions {
@@ -63,9 +92,6 @@ fn options(url: &str) -> ConnectOptions {
             });
     } else {
         opts.max_connections(16).min_connections(1);
-        if without_tls(url) {
-            opts.map_sqlx_postgres_opts(|o| o.ssl_mode(PgSslMode::Disable));
-        }
     }
     opts
 }
