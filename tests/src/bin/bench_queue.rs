@@ -177,6 +177,8 @@ async fn cycles(waiting: usize, accounts: bool, bare: bool) -> f64 {
     let (claims, close_before, close_after) = if bare {
         let (base, server) = bare_server(&app.config.database_url).await;
         bare_handle = Some(server);
+        // No token there, but `counselor_id` references a staff row: the same six
+        // counselors, by id.
         let staff = db
             .query_all_raw(sea_orm::Statement::from_string(
                 sea_orm::DbBackend::Postgres,
