@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::error::RepoError;
 use crate::page::{Page, PageRequest};
+use crate::screening::FrozenCounts;
 use crate::validation::{self, Collector, ValidationError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -668,6 +669,8 @@ pub struct LectureRequest {
     pub reason: Option<String>,
     /// Set when an accepted request has a screening.
     pub screening_code: Option<String>,
+    /// When its screening closes (`crate::screening::closes_at` reads it).
+    pub screening_closes_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -693,6 +696,9 @@ pub struct Step {
     pub decision: Option<Decision>,
     /// A new join code when the step accepts a request with a screening that has none.
     pub screening_code: Option<String>,
+    /// The screening's closing time when the step accepts a request with a screening
+    /// (`crate::screening::close_on_accept`).
+    pub screening_closes_at: Option<DateTime<Utc>>,
 }
 
 #[async_trait]
@@ -772,8 +778,29 @@ pub trait LectureRepository: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<SurveyAnswer>, RepoError>;
-    /// Participants per scale and band level, counted in the database.
-    async fn screening_counts(&self, request: Uuid) -> Result<Vec<(String, u8, u64)>, RepoError>;
+    /// Participants per scale and band level, counted in the database; results of `except`
+    /// (`crate::screening::not_counted`) left out.
+    async fn screening_counts(
+        &self,
+        request: Uuid,
+        except: Option<Uuid>,
+    ) -> Result<Vec<(String, u8, u64)>, RepoError>;
+    /// Moves the screening's closing time to `at` (the organiser closes it early).
+    async fn close_screening(
+        &self,
+        request: Uuid,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LectureRequest>, RepoError>;
+    /// The screening's frozen counts, once taken.
+    async fn frozen_counts(&self, request: Uuid) -> Result<Option<FrozenCounts>, RepoError>;
+    /// Keeps `counts` as the screening's frozen counts unless some were kept already (two
+    /// readers at once: the first wins); returns what is kept.
+    async fn freeze_counts(
+        &self,
+        request: Uuid,
+        counts: FrozenCounts,
+    ) -> Result<FrozenCounts, RepoError>;
 }
 
 #[cfg(test)]

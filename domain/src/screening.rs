@@ -2,14 +2,21 @@
 //! the request's code and take the chosen scales through the normal submission; each result
 //! stays the participant's own. The unit sees only aggregates.
 //!
-//! The disclosure rule of the unit's report (after CDC WONDER, which hides counts of 1–9, and
-//! the UK ONS, which hides counts under 10): per scale, a band's count from 1 to 9 is hidden
-//! (`null`, `suppressed`). When exactly one count of a scale is hidden while the number of
-//! participants is shown, it could be computed back from the others, so the smallest other
-//! non-zero count is hidden too. A scale with fewer than 10 participants shows no count at all.
-//! Zeros are shown: they say nothing about any one person.
+//! What the unit may learn, and when (a liaison who reads the report, asks one colleague to
+//! take the scale and reads again must learn nothing of that colleague):
+//! - A screening closes ([`OPEN_DAYS`] after the lecture, or earlier when the organiser closes
+//!   it). While open, the report shows only how many took each scale, rounded down to a
+//!   multiple of [`OPEN_ROUNDING`], and no bands.
+//! - At the first read after closing the counts are frozen ([`FrozenCounts`]): a later deletion
+//!   removes the person's own result but not a number from the unit's report.
+//! - The frozen counts are shown under [`disclose`] (after CDC WONDER, which hides counts of 1–9,
+//!   and the UK ONS, which hides counts under 10), made so that no hidden cell can be computed
+//!   back from the total and the cells shown.
+//! - The liaison's own result is not counted.
 
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::assessment::Scale;
 use crate::lecture::{LectureRequest, Status};
@@ -22,14 +29,15 @@ pub const CONSENT: &str = "本次心理普查由单位组织、专业机构实�
 单位只能看到不少于 10 人的汇总人数，看不到任何个人的结果。参加与否完全自愿，你可以随时退出；\
 如结果提示需要关注，你可以自愿申请一对一心理咨询，单位不会知道是谁申请。";
 
-/// Whether a request's screening can be joined: accepted (or done) with a screening.
-pub fn joinable(r: &LectureRequest) -> bool {
-    r.input.screening && matches!(r.status, Status::Accepted | Status::Done)
+/// Whether a request's screening can be joined: accepted (or done) with a screening, and not
+/// closed.
+pub fn joinable(r: &LectureRequest, now: DateTime<Utc>) -> bool {
+    r.input.screening && matches!(r.status, Status::Accepted | Status::Done) && !is_closed(r, now)
 }
 
-/// Whether `scale` may be taken in this screening.
-pub fn offers(r: &LectureRequest, scale: &str) -> bool {
-    joinable(r) && r.input.screening_scales.iter().any(|s| s == scale)
+/// Whether `scale` may be taken in this screening now.
+pub fn offers(r: &LectureRequest, scale: &str, now: DateTime<Utc>) -> bool {
+    joinable(r, now) && r.input.screening_scales.iter().any(|s| s == scale)
 }
 
 /// Whether a screening result offers one-to-one counseling (seed 000 个案咨询: "为在职工心理
@@ -78,6 +86,92 @@ pub fn referral_stations<'a>(
         .collect()
 }
 
+/// How long a screening stays open after the lecture, unless the organiser closes it earlier.
+pub const OPEN_DAYS: i64 = 14;
+
+/// While a screening is open its report shows participants only, rounded down to a multiple
+/// of this: a live count that moves by one when one colleague joins must not show a band.
+pub const OPEN_ROUNDING: u64 = 5;
+
+/// The closing time set when a request with a screening is accepted: [`OPEN_DAYS`] after the
+/// lecture.
+pub fn default_close(scheduled_at: DateTime<Utc>) -> DateTime<Utc> {
+    scheduled_at + Duration::days(OPEN_DAYS)
+}
+
+/// When the screening closes: the time set on acceptance (or by the organiser's earlier close);
+/// for a request accepted before screenings closed, [`OPEN_DAYS`] after the lecture.
+pub fn closes_at(r: &LectureRequest) -> Option<DateTime<Utc>> {
+    if !r.input.screening {
+        return None;
+    }
+    r.screening_closes_at
+        .or_else(|| r.scheduled_at.map(default_close))
+}
+
+/// Whether the screening has closed: no one joins any more and the report may show bands.
+pub fn is_closed(r: &LectureRequest, now: DateTime<Utc>) -> bool {
+    closes_at(r).is_some_and(|t| t <= now)
+}
+
+/// The closing time an acceptance sets: for a request with a screening, [`default_close`] of
+/// the lecture's time.
+pub fn close_on_accept(
+    r: &LectureRequest,
+    scheduled_at: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    if !r.input.screening {
+        return None;
+    }
+    scheduled_at.or(r.scheduled_at).map(default_close)
+}
+
+/// Why the organiser cannot close a screening now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseRefused {
+    /// The request has no screening, or it was never accepted.
+    NoScreening,
+}
+
+/// The organiser closes a screening before its time: the new closing time, or the old one when
+/// it has already closed (closing twice changes nothing).
+pub fn close_early(r: &LectureRequest, now: DateTime<Utc>) -> Result<DateTime<Utc>, CloseRefused> {
+    if !r.input.screening || !matches!(r.status, Status::Accepted | Status::Done) {
+        return Err(CloseRefused::NoScreening);
+    }
+    Ok(match closes_at(r) {
+        Some(t) if t <= now => t,
+        _ => now,
+    })
+}
+
+/// The one person whose results do not count in the unit's report: its liaison (the person who
+/// reads the report would otherwise be one of its cells).
+pub fn not_counted(r: &LectureRequest) -> Option<Uuid> {
+    r.user_id
+}
+
+/// The counts a closed screening's report is computed from, taken once when it is first read
+/// (or closed early) after closing: later deletions leave the unit's report as it was. It holds
+/// counts per scale and band level, never anyone's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FrozenCounts {
+    pub frozen_at: DateTime<Utc>,
+    /// `(scale code, band level, participants)`.
+    pub counts: Vec<(String, u8, u64)>,
+}
+
+impl FrozenCounts {
+    /// One scale's counts per band level.
+    pub fn of_scale(&self, scale: &str) -> Vec<(u8, u64)> {
+        self.counts
+            .iter()
+            .filter(|(s, _, _)| s == scale)
+            .map(|(_, l, n)| (*l, *n))
+            .collect()
+    }
+}
+
 /// One band of a scale in the unit's report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BandCell {
@@ -92,22 +186,85 @@ pub struct BandCell {
 pub struct ScaleReport {
     pub scale: String,
     pub scale_name: String,
-    /// `None` when fewer than [`MIN_CELL`] took the scale.
+    /// Open: the participants rounded down to [`OPEN_ROUNDING`]. Closed: exact, `None` when
+    /// fewer than [`MIN_CELL`] took the scale.
     pub participants: Option<u64>,
+    /// Empty while the screening is open.
     pub bands: Vec<BandCell>,
 }
 
-/// The report of one scale from its counts per band level (participants, each counted once).
-pub fn scale_report(scale: &Scale, counts: &[(u8, u64)]) -> ScaleReport {
-    let count_of = |level: u8| {
-        counts
+/// What the rule lets a unit see of one scale's counts (in band order): the total and each
+/// cell, `None` where hidden.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Disclosure {
+    pub total: Option<u64>,
+    pub cells: Vec<Option<u64>>,
+}
+
+/// The disclosure rule. Nothing when fewer than [`MIN_CELL`] took the scale. Otherwise a count
+/// from 1 to 9 is hidden, and beside a hidden count the zeros are hidden too (a zero shown next
+/// to hidden cells narrows what they can be). Then, until the hidden cells are at least two,
+/// add up to [`MIN_CELL`] or more (that sum is the total minus what is shown), and are not all
+/// small counts adding up to 9 each (which would pin every one of them at 9), the smallest
+/// shown count is hidden as well, together with every shown count equal to it (a tie left
+/// shown would bound the hidden one). A test over every combination of up to 40 participants
+/// in 4 bands (and 3 and 5 bands) checks that no hidden cell's value follows from what is shown
+/// and the rule itself; the rule was chosen by running that check on candidates.
+pub fn disclose(counts: &[u64]) -> Disclosure {
+    let total: u64 = counts.iter().sum();
+    if total < MIN_CELL {
+        return Disclosure {
+            total: None,
+            cells: vec![None; counts.len()],
+        };
+    }
+    let small = |c: u64| (1..MIN_CELL).contains(&c);
+    let mut hidden: Vec<bool> = counts.iter().map(|c| small(*c)).collect();
+    if hidden.contains(&true) {
+        for (h, c) in hidden.iter_mut().zip(counts) {
+            *h |= *c == 0;
+        }
+        loop {
+            let hidden_counts = || {
+                counts
+                    .iter()
+                    .zip(&hidden)
+                    .filter(|(_, h)| **h)
+                    .map(|(c, _)| *c)
+            };
+            let cells = hidden_counts().count() as u64;
+            let sum: u64 = hidden_counts().sum();
+            let all_nines = sum >= (MIN_CELL - 1) * cells && hidden_counts().all(|c| c < MIN_CELL);
+            if cells >= 2 && sum >= MIN_CELL && !all_nines {
+                break;
+            }
+            let Some(smallest) = counts
+                .iter()
+                .zip(&hidden)
+                .filter(|(_, h)| !**h)
+                .map(|(c, _)| *c)
+                .min()
+            else {
+                break;
+            };
+            for (h, c) in hidden.iter_mut().zip(counts) {
+                *h |= *c == smallest;
+            }
+        }
+    }
+    Disclosure {
+        total: Some(total),
+        cells: counts
             .iter()
-            .filter(|(l, _)| *l == level)
-            .map(|(_, c)| *c)
-            .sum::<u64>()
-    };
-    // Results are counted by severity level; bands that share a level (PHQ-9's 中度 and 中重度)
-    // are reported together under both names.
+            .zip(&hidden)
+            .map(|(c, h)| (!h).then_some(*c))
+            .collect(),
+    }
+}
+
+/// A scale's cells: bands that share a severity level (PHQ-9's 中度 and 中重度) are one cell
+/// under both names.
+fn cells_of(scale: &Scale) -> Vec<(u8, String)> {
     let mut levels: Vec<(u8, String)> = vec![];
     for b in &scale.bands {
         match levels.iter_mut().find(|(l, _)| *l == b.level) {
@@ -118,37 +275,122 @@ pub fn scale_report(scale: &Scale, counts: &[(u8, u64)]) -> ScaleReport {
             None => levels.push((b.level, b.label.clone())),
         }
     }
-    let participants: u64 = counts.iter().map(|(_, c)| *c).sum();
-    let mut bands: Vec<BandCell> = levels
-        .into_iter()
-        .map(|(level, label)| {
-            let n = count_of(level);
-            let hide = participants < MIN_CELL || (1..MIN_CELL).contains(&n);
-            BandCell {
-                level,
-                label,
-                count: (!hide).then_some(n),
-                suppressed: hide,
-            }
+    levels
+}
+
+/// The report of one scale of a closed screening from its counts per band level
+/// (participants, each counted once), under [`disclose`].
+pub fn scale_report(scale: &Scale, counts: &[(u8, u64)]) -> ScaleReport {
+    let levels = cells_of(scale);
+    let per_cell: Vec<u64> = levels
+        .iter()
+        .map(|(level, _)| {
+            counts
+                .iter()
+                .filter(|(l, _)| l == level)
+                .map(|(_, c)| *c)
+                .sum::<u64>()
         })
         .collect();
-    if participants >= MIN_CELL && bands.iter().filter(|b| b.suppressed).count() == 1 {
-        // The hidden one is the total minus the others: hide the smallest shown non-zero too.
-        if let Some(next) = bands
-            .iter_mut()
-            .filter(|b| !b.suppressed && b.count.is_some_and(|c| c > 0))
-            .min_by_key(|b| b.count)
-        {
-            next.count = None;
-            next.suppressed = true;
-        }
-    }
+    let shown = disclose(&per_cell);
     ScaleReport {
         scale: scale.code.clone(),
         scale_name: scale.name.clone(),
-        participants: (participants >= MIN_CELL).then_some(participants),
-        bands,
+        participants: shown.total,
+        bands: levels
+            .into_iter()
+            .zip(shown.cells)
+            .map(|((level, label), count)| BandCell {
+                level,
+                label,
+                count,
+                suppressed: count.is_none(),
+            })
+            .collect(),
     }
+}
+
+/// The report of one scale while the screening is open: how many took it, rounded down to
+/// [`OPEN_ROUNDING`], and no bands.
+pub fn open_scale_report(scale: &Scale, counts: &[(u8, u64)]) -> ScaleReport {
+    let n: u64 = counts.iter().map(|(_, c)| c).sum();
+    ScaleReport {
+        scale: scale.code.clone(),
+        scale_name: scale.name.clone(),
+        participants: Some(n - n % OPEN_ROUNDING),
+        bands: vec![],
+    }
+}
+
+/// The unit's report of a screening at `now`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitReport {
+    pub closed: bool,
+    pub closes_at: Option<DateTime<Utc>>,
+    /// When the counts were taken; `None` while open.
+    pub frozen_at: Option<DateTime<Utc>>,
+    pub scales: Vec<ScaleReport>,
+}
+
+/// The report the liaison and the organiser read: live participants rounded down while open;
+/// after closing, the counts frozen at the first read (taken now if nobody read it yet) under
+/// [`disclose`]. `scales` are the request's scales, in its order.
+pub async fn unit_report(
+    lectures: &dyn crate::lecture::LectureRepository,
+    r: &LectureRequest,
+    scales: &[Scale],
+    now: DateTime<Utc>,
+) -> Result<UnitReport, crate::RepoError> {
+    if !is_closed(r, now) {
+        let counts = lectures.screening_counts(r.id, not_counted(r)).await?;
+        let of = |code: &str| -> Vec<(u8, u64)> {
+            counts
+                .iter()
+                .filter(|(s, _, _)| s == code)
+                .map(|(_, l, n)| (*l, *n))
+                .collect()
+        };
+        return Ok(UnitReport {
+            closed: false,
+            closes_at: closes_at(r),
+            frozen_at: None,
+            scales: scales
+                .iter()
+                .map(|s| open_scale_report(s, &of(&s.code)))
+                .collect(),
+        });
+    }
+    let frozen = freeze(lectures, r, now).await?;
+    Ok(UnitReport {
+        closed: true,
+        closes_at: closes_at(r),
+        frozen_at: Some(frozen.frozen_at),
+        scales: scales
+            .iter()
+            .map(|s| scale_report(s, &frozen.of_scale(&s.code)))
+            .collect(),
+    })
+}
+
+/// The frozen counts of a closed screening, taken now when nobody has taken them yet.
+pub async fn freeze(
+    lectures: &dyn crate::lecture::LectureRepository,
+    r: &LectureRequest,
+    now: DateTime<Utc>,
+) -> Result<FrozenCounts, crate::RepoError> {
+    if let Some(f) = lectures.frozen_counts(r.id).await? {
+        return Ok(f);
+    }
+    let counts = lectures.screening_counts(r.id, not_counted(r)).await?;
+    lectures
+        .freeze_counts(
+            r.id,
+            FrozenCounts {
+                frozen_at: now,
+                counts,
+            },
+        )
+        .await
 }
 
 #[cfg(test)]
@@ -193,21 +435,34 @@ mod tests {
     #[test]
     fn small_cells_are_hidden_and_cannot_be_computed_back() {
         let s = scale();
-        // 30 participants: 15, 12, 3, 0. The 3 is hidden; alone it could be computed from
-        // the total, so the smallest other non-zero (12) is hidden too. The zero stays.
+        // 30 participants: 15, 12, 3, 0. The 3 is hidden and so is the zero beside it; their
+        // sum (3) would be a small count, so the smallest shown (12) is hidden too.
         let r = scale_report(&s, &[(0, 15), (1, 12), (2, 3)]);
         assert_eq!(r.participants, Some(30));
-        assert_eq!(shown(&r), [Some(15), None, None, Some(0)]);
-        // Two hidden cells already protect each other.
+        assert_eq!(shown(&r), [Some(15), None, None, None]);
+        // Two hidden cells adding up to 9: one more.
         let r = scale_report(&s, &[(0, 20), (1, 5), (2, 4), (3, 11)]);
-        assert_eq!(shown(&r), [Some(20), None, None, Some(11)]);
+        assert_eq!(shown(&r), [Some(20), None, None, None]);
+        // Two 9s shown as [10, 11, –, –] would each be 9: the smallest shown goes too.
+        let r = scale_report(&s, &[(0, 10), (1, 11), (2, 9), (3, 9)]);
+        assert_eq!(shown(&r), [None, Some(11), None, None]);
+        // Hiding the smallest hides its equals: a tie left shown would bound it.
+        let r = scale_report(&s, &[(0, 10), (1, 10), (2, 8)]);
+        assert_eq!(shown(&r), [None, None, None, None]);
+        // Large counts stay useful.
+        let r = scale_report(&s, &[(0, 300), (1, 120), (2, 40), (3, 7)]);
+        assert_eq!(shown(&r), [Some(300), Some(120), None, None]);
+        // The issue's example: 12 shown as [10, –, –, 0] pinned both hidden cells to 1.
+        let r = scale_report(&s, &[(0, 10), (1, 1), (2, 1)]);
+        assert_eq!(shown(&r), [None, None, None, None]);
+        assert_eq!(r.participants, Some(12));
         // Fewer than 10 participants: nothing.
         let r = scale_report(&s, &[(0, 5), (1, 4)]);
         assert_eq!(r.participants, None);
         assert!(r.bands.iter().all(|b| b.suppressed && b.count.is_none()));
-        // Everything large: everything shown.
-        let r = scale_report(&s, &[(0, 10), (1, 10), (2, 10), (3, 10)]);
-        assert_eq!(shown(&r), [Some(10), Some(10), Some(10), Some(10)]);
+        // Nothing small: everything shown, zeros too.
+        let r = scale_report(&s, &[(0, 10), (1, 10), (2, 10)]);
+        assert_eq!(shown(&r), [Some(10), Some(10), Some(10), Some(0)]);
         // Bands sharing a level are one cell under both names.
         let mut s = scale();
         s.bands.insert(
@@ -220,6 +475,73 @@ mod tests {
         let r = scale_report(&s, &[(2, 12)]);
         assert_eq!(r.bands[2].label, "中度、中重度");
         assert_eq!(r.bands.len(), 4);
+    }
+
+    /// Every way `total` people fall into `cells` bands, for every total up to `max`.
+    fn all_counts(cells: usize, max: u64) -> Vec<Vec<u64>> {
+        let mut out = vec![vec![]];
+        for _ in 0..cells {
+            out = out
+                .into_iter()
+                .flat_map(|prefix: Vec<u64>| {
+                    let used: u64 = prefix.iter().sum();
+                    (0..=max - used).map(move |c| {
+                        let mut v = prefix.clone();
+                        v.push(c);
+                        v
+                    })
+                })
+                .collect();
+        }
+        out
+    }
+
+    /// An attacker who knows the rule and reads one report: for every report, the cells it
+    /// hides must each have at least two values among the counts that give that same report.
+    /// Checked over every combination of up to 40 participants in 4 bands (135,751), and up to
+    /// 25 in 3 and 5 bands.
+    #[test]
+    fn no_hidden_cell_follows_from_what_is_shown() {
+        for (cells, max) in [(4, 40), (3, 25), (5, 25)] {
+            let mut seen: std::collections::HashMap<Disclosure, Vec<(u64, u64)>> =
+                Default::default();
+            let all = all_counts(cells, max);
+            for counts in &all {
+                let d = disclose(counts);
+                assert_eq!(d.cells.len(), cells);
+                for (c, shown) in counts.iter().zip(&d.cells) {
+                    assert!(shown.is_none_or(|v| v == *c), "{counts:?} shown as {d:?}");
+                    if shown.is_some() && *c > 0 {
+                        assert!(*c >= MIN_CELL, "{counts:?}: a small count shown");
+                    }
+                }
+                let range = seen.entry(d).or_insert_with(|| vec![(u64::MAX, 0); cells]);
+                for (r, c) in range.iter_mut().zip(counts) {
+                    *r = (r.0.min(*c), r.1.max(*c));
+                }
+            }
+            for (d, range) in &seen {
+                for (i, (shown, (lo, hi))) in d.cells.iter().zip(range).enumerate() {
+                    if shown.is_none() {
+                        assert!(lo < hi, "{cells} bands: cell {i} of {d:?} is always {lo}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_open_screening_shows_participants_rounded_down_and_no_bands() {
+        let s = scale();
+        for (n, shown) in [(0, 0), (4, 0), (5, 5), (13, 10), (14, 10), (15, 15)] {
+            let r = open_scale_report(&s, &[(0, n)]);
+            assert_eq!(r.participants, Some(shown), "{n}");
+            assert!(r.bands.is_empty());
+        }
+        // One more person, whatever their band, moves nothing but (sometimes) the rounded count.
+        let before = open_scale_report(&s, &[(0, 10), (1, 2)]);
+        let after = open_scale_report(&s, &[(0, 10), (1, 2), (3, 1)]);
+        assert_eq!(before, after);
     }
 
     fn station(name: &str, region: &str, weekly: bool) -> crate::station::Station {

@@ -18,12 +18,13 @@ use xinli_domain::lecture::{
 };
 use xinli_domain::notification::{Event, Payload, format_time};
 use xinli_domain::page::{Page, PageRequest};
+use xinli_domain::screening::FrozenCounts;
 use xinli_domain::{Conflict, RepoError};
 
 use crate::db::{begin_write, corrupt, fetch_page, parse_id, repo_err, storage};
 use crate::entities::{
     assessments, lecture_requests as r, lecture_series as s, lecture_surveys as sv,
-    lecture_topics as t, screening_entries as se,
+    lecture_topics as t, screening_entries as se, screening_reports as sr,
 };
 
 #[derive(Clone)]
@@ -97,6 +98,7 @@ fn request_from(m: r::Model) -> Result<LectureRequest, RepoError> {
         location: m.location,
         reason: m.reason,
         screening_code: m.screening_code,
+        screening_closes_at: m.screening_closes_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -285,6 +287,7 @@ impl LectureRepository for LectureStore {
             location: Set(None),
             reason: Set(None),
             screening_code: Set(None),
+            screening_closes_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -351,6 +354,9 @@ impl LectureRepository for LectureStore {
         }
         if let Some(code) = &step.screening_code {
             update = update.col_expr(r::Column::ScreeningCode, Expr::value(code.clone()));
+        }
+        if let Some(at) = step.screening_closes_at {
+            update = update.col_expr(r::Column::ScreeningClosesAt, Expr::value(at));
         }
         let res = update
             .filter(r::Column::Id.eq(id.to_string()))
@@ -532,13 +538,29 @@ impl LectureRepository for LectureStore {
             .transpose()
     }
 
-    async fn screening_counts(&self, request: Uuid) -> Result<Vec<(String, u8, u64)>, RepoError> {
-        let rows: Vec<(String, i16, i64)> = se::Entity::find()
+    async fn screening_counts(
+        &self,
+        request: Uuid,
+        except: Option<Uuid>,
+    ) -> Result<Vec<(String, u8, u64)>, RepoError> {
+        let mut q = se::Entity::find()
             .select_only()
             .column(se::Column::ScaleCode)
             .column(se::Column::Level)
             .column_as(se::Column::Id.count(), "n")
-            .filter(se::Column::RequestId.eq(request.to_string()))
+            .filter(se::Column::RequestId.eq(request.to_string()));
+        if let Some(user) = except {
+            q = q.filter(
+                se::Column::AssessmentId.not_in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(assessments::Column::Id)
+                        .from(assessments::Entity)
+                        .and_where(assessments::Column::UserId.eq(user.to_string()))
+                        .to_owned(),
+                ),
+            );
+        }
+        let rows: Vec<(String, i16, i64)> = q
             .group_by(se::Column::ScaleCode)
             .group_by(se::Column::Level)
             .into_tuple()
@@ -556,6 +578,66 @@ impl LectureRepository for LectureStore {
             })
             .collect())
     }
+
+    async fn close_screening(
+        &self,
+        request: Uuid,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LectureRequest>, RepoError> {
+        r::Entity::update_many()
+            .col_expr(r::Column::ScreeningClosesAt, Expr::value(at))
+            .col_expr(r::Column::UpdatedAt, Expr::value(now))
+            .filter(r::Column::Id.eq(request.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        self.find(request).await
+    }
+
+    async fn frozen_counts(&self, request: Uuid) -> Result<Option<FrozenCounts>, RepoError> {
+        sr::Entity::find_by_id(request.to_string())
+            .one(&self.db)
+            .await
+            .map_err(storage)?
+            .map(frozen_from)
+            .transpose()
+    }
+
+    async fn freeze_counts(
+        &self,
+        request: Uuid,
+        counts: FrozenCounts,
+    ) -> Result<FrozenCounts, RepoError> {
+        let row = sr::ActiveModel {
+            request_id: Set(request.to_string()),
+            counts: Set(json(&counts.counts)?),
+            frozen_at: Set(counts.frozen_at),
+        };
+        let res = sr::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(sr::Column::RequestId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await;
+        match res {
+            // Another reader froze them first: theirs stand.
+            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
+            Err(e) => return Err(storage(e)),
+        }
+        self.frozen_counts(request)
+            .await?
+            .ok_or_else(|| RepoError::Storage("frozen screening counts vanished".into()))
+    }
+}
+
+fn frozen_from(m: sr::Model) -> Result<FrozenCounts, RepoError> {
+    Ok(FrozenCounts {
+        frozen_at: m.frozen_at,
+        counts: serde_json::from_str(&m.counts).map_err(|e| corrupt("screening counts", e))?,
+    })
 }
 
 /// Within a person's account deletion: requests they filed stay with the organiser (the unit

@@ -27,6 +27,7 @@ mod m20261201_000016_lecture_request_region;
 mod m20261201_000017_risk_alerts;
 mod m20261201_000018_alert_notices;
 mod m20261201_000019_one_open_alert;
+mod m20261207_000020_screening_close;
 
 pub struct Migrator;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000017_risk_alerts::Migration),
             Box::new(m20261201_000018_alert_notices::Migration),
             Box::new(m20261201_000019_one_open_alert::Migration),
+            Box::new(m20261207_000020_screening_close::Migration),
         ]
     }
 }

@@ -445,31 +445,43 @@ async fn a_screening_report_counts_without_naming_anyone() {
     // The result stays the participant's own.
     let history = app.get_ok("/api/v1/me/assessments", Some(first)).await;
     assert_eq!(history["total"], 1);
-    // The unit's report: 10 / 10 / 1 → the 1 is hidden, and so is one 10 (else 21 − 10 − 10).
+    // While the screening is open the unit sees how many took it, rounded down to 5, and no
+    // bands.
     let report = screening_report(&app, &liaison, &id).await;
+    assert_eq!(report["state"], "open");
+    assert!(report["frozen_at"].is_null());
+    let phq = &report["scales"][0];
+    assert_eq!(phq["participants"], 20);
+    assert_eq!(phq["bands"], json!([]));
+    // The organiser closes it: the counts are frozen, 10 / 10 / 1 / 0. The 1 is hidden and the
+    // zero beside it; their sum (1) would be a small count, so the smallest shown (both 10s,
+    // equal) go too: only the total is left.
+    let closed = app
+        .post_expect(
+            &format!("/api/v1/admin/lecture-requests/{id}/screening/close"),
+            Some(&admin),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(closed["state"], "closed");
+    let report = screening_report(&app, &liaison, &id).await;
+    assert_eq!(report["scales"], closed["scales"]);
     let phq = &report["scales"][0];
     assert_eq!(phq["participants"], 21);
-    let counts: Vec<Value> = phq["bands"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["count"].clone())
-        .collect();
-    assert_eq!(
+    assert!(
         phq["bands"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|b| b["suppressed"] == true)
-            .count(),
-        2,
-        "{counts:?}"
+            .all(|b| b["suppressed"] == true && b["count"].is_null()),
+        "{phq}"
     );
-    assert!(
-        counts
-            .iter()
-            .all(|c| c.is_null() || c.as_u64() == Some(10) || c.as_u64() == Some(0))
-    );
+    // Closed: no one joins any more.
+    let res = app
+        .get(&format!("/api/v1/screenings/{code}"), Some(&people[1].0))
+        .await;
+    assert_error(res, 404, "not_found").await;
     // Nothing a liaison can reach names a participant.
     let reachable = [
         report.to_string(),
@@ -503,13 +515,15 @@ async fn a_screening_report_counts_without_naming_anyone() {
         )
         .await;
     assert_error(res, 404, "not_found").await;
-    // A participant who deletes the account leaves the aggregate: 20 left, 10 / 9 / 1.
+    // A participant who deletes the account takes their result, not a number of the frozen
+    // report: a liaison comparing reports learns nothing of who left.
     assert_eq!(
         app.delete("/api/v1/me", Some(&people[10].0)).await.status(),
         204
     );
-    let report = screening_report(&app, &admin, &id).await;
-    assert_eq!(report["scales"][0]["participants"], 20);
+    let after = screening_report(&app, &admin, &id).await;
+    assert_eq!(after["scales"], report["scales"]);
+    assert_eq!(after["frozen_at"], report["frozen_at"]);
     // The organiser's figures count the results and the one referral, once the lecture is held.
     held(&app, &admin, &id).await;
     let stats = lecture_stats(&app, &admin).await;
@@ -643,4 +657,123 @@ async fn accepted_request(
     .await;
     let code = accepted["screening_code"].as_str().unwrap().to_owned();
     (id, code)
+}
+
+/// The differencing attack of #30: a liaison reads the report, asks one colleague to take the
+/// scale, and reads again; later a participant deletes the account and the liaison reads once
+/// more. Nothing of either colleague shows: while open, only the rounded number of participants;
+/// after closing, counts frozen at the first read. The liaison's own result is not counted.
+#[tokio::test]
+async fn a_liaison_cannot_learn_one_colleagues_band_by_reading_twice() {
+    let start = Utc::now();
+    let app = TestApp::spawn_with(xinli_tests::TestOptions {
+        configure: roomy,
+        clock_at: Some(start),
+        ..xinli_tests::TestOptions::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
+    let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
+    let liaison = app.user_token("unit-liaison").await;
+    let admin = app.admin_token().await;
+    let (id, code) = accepted_request(&app, &liaison, &admin, request(&topic)).await;
+    // Two more, filed now while their dates lie ahead: one without a screening, one waiting.
+    let mut plain = request(&topic);
+    plain["screening"] = json!(false);
+    plain["screening_scales"] = json!([]);
+    let other = file_request(&app, &liaison, plain).await;
+    let waiting = file_request(&app, &liaison, request(&topic)).await;
+    // The closing time is set on acceptance: 14 days after the lecture.
+    let view = app
+        .get_ok(&format!("/api/v1/lecture-requests/{id}"), Some(&liaison))
+        .await;
+    let scheduled: chrono::DateTime<chrono::FixedOffset> =
+        serde_json::from_value(view["scheduled_at"].clone()).unwrap();
+    let closes: chrono::DateTime<chrono::FixedOffset> =
+        serde_json::from_value(view["screening_closes_at"].clone()).unwrap();
+    assert_eq!(closes - scheduled, Duration::days(14));
+    let take = |token: String, answers: [u8; 9]| {
+        let (app, code) = (&app, code.clone());
+        async move {
+            app.post(
+                "/api/v1/scales/phq9/submissions",
+                Some(&token),
+                json!({"answers": answers, "screening_code": code}),
+            )
+            .await
+        }
+    };
+    let none = [0u8; 9];
+    let severe = [3u8, 3, 3, 3, 3, 3, 3, 2, 0];
+    let mut colleagues = vec![];
+    for i in 0..12 {
+        let token = app.user_token(&format!("colleague-{i}")).await;
+        assert_eq!(take(token.clone(), none).await.status(), 201);
+        colleagues.push(token);
+    }
+    let read = |token: String| {
+        let (app, id) = (&app, id.clone());
+        async move { screening_report(app, &token, &id).await }
+    };
+    let first = read(liaison.clone()).await;
+    assert_eq!(first["state"], "open");
+    assert_eq!(first["scales"][0]["participants"], 10, "12 rounded down");
+    // One colleague with a severe result, then the liaison themself: the report does not move.
+    let target = app.user_token("the-colleague").await;
+    assert_eq!(take(target.clone(), severe).await.status(), 201);
+    assert_eq!(take(liaison.clone(), severe).await.status(), 201);
+    let second = read(liaison.clone()).await;
+    assert_eq!(second["scales"], first["scales"]);
+    // The screening closes with time; after it no one joins.
+    clock.set(closes.with_timezone(&Utc) + Duration::minutes(1));
+    let liaison = app.user_token("unit-liaison").await;
+    let late = app.user_token("late-colleague").await;
+    let res = take(late.clone(), none).await;
+    assert_error(res, 422, "validation_failed").await;
+    let res = app
+        .get(&format!("/api/v1/screenings/{code}"), Some(&late))
+        .await;
+    assert_error(res, 404, "not_found").await;
+    // Closed: 12 none and 1 severe (the liaison's own left out). The 1 and the zeros beside it
+    // are hidden, and so is the 12 (else the hidden cells would add up to 1): the total only.
+    let closed = read(liaison.clone()).await;
+    assert_eq!(closed["state"], "closed");
+    assert!(closed["frozen_at"].is_string());
+    let phq = &closed["scales"][0];
+    assert_eq!(phq["participants"], 13);
+    assert!(
+        phq["bands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["count"].is_null() && b["suppressed"] == true),
+        "{phq}"
+    );
+    // The colleague deletes the account: their result goes, the unit's report stays as it was.
+    assert_eq!(app.delete("/api/v1/me", Some(&target)).await.status(), 204);
+    let after = read(liaison.clone()).await;
+    assert_eq!(after["scales"], closed["scales"]);
+    assert_eq!(after["frozen_at"], closed["frozen_at"]);
+    // Closing a closed screening changes nothing; only admins close; a lecture without a
+    // screening has none to close.
+    let admin = app.admin_token().await;
+    let close = |token: &str, id: &str| {
+        let (app, token, path) = (
+            &app,
+            token.to_owned(),
+            format!("/api/v1/admin/lecture-requests/{id}/screening/close"),
+        );
+        async move { app.post(&path, Some(&token), json!({})).await }
+    };
+    let again = close(&admin, &id).await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["closes_at"], closed["closes_at"]);
+    assert_eq!(again["scales"], closed["scales"]);
+    assert_eq!(close(&liaison, &id).await.status(), 403);
+    let res = close(&admin, other["id"].as_str().unwrap()).await;
+    assert_error(res, 404, "not_found").await;
+    // A request still waiting for review has no screening to close yet.
+    let res = close(&admin, waiting["id"].as_str().unwrap()).await;
+    assert_error(res, 409, "lecture_request_state").await;
 }

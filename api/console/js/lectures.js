@@ -207,11 +207,27 @@ function figuresCard(r) {
     out);
 }
 
-async function screeningReport(id) {
-  const rep = await api.get(`/lecture-requests/${id}/screening-report`);
-  return h('div', {},
+async function screeningReport(id, closeNow) {
+  const rep = closeNow
+    ? await api.post(`/admin/lecture-requests/${id}/screening/close`, {})
+    : await api.get(`/lecture-requests/${id}/screening-report`);
+  const out = h('div', {});
+  if (rep.state === 'open') {
+    const close = h('button', { type: 'button', class: 'danger' }, '现在结束普查');
+    close.addEventListener('click', () => act(close, async () => {
+      if (!(await confirmDialog('结束后不能再参加本次普查，报告的人数随即冻结。确定现在结束吗？', '结束普查'))) return;
+      out.replaceWith(await screeningReport(id, true));
+    }));
+    clear(out, h('div', {},
+      h('h3', {}, `普查报告 · ${rep.unit_name}`),
+      h('p', { class: 'muted small' }, `普查进行中，${fmtTime(rep.closes_at)} 结束。结束前只显示参加人数（向下取整到 5 的倍数），不显示分级。`),
+      rep.scales.map((s) => h('p', {}, `${s.scale_name}：约 ${s.participants} 人`)),
+      h('div', { class: 'actions' }, close)));
+    return out;
+  }
+  clear(out, h('div', {},
     h('h3', {}, `普查报告 · ${rep.unit_name}`),
-    h('p', { class: 'muted small' }, `生成于 ${fmtTime(rep.generated_at)}。${rep.rule}（显示为“—”）。`),
+    h('p', { class: 'muted small' }, `普查已于 ${fmtTime(rep.closes_at)} 结束，人数冻结于 ${fmtTime(rep.frozen_at)}。${rep.rule}（显示为“—”）。`),
     rep.scales.length ? rep.scales.map((s) => h('div', {},
       h('h3', {}, s.scale_name, h('span', { class: 'muted' }, s.participants === null ? '　参加人数不足 10 人，不显示分布' : `　共 ${s.participants} 人`)),
       s.participants === null ? null : h('div', { class: 'row' },
@@ -221,7 +237,8 @@ async function screeningReport(id) {
           { title: '占比', render: (b) => (b.suppressed || !s.participants ? '—' : fmtRate(b.count / s.participants)) },
         ], s.bands)),
         h('div', { class: 'grow' }, barChart(s.bands.map((b) => ({ label: b.label, value: b.count })), { height: 140 })))))
-      : h('p', { class: 'muted' }, '尚无人参加普查。'));
+      : h('p', { class: 'muted' }, '尚无人参加普查。')));
+  return out;
 }
 
 async function surveyFigures(id) {

@@ -182,7 +182,7 @@ pub struct LectureRequestBody {
     "head": {"name": "李强", "title": "处长", "office_phone": null, "mobile": "13900000000"},
     "screening": true, "screening_scales": ["phq9"], "lecturer": "张老师",
     "scheduled_at": "2026-12-20T14:30:00+08:00", "location": "三楼会议室", "reason": null,
-    "screening_code": "K7M3Q9TXA2", "created_at": "2026-12-01T10:00:00+08:00", "updated_at": "2026-12-02T09:00:00+08:00"
+    "screening_code": "K7M3Q9TXA2", "screening_closes_at": "2027-01-03T14:30:00+08:00", "created_at": "2026-12-01T10:00:00+08:00", "updated_at": "2026-12-02T09:00:00+08:00"
 }))]
 pub struct LectureRequestView {
     pub id: String,
@@ -211,6 +211,9 @@ pub struct LectureRequestView {
     /// The join code participants use, once accepted: for the screening (when there is one)
     /// and the survey afterwards.
     pub screening_code: Option<String>,
+    /// When the screening closes (14 days after the lecture unless the organiser closes it
+    /// earlier); until then the unit's report shows participants only.
+    pub screening_closes_at: Option<DateTime<FixedOffset>>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
 }
@@ -242,6 +245,7 @@ async fn view(state: &AppState, r: &LectureRequest) -> ApiResult<LectureRequestV
         location: r.location.clone(),
         reason: r.reason.clone(),
         screening_code: r.screening_code.clone(),
+        screening_closes_at: xinli_domain::screening::closes_at(r).map(cst),
         created_at: cst(r.created_at),
         updated_at: cst(r.updated_at),
     })
@@ -434,6 +438,11 @@ async fn step(
         rand::rng().fill_bytes(&mut bytes);
         xinli_domain::lecture::screening_code(&bytes)
     });
+    let screening_closes_at = if to == Status::Accepted {
+        xinli_domain::screening::close_on_accept(&r, decision.as_ref().and_then(|d| d.scheduled_at))
+    } else {
+        None
+    };
     state
         .lectures
         .apply(
@@ -445,6 +454,7 @@ async fn step(
                 action,
                 decision,
                 screening_code,
+                screening_closes_at,
             },
             state.clock.now(),
         )

@@ -12,14 +12,17 @@ use xinli_domain::account::Role;
 use xinli_domain::lecture::LectureRequest;
 use xinli_domain::screening::{self, CONSENT};
 
-use crate::auth::{Caller, UserCaller};
-use crate::dto::cst;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::{AdminCaller, Caller, UserCaller};
+use crate::dto::{cst, string_enum};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::parse_id;
 use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(join).service(report).service(referral);
+    cfg.service(join)
+        .service(report)
+        .service(close)
+        .service(referral);
 }
 
 #[derive(Debug, serde::Deserialize, ToSchema)]
@@ -117,7 +120,7 @@ pub struct ScreeningScale {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"unit_name": "湖南省某厅", "scheduled_at": "2026-12-20T14:30:00+08:00", "location": "三楼会议室",
     "scales": [{"code": "phq9", "name": "抑郁筛查 PHQ-9", "minutes": 3, "done": false}],
-    "consent": "本次心理普查由单位组织、专业机构实施。……"}))]
+    "consent": "本次心理普查由单位组织、专业机构实施。……", "closes_at": "2027-01-03T14:30:00+08:00"}))]
 pub struct ScreeningView {
     pub unit_name: String,
     pub scheduled_at: Option<DateTime<FixedOffset>>,
@@ -126,6 +129,8 @@ pub struct ScreeningView {
     pub scales: Vec<ScreeningScale>,
     /// Read before starting: who sees what.
     pub consent: String,
+    /// After this no one joins; the unit then sees its report.
+    pub closes_at: Option<DateTime<FixedOffset>>,
 }
 
 /// A screening, by its join code
@@ -178,6 +183,7 @@ pub async fn join(
         location: r.location.clone(),
         scales,
         consent: CONSENT.into(),
+        closes_at: screening::closes_at(&r).map(cst),
     }))
 }
 
@@ -191,7 +197,7 @@ pub async fn open_screening(state: &AppState, code: &str) -> ApiResult<LectureRe
         .lectures
         .find_by_code(&code)
         .await?
-        .filter(screening::joinable)
+        .filter(|r| screening::joinable(r, state.clock.now()))
         .ok_or_else(ApiError::not_found)
 }
 
@@ -200,7 +206,8 @@ pub async fn open_screening(state: &AppState, code: &str) -> ApiResult<LectureRe
 pub struct BandCount {
     pub level: u8,
     pub label: String,
-    /// `null` when hidden: under 10, or derivable from the others.
+    /// `null` when hidden: under 10, a zero beside hidden cells, or needed to keep another
+    /// hidden cell from being computed back.
     pub count: Option<u64>,
     pub suppressed: bool,
 }
@@ -210,23 +217,39 @@ pub struct BandCount {
     "bands": [{"level": 0, "label": "无", "count": 15, "suppressed": false},
               {"level": 1, "label": "轻度", "count": null, "suppressed": true},
               {"level": 2, "label": "中度", "count": null, "suppressed": true},
-              {"level": 3, "label": "重度", "count": 0, "suppressed": false}]}))]
+              {"level": 3, "label": "重度", "count": null, "suppressed": true}]}))]
 pub struct ScaleCounts {
     pub scale: String,
     pub scale_name: String,
-    /// `null` when fewer than 10 took the scale.
+    /// While `open`: how many took the scale, rounded down to a multiple of 5. Once `closed`:
+    /// exact, or `null` when fewer than 10 took it.
     pub participants: Option<u64>,
+    /// Empty while `open`.
     pub bands: Vec<BandCount>,
 }
 
+string_enum!(
+    /// A screening's report: `open` (people may still join: participants rounded down to 5,
+    /// no bands) or `closed` (counts frozen at the first read after closing).
+    ScreeningReportState,
+    ["open", "closed"]
+);
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"request_id": "0193a5d6-6666-7abc-8def-0123456789ab", "unit_name": "湖南省某厅",
+    "state": "closed", "closes_at": "2027-01-03T14:30:00+08:00", "frozen_at": "2027-01-04T09:00:00+08:00",
     "scales": [{"scale": "phq9", "scale_name": "抑郁筛查 PHQ-9", "participants": 30,
         "bands": [{"level": 0, "label": "无", "count": 15, "suppressed": false}]}],
-    "rule": "每格少于 10 人不显示；如某一格可由总数推算，再隐藏一格", "generated_at": "2026-12-21T09:00:00+08:00"}))]
+    "rule": "普查结束前只显示参加人数（向下取整到 5 的倍数）……", "generated_at": "2027-01-04T09:00:00+08:00"}))]
 pub struct ScreeningReport {
     pub request_id: String,
     pub unit_name: String,
+    #[schema(value_type = ScreeningReportState)]
+    pub state: String,
+    /// When the screening closes (or closed).
+    pub closes_at: Option<DateTime<FixedOffset>>,
+    /// When the counts were taken; later deletions do not change them. `null` while `open`.
+    pub frozen_at: Option<DateTime<FixedOffset>>,
     pub scales: Vec<ScaleCounts>,
     /// The disclosure rule, in words.
     pub rule: String,
@@ -235,11 +258,14 @@ pub struct ScreeningReport {
 
 /// The unit's screening report
 ///
-/// Per scale: participants and counts per band; never an individual, an identifier or a free
-/// text. A count from 1 to 9 is `null` with `suppressed: true`; when one hidden count could be
-/// computed from the total, the smallest other one is hidden too; a scale with fewer than 10
-/// participants shows no count. A participant who deletes a result or the account leaves the
-/// report. For the request's liaison and admins.
+/// Never an individual, an identifier or a free text. While the screening is `open` (until 14
+/// days after the lecture, or the organiser closes it earlier): per scale only how many took
+/// it, rounded down to a multiple of 5. Once `closed`: the counts are taken at the first read
+/// and frozen (a later deletion leaves the report as it was) and shown per band: a count from
+/// 1 to 9 is `null` with `suppressed: true`, zeros beside hidden cells are hidden too, and
+/// further cells are hidden until at least two are and they add up to 10 or more, so that no
+/// hidden count can be computed back; a scale with fewer than 10 participants shows no count.
+/// The liaison's own results are not counted. For the request's liaison and admins.
 #[utoipa::path(
     operation_id = "get_screening_report",
     tag = "lectures",
@@ -270,43 +296,99 @@ pub async fn report(
     Ok(HttpResponse::Ok().json(report_of(&state, &r).await?))
 }
 
+/// Close a screening now
+///
+/// The organiser ends a screening before its closing time (everyone who was coming has taken
+/// it): no one joins any more, the counts are frozen and the unit sees its report. Closing a
+/// closed screening changes nothing.
+#[utoipa::path(
+    operation_id = "admin_close_screening",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, description = "The report, closed", body = ScreeningReport),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown, or without a screening", body = ErrorBody),
+        (status = 409, description = "`lecture_request_state`: not accepted", body = ErrorBody),
+    )
+)]
+#[post("/admin/lecture-requests/{id}/screening/close")]
+pub async fn close(
+    state: State,
+    admin: AdminCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let r = state
+        .lectures
+        .find(parse_id(&id)?)
+        .await?
+        .filter(|r| r.input.screening)
+        .ok_or_else(ApiError::not_found)?;
+    let now = state.clock.now();
+    let at = screening::close_early(&r, now).map_err(|screening::CloseRefused::NoScreening| {
+        ApiError::new(ErrorCode::LectureRequestState).with_message(format!(
+            "该申请当前为“{}”，没有进行中的普查",
+            r.status.label()
+        ))
+    })?;
+    let r = if screening::closes_at(&r) == Some(at) {
+        r
+    } else {
+        state
+            .lectures
+            .close_screening(r.id, at, now)
+            .await?
+            .ok_or_else(ApiError::not_found)?
+    };
+    tracing::info!(admin_id = %admin.0.id, request_id = %r.id, "screening closed");
+    Ok(HttpResponse::Ok().json(report_of(&state, &r).await?))
+}
+
 async fn report_of(state: &AppState, r: &LectureRequest) -> ApiResult<ScreeningReport> {
-    let counts = state.lectures.screening_counts(r.id).await?;
     let mut scales = vec![];
     for code in &r.input.screening_scales {
-        let Some(scale) = state.scales.find(code).await? else {
-            continue;
-        };
-        let mine: Vec<(u8, u64)> = counts
-            .iter()
-            .filter(|(s, _, _)| s == code)
-            .map(|(_, l, n)| (*l, *n))
-            .collect();
-        let rep = screening::scale_report(&scale, &mine);
-        scales.push(ScaleCounts {
-            scale: rep.scale,
-            scale_name: rep.scale_name,
-            participants: rep.participants,
-            bands: rep
-                .bands
-                .into_iter()
-                .map(|b| BandCount {
-                    level: b.level,
-                    label: b.label,
-                    count: b.count,
-                    suppressed: b.suppressed,
-                })
-                .collect(),
-        });
+        if let Some(scale) = state.scales.find(code).await? {
+            scales.push(scale);
+        }
     }
+    let now = state.clock.now();
+    let rep = screening::unit_report(state.lectures.as_ref(), r, &scales, now).await?;
     Ok(ScreeningReport {
         request_id: r.id.to_string(),
         unit_name: r.input.unit_name.clone(),
-        scales,
-        rule: "每格少于 10 人不显示；如某一格可由总数推算，再隐藏一格；参加人数少于 10 人的量表不显示任何数字".into(),
-        generated_at: cst(state.clock.now()),
+        state: if rep.closed { "closed" } else { "open" }.into(),
+        closes_at: rep.closes_at.map(cst),
+        frozen_at: rep.frozen_at.map(cst),
+        scales: rep
+            .scales
+            .into_iter()
+            .map(|s| ScaleCounts {
+                scale: s.scale,
+                scale_name: s.scale_name,
+                participants: s.participants,
+                bands: s
+                    .bands
+                    .into_iter()
+                    .map(|b| BandCount {
+                        level: b.level,
+                        label: b.label,
+                        count: b.count,
+                        suppressed: b.suppressed,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        rule: RULE.into(),
+        generated_at: cst(now),
     })
 }
+
+/// The disclosure rule, in words, as the report carries it.
+const RULE: &str = "普查结束前只显示参加人数（向下取整到 5 的倍数），不显示分级；结束后人数冻结，\
+每格少于 10 人不显示，与隐藏格并列的 0 也不显示，并继续隐藏最小的格，直到隐藏格至少两格且合计不少于 10 人；\
+参加人数少于 10 人的量表不显示任何数字；联络人本人的结果不计入";
 
 /// Checks a submission's `screening_code` for `scale` and the person; the request to count
 /// the result in.
@@ -318,8 +400,8 @@ pub async fn check_submission(
 ) -> ApiResult<LectureRequest> {
     let r = open_screening(state, code)
         .await
-        .map_err(|_| ApiError::field("screening_code", "普查码无效或普查尚未开始"))?;
-    if !screening::offers(&r, scale) {
+        .map_err(|_| ApiError::field("screening_code", "普查码无效，或普查尚未开始或已经结束"))?;
+    if !screening::offers(&r, scale, state.clock.now()) {
         return Err(ApiError::field("screening_code", "本次普查不包含这个量表"));
     }
     if state

@@ -25,6 +25,7 @@ pub struct Model {
     pub location: Option<String>,
     pub reason: Option<String>,
     pub screening_code: Option<String>,
+    pub screening_closes_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

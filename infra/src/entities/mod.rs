@@ -23,6 +23,7 @@ pub mod risk_alerts;
 pub mod risk_lexicon;
 pub mod scales;
 pub mod screening_entries;
+pub mod screening_reports;
 pub mod service_surveys;
 pub mod staff;
 pub mod station_closures;
