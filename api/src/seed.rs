@@ -294,24 +294,19 @@ async fn seed_articles(state: &AppState) -> Result<(), StartupError> {
     Ok(())
 }
 
-#[derive(serde::Deserialize)]
-struct LexiconSeedFile {
-    phrases: Vec<xinli_domain::risk::Phrase>,
-    negations: Vec<String>,
-    exclusions: Vec<String>,
-}
-
 /// The built-in risk lexicon of `infra/seeds/risk_lexicon.json` (#17; its `about` names the
 /// sources).
 pub fn builtin_lexicon() -> Result<xinli_domain::risk::Lexicon, StartupError> {
-    let seed: LexiconSeedFile =
+    let seed: xinli_domain::risk::LexiconData =
         crate::extract::parse_json(include_bytes!("../../infra/seeds/risk_lexicon.json"))
             .map_err(|e| StartupError::Seed(format!("risk_lexicon.json: {e}")))?;
-    xinli_domain::risk::Lexicon::parse(seed.phrases, seed.negations, seed.exclusions)
+    xinli_domain::risk::Lexicon::parse(seed)
         .map_err(|e| StartupError::Seed(format!("risk_lexicon.json: {:?}", e.0)))
 }
 
 /// The built-in lexicon, in every mode, unless admins saved one: a safety net is not a demo.
+/// A stored copy of an earlier built-in list (never saved by an admin) is replaced, so that an
+/// upgrade brings the new patterns; an admin's own list is kept as it is (it still reads).
 async fn seed_risk_lexicon(state: &AppState) -> Result<(), StartupError> {
     let lexicon = builtin_lexicon()?;
     state

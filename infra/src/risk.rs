@@ -8,12 +8,11 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use xinli_domain::notification::{MAX_ATTEMPTS, Outcome};
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::risk::{
-    Alert, Level, Lexicon, Phrase, RiskRepository, Source, StatusFilter, StoredLexicon,
+    Alert, Level, Lexicon, LexiconData, RiskRepository, Source, StatusFilter, StoredLexicon,
 };
 use xinli_domain::{Conflict, RepoError};
 
@@ -22,13 +21,6 @@ use crate::entities::{risk_alerts as a, risk_lexicon as l, staff, supervisor_dut
 
 /// The lexicon's single row.
 const LEXICON_ROW: i32 = 1;
-
-#[derive(Serialize, Deserialize)]
-struct LexiconBody {
-    phrases: Vec<Phrase>,
-    negations: Vec<String>,
-    exclusions: Vec<String>,
-}
 
 #[derive(Clone)]
 pub struct RiskStore {
@@ -68,10 +60,11 @@ impl RiskRepository for RiskStore {
         else {
             return Ok(None);
         };
-        let body: LexiconBody =
+        // A list saved before #31 (no categories, no combinations) reads as it is.
+        let body: LexiconData =
             serde_json::from_str(&row.body).map_err(|e| corrupt("risk lexicon", e))?;
-        let lexicon = Lexicon::parse(body.phrases, body.negations, body.exclusions)
-            .map_err(|e| corrupt("risk lexicon", format!("{e:?}")))?;
+        let lexicon =
+            Lexicon::parse(body).map_err(|e| corrupt("risk lexicon", format!("{e:?}")))?;
         Ok(Some(StoredLexicon {
             lexicon,
             updated_at: row.updated_at,
@@ -86,19 +79,22 @@ impl RiskRepository for RiskStore {
         now: DateTime<Utc>,
         only_if_absent: bool,
     ) -> Result<(), RepoError> {
-        let body = serde_json::to_string(&LexiconBody {
-            phrases: lexicon.phrases.clone(),
-            negations: lexicon.negations.clone(),
-            exclusions: lexicon.exclusions.clone(),
-        })
-        .map_err(|e| RepoError::Storage(e.to_string()))?;
-        let conflict = if only_if_absent {
-            OnConflict::column(l::Column::Id).do_nothing().to_owned()
-        } else {
-            OnConflict::column(l::Column::Id)
-                .update_columns([l::Column::Body, l::Column::UpdatedAt, l::Column::UpdatedBy])
-                .to_owned()
-        };
+        let body = serde_json::to_string(&lexicon.data())
+            .map_err(|e| RepoError::Storage(e.to_string()))?;
+        let conflict =
+            if only_if_absent {
+                // The built-in list replaces an earlier built-in list, never an admin's.
+                OnConflict::column(l::Column::Id)
+                    .update_columns([l::Column::Body, l::Column::UpdatedAt])
+                    .action_and_where(Expr::col((l::Entity, l::Column::UpdatedBy)).is_null().and(
+                        Expr::col((l::Entity, l::Column::Body)).ne(Expr::cust("excluded.body")),
+                    ))
+                    .to_owned()
+            } else {
+                OnConflict::column(l::Column::Id)
+                    .update_columns([l::Column::Body, l::Column::UpdatedAt, l::Column::UpdatedBy])
+                    .to_owned()
+            };
         let res = l::Entity::insert(l::ActiveModel {
             id: Set(LEXICON_ROW),
             body: Set(body),

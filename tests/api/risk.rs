@@ -135,7 +135,7 @@ async fn words_in_a_waiting_request_reach_a_supervisor_on_duty_and_escalate_when
     let alert = &seen[0];
     assert_eq!(alert["level"], "intent");
     assert_eq!(alert["source"], "description");
-    assert_eq!(alert["matched"], "不想活了");
+    assert_eq!(alert["matched"], "不想活");
     assert_eq!(alert["escalated"], false);
     assert_eq!(alert["consultation"]["status"], "waiting");
     assert_eq!(alert["consultation"]["priority"], "urgent");
@@ -246,7 +246,7 @@ async fn words_in_a_waiting_request_reach_a_supervisor_on_duty_and_escalate_when
 }
 
 #[tokio::test]
-async fn in_a_session_only_the_persons_words_raise_alerts_and_a_negation_only_lowers_them() {
+async fn in_a_session_only_the_persons_words_raise_alerts_and_a_negation_cancels_them() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     // Nobody on duty: every alert is escalated at once, so any supervisor sees it.
@@ -263,8 +263,12 @@ async fn in_a_session_only_the_persons_words_raise_alerts_and_a_negation_only_lo
     assert!(asked["crisis"].is_null());
     assert!(alerts(&app, &sup, "all").await.is_empty());
 
-    // "I won't kill myself" still reaches a person, one level lower.
+    // "I won't kill myself" is not an alert (#31: both parts of the corpus label it so); a
+    // wish written with words between is.
     let said = write(&app, &person, id, "放心，我不会自杀的").await;
+    assert!(said["crisis"].is_null());
+    assert!(alerts(&app, &sup, "all").await.is_empty());
+    let said = write(&app, &person, id, "有时候真想就这么死掉算了").await;
     assert_eq!(said["sender"], "user");
     assert_eq!(said["crisis"]["reason_code"], "risk_words");
     let seen = alerts(&app, &sup, "open").await;
@@ -408,10 +412,16 @@ async fn the_lexicon_is_data_that_admins_edit() {
     .await;
     let phrases = built_in["phrases"].as_array().unwrap();
     assert!(phrases.len() >= 60, "{}", phrases.len());
+    assert!(phrases.iter().any(|p| p["text"] == "想…死"
+        && p["category"] == "wish"
+        && p["level"].is_null()
+        && p["source"].is_string()));
+    assert!(!built_in["combinations"].as_array().unwrap().is_empty());
     assert!(
-        phrases
-            .iter()
-            .any(|p| p["text"] == "不想活了" && p["level"] == "intent" && p["source"].is_string())
+        built_in["others"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("室友"))
     );
     assert!(built_in["updated_by"].is_null());
     assert!(
@@ -449,6 +459,16 @@ async fn the_lexicon_is_data_that_admins_edit() {
         .await;
     let err = assert_error(res, 422, "validation_failed").await;
     assert_eq!(err["details"][0]["field"], "phrases[0].level");
+    let res = app
+        .put(
+            "/api/v1/admin/risk-lexicon",
+            Some(&admin),
+            json!({"phrases": [{"text": "想…躺平", "category": "mood", "source": "x"}],
+                   "negations": [], "exclusions": []}),
+        )
+        .await;
+    let err = assert_error(res, 422, "validation_failed").await;
+    assert_eq!(err["details"][0]["field"], "phrases[0].category");
     let counselor_token = counselor(&app, &admin, "lexicon-counselor", 0).await.0;
     let res = app
         .put(
@@ -468,7 +488,8 @@ async fn the_lexicon_is_data_that_admins_edit() {
     .await;
     assert_eq!(same["phrases"], built_in["phrases"]);
     assert_eq!(same["updated_by"], "管理员");
-    // What admins save applies to the next words checked.
+    // A list in the shape saved before #31 (a level per phrase, no category, no combinations)
+    // is still taken; what admins save applies to the next words checked.
     let saved = ok(
         app.put(
             "/api/v1/admin/risk-lexicon",
@@ -489,6 +510,35 @@ async fn the_lexicon_is_data_that_admins_edit() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0]["level"], "distress");
     assert_eq!(seen[0]["matched"], "想躺平");
+    // The #31 shape: parts with a gap, a category's level, a combination, words for others.
+    let saved = ok(
+        app.put(
+            "/api/v1/admin/risk-lexicon",
+            Some(&admin),
+            json!({"phrases": [
+                       {"text": "想…躺平", "category": "wish", "source": "本服务的经验"},
+                       {"text": "安眠药", "category": "means", "source": "C-SSRS 3"},
+                       {"text": "打算", "category": "intent_marker", "source": "C-SSRS 4"}],
+                   "negations": ["不"], "exclusions": [],
+                   "combinations": [{"categories": ["means", "intent_marker"], "level": "intent", "source": "C-SSRS 4"}],
+                   "others": ["室友"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(saved["phrases"][0]["category"], "wish");
+    assert!(saved["phrases"][0]["level"].is_null());
+    let roommate = app.user_token("lexicon-roommate").await;
+    let req = ask(&app, &roommate, "我室友最近总说想彻底躺平").await;
+    assert!(req["crisis"].is_null(), "about someone else");
+    let planner = app.user_token("lexicon-planner").await;
+    let req = ask(&app, &planner, "我打算把攒的安眠药都吃了").await;
+    assert!(req["crisis"].is_object());
+    let seen = alerts(&app, &sup, "open").await;
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0]["level"], "intent");
+    assert_eq!(seen[0]["matched"], "安眠药＋打算");
     let audit = ok(
         app.get(
             "/api/v1/admin/audit?action=update_risk_lexicon",
@@ -498,7 +548,7 @@ async fn the_lexicon_is_data_that_admins_edit() {
         200,
     )
     .await;
-    assert_eq!(audit["total"], 2);
+    assert_eq!(audit["total"], 3);
 }
 
 fn group_robot(c: &mut xinli_api::Config) {
