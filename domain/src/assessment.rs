@@ -470,6 +470,11 @@ pub trait AssessmentRepository: Send + Sync {
     ) -> Result<Page<Assessment>, RepoError>;
     /// One of the user's results; another user's id is `None`.
     async fn find(&self, user_id: Uuid, id: Uuid) -> Result<Option<Assessment>, RepoError>;
+    /// The person takes one result back (#30): the result goes, and with it what points at
+    /// it — its entry in a unit's screening and the referral offer recorded there. A
+    /// screening report already frozen keeps its counts (they name no one). `false` when the
+    /// user has no such result.
+    async fn withdraw(&self, user_id: Uuid, id: Uuid) -> Result<bool, RepoError>;
     /// The user's results of one scale, oldest first (for a trend chart), at most `limit`.
     async fn history(
         &self,

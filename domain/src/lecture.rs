@@ -98,6 +98,21 @@ pub struct Contact {
     pub mobile: String,
 }
 
+/// What stays of the liaison's contact when they delete their account (#30): the unit's
+/// form stays with the organiser, marked as from a deleted account; the person's own name and
+/// mobile go; their title and the unit's office line stay.
+pub fn forgotten_liaison(c: &Contact) -> Contact {
+    Contact {
+        name: DELETED_LIAISON.into(),
+        title: c.title.clone(),
+        office_phone: c.office_phone.clone(),
+        mobile: String::new(),
+    }
+}
+
+/// The liaison's name on a request whose account was deleted.
+pub const DELETED_LIAISON: &str = "（联络人已注销）";
+
 fn phone(
     c: &mut Collector,
     field: &str,
@@ -568,10 +583,82 @@ impl SurveyAnswer {
     }
 }
 
-/// The survey is open once the lecture has taken place (marked done, or its time has come).
+/// How long the survey stays open after the lecture; then the unit reads its figures.
+pub const SURVEY_OPEN_DAYS: i64 = 14;
+
+/// The survey's shares are shown from this many answers on: a share of 2 answers says how
+/// each of the two rated.
+pub const SURVEY_MIN_ANSWERS: u64 = 10;
+
+/// While the survey is open the unit sees the number of answers rounded down to this.
+pub const SURVEY_ROUNDING: u64 = 5;
+
+/// When the survey closes: [`SURVEY_OPEN_DAYS`] after the lecture.
+pub fn survey_closes_at(r: &LectureRequest) -> Option<DateTime<Utc>> {
+    r.scheduled_at
+        .map(|t| t + chrono::Duration::days(SURVEY_OPEN_DAYS))
+}
+
+/// The survey is open once the lecture has taken place (marked done, or its time has come),
+/// until it closes.
 pub fn survey_open(r: &LectureRequest, now: DateTime<Utc>) -> bool {
-    r.status == Status::Done
-        || (r.status == Status::Accepted && r.scheduled_at.is_some_and(|t| t <= now))
+    (r.status == Status::Done
+        || (r.status == Status::Accepted && r.scheduled_at.is_some_and(|t| t <= now)))
+        && survey_closes_at(r).is_none_or(|t| now < t)
+}
+
+/// What the unit's liaison and the organiser read of one lecture's survey (#30): the same rule
+/// as the screening report, so that reading, asking one colleague to answer and reading again
+/// teaches nothing of that colleague.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitSurvey {
+    pub closed: bool,
+    pub closes_at: Option<DateTime<Utc>>,
+    /// While open: rounded down to [`SURVEY_ROUNDING`]. Closed: exact.
+    pub responses: u64,
+    /// Closed and at least [`SURVEY_MIN_ANSWERS`] answers; otherwise `None`.
+    pub content_very_satisfied_rate: Option<f64>,
+    pub gain_very_rate: Option<f64>,
+    /// Closed only; in an order that says nothing of who wrote when (by a hash of the text),
+    /// without the comments `hidden` picks (those that hit the risk lexicon).
+    pub comments: Vec<String>,
+}
+
+pub fn unit_survey(
+    r: &LectureRequest,
+    answers: &[SurveyAnswer],
+    now: DateTime<Utc>,
+    hidden: impl Fn(&str) -> bool,
+) -> UnitSurvey {
+    let closes_at = survey_closes_at(r);
+    let closed = closes_at.is_some_and(|t| t <= now);
+    let s = summarise(answers);
+    if !closed {
+        return UnitSurvey {
+            closed,
+            closes_at,
+            responses: s.responses - s.responses % SURVEY_ROUNDING,
+            content_very_satisfied_rate: None,
+            gain_very_rate: None,
+            comments: vec![],
+        };
+    }
+    let enough = s.responses >= SURVEY_MIN_ANSWERS;
+    let mut comments: Vec<String> = s.comments.into_iter().filter(|c| !hidden(c)).collect();
+    comments.sort_by_key(|c| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        c.hash(&mut h);
+        (h.finish(), c.clone())
+    });
+    UnitSurvey {
+        closed,
+        closes_at,
+        responses: s.responses,
+        content_very_satisfied_rate: s.content_very_satisfied_rate.filter(|_| enough),
+        gain_very_rate: s.gain_very_rate.filter(|_| enough),
+        comments,
+    }
 }
 
 /// The figures of a survey, as seed 000 reports them: responses, the share of 5s for each

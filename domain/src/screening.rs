@@ -26,8 +26,8 @@ pub const MIN_CELL: u64 = 10;
 
 /// What a participant reads before taking the scales.
 pub const CONSENT: &str = "本次心理普查由单位组织、专业机构实施。你的作答结果只有你本人可以查看，\
-单位只能看到不少于 10 人的汇总人数，看不到任何个人的结果。参加与否完全自愿，你可以随时退出；\
-如结果提示需要关注，你可以自愿申请一对一心理咨询，单位不会知道是谁申请。";
+单位只能在普查结束后看到不少于 10 人的汇总人数，看不到任何个人的结果。参加与否完全自愿，你可以随时退出，\
+也可以在“我的测评”里撤回自己的结果；如结果提示需要关注，你可以自愿申请一对一心理咨询，单位不会知道是谁申请。";
 
 /// Whether a request's screening can be joined: accepted (or done) with a screening, and not
 /// closed.

@@ -167,6 +167,8 @@ impl UserRepository for AccountStore {
         crate::consultations::forget_user(&txn, id).await?;
         crate::articles::forget_user(&txn, id).await?;
         crate::lectures::forget_user(&txn, id).await?;
+        crate::surveys::forget_user(&txn, id).await?;
+        crate::risk::forget_user(&txn, id).await?;
         crate::stations::forget_user(&txn, id, self.clock.now(), &self.booking_policy).await?;
         crate::audit::forget_subject(&txn, id).await?;
         refresh_tokens::Entity::delete_many()

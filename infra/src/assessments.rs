@@ -141,6 +141,17 @@ impl AssessmentRepository for AssessmentStore {
             .transpose()
     }
 
+    async fn withdraw(&self, user_id: Uuid, id: Uuid) -> Result<bool, RepoError> {
+        // The screening entry (and the referral noted on it) goes by ON DELETE CASCADE.
+        let res = assessments::Entity::delete_many()
+            .filter(assessments::Column::Id.eq(id.to_string()))
+            .filter(assessments::Column::UserId.eq(user_id.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(res.rows_affected > 0)
+    }
+
     async fn history(
         &self,
         user_id: Uuid,

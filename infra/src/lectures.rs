@@ -641,11 +641,32 @@ fn frozen_from(m: sr::Model) -> Result<FrozenCounts, RepoError> {
 }
 
 /// Within a person's account deletion: requests they filed stay with the organiser (the unit
-/// asked, not the person), without the link to the account.
+/// asked, not the person), without the link to the account and without the liaison's own
+/// name and mobile (`domain::lecture::forgotten_liaison`); their survey comments go (the
+/// scores stay, unlinked by the foreign key).
 pub(crate) async fn forget_user(txn: &DatabaseTransaction, user: Uuid) -> Result<(), RepoError> {
-    r::Entity::update_many()
-        .col_expr(r::Column::UserId, Expr::value(Option::<String>::None))
+    let filed = r::Entity::find()
         .filter(r::Column::UserId.eq(user.to_string()))
+        .all(txn)
+        .await
+        .map_err(storage)?;
+    for m in filed {
+        let liaison: Contact =
+            serde_json::from_str(&m.liaison).map_err(|e| corrupt("liaison", e))?;
+        r::Entity::update_many()
+            .col_expr(r::Column::UserId, Expr::value(Option::<String>::None))
+            .col_expr(
+                r::Column::Liaison,
+                Expr::value(json(&xinli_domain::lecture::forgotten_liaison(&liaison))?),
+            )
+            .filter(r::Column::Id.eq(m.id))
+            .exec(txn)
+            .await
+            .map_err(storage)?;
+    }
+    sv::Entity::update_many()
+        .col_expr(sv::Column::Comment, Expr::value(Option::<String>::None))
+        .filter(sv::Column::UserId.eq(user.to_string()))
         .exec(txn)
         .await
         .map_err(storage)?;

@@ -364,3 +364,19 @@ impl RiskRepository for RiskStore {
             .map_err(storage)
     }
 }
+
+/// Within a person's account deletion: alerts about them stay for the figures (level, source,
+/// times), without the lexicon's phrase or the supervisor's note, unlinked by the foreign key.
+pub(crate) async fn forget_user(
+    txn: &sea_orm::DatabaseTransaction,
+    user: Uuid,
+) -> Result<(), RepoError> {
+    a::Entity::update_many()
+        .col_expr(a::Column::Matched, Expr::value(""))
+        .col_expr(a::Column::Note, Expr::value(Option::<String>::None))
+        .filter(a::Column::UserId.eq(user.to_string()))
+        .exec(txn)
+        .await
+        .map_err(storage)?;
+    Ok(())
+}

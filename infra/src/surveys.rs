@@ -66,3 +66,21 @@ impl SurveyRepository for SurveyStore {
             .collect())
     }
 }
+
+/// Within a person's account deletion: their comments go; the scores stay for the figures,
+/// unlinked by the foreign key.
+pub(crate) async fn forget_user(
+    txn: &sea_orm::DatabaseTransaction,
+    user: Uuid,
+) -> Result<(), RepoError> {
+    s::Entity::update_many()
+        .col_expr(
+            s::Column::Comment,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(s::Column::UserId.eq(user.to_string()))
+        .exec(txn)
+        .await
+        .map_err(storage)?;
+    Ok(())
+}

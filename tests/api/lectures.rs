@@ -70,6 +70,15 @@ async fn lecture_stats(app: &TestApp, admin: &str) -> Value {
     .await
 }
 
+/// A lecture's survey figures (200).
+async fn survey(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get_ok(
+        &format!("/api/v1/lecture-requests/{id}/survey"),
+        Some(token),
+    )
+    .await
+}
+
 /// The unit's screening report (200).
 async fn screening_report(app: &TestApp, token: &str, id: &str) -> Value {
     app.get_ok(
@@ -286,6 +295,14 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .get_ok(&format!("/api/v1/lecture-requests/{id}"), Some(&admin))
         .await;
     assert_eq!(kept["status"], "done");
+    // #30: the unit's form stays; the liaison's own name and mobile do not.
+    assert_eq!(kept["from_deleted_account"], true);
+    assert_eq!(kept["liaison"]["name"], "（联络人已注销）");
+    assert_eq!(kept["liaison"]["mobile"], "");
+    assert_eq!(kept["liaison"]["title"], "办公室主任");
+    assert_eq!(kept["head"]["name"], "李强");
+    assert!(!kept.to_string().contains("13800000000"));
+    assert!(!kept.to_string().contains("王芳"));
 }
 
 #[tokio::test]
@@ -325,15 +342,7 @@ fn roomy(c: &mut xinli_api::Config) {
 /// answer it can reach.
 #[tokio::test]
 async fn a_screening_report_counts_without_naming_anyone() {
-    let app = TestApp::spawn_with(xinli_tests::TestOptions {
-        configure: roomy,
-        ..xinli_tests::TestOptions::default()
-    })
-    .await;
-    let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
-    let liaison = app.user_token("unit-liaison").await;
-    let admin = app.admin_token().await;
-    let (id, code) = accepted_request(&app, &liaison, &admin, request(&topic)).await;
+    let (app, liaison, admin, id, code) = with_screening("unit-liaison", None).await;
     let none = [0, 0, 0, 0, 0, 0, 0, 0, 0];
     let mild = [1, 1, 1, 1, 1, 0, 0, 0, 0];
     let moderate = [2, 2, 2, 2, 2, 0, 0, 0, 0];
@@ -349,7 +358,12 @@ async fn a_screening_report_counts_without_naming_anyone() {
             assert_eq!(joined["unit_name"], "湖南省某厅");
             assert_eq!(joined["scales"][0]["code"], "phq9");
             assert_eq!(joined["scales"][0]["done"], false);
-            assert!(joined["consent"].as_str().unwrap().contains("单位只能看到"));
+            assert!(
+                joined["consent"]
+                    .as_str()
+                    .unwrap()
+                    .contains("单位只能在普查结束后看到")
+            );
         }
         let answers = match i {
             0..10 => none,
@@ -532,6 +546,36 @@ async fn a_screening_report_counts_without_naming_anyone() {
     assert_eq!(stats[0]["referrals_accepted"], 1);
 }
 
+/// A test app (logins not limited, on a manual clock from `clock_at` if given) with a unit's
+/// accepted request with a PHQ-9 screening: the app, the liaison's and an admin's tokens, the
+/// request id and the join code.
+async fn with_screening(
+    liaison: &str,
+    clock_at: Option<chrono::DateTime<Utc>>,
+) -> (TestApp, String, String, String, String) {
+    let app = TestApp::spawn_with(xinli_tests::TestOptions {
+        configure: roomy,
+        clock_at,
+        ..xinli_tests::TestOptions::default()
+    })
+    .await;
+    let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
+    let liaison = app.user_token(liaison).await;
+    let admin = app.admin_token().await;
+    let (id, code) = accepted_request(&app, &liaison, &admin, request(&topic)).await;
+    (app, liaison, admin, id, code)
+}
+
+/// `token` takes PHQ-9 in the screening of `code`.
+async fn take_phq9(app: &TestApp, token: &str, code: &str, answers: [u8; 9]) -> reqwest::Response {
+    app.post(
+        "/api/v1/scales/phq9/submissions",
+        Some(token),
+        json!({"answers": answers, "screening_code": code}),
+    )
+    .await
+}
+
 fn first_token(people: &[(String, String)]) -> &str {
     &people[0].0
 }
@@ -540,7 +584,12 @@ fn first_token(people: &[(String, String)]) -> &str {
 /// 5s and the comments without names; admins one satisfaction figure per service.
 #[tokio::test]
 async fn the_survey_after_a_lecture() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(xinli_tests::TestOptions {
+        configure: roomy,
+        clock_at: Some(Utc::now()),
+        ..xinli_tests::TestOptions::default()
+    })
+    .await;
     let topic = menu(&app).await[0]["id"].as_str().unwrap().to_owned();
     let liaison = app.user_token("survey-liaison").await;
     let admin = app.admin_token().await;
@@ -550,22 +599,25 @@ async fn the_survey_after_a_lecture() {
     let (id, code) = accepted_request(&app, &liaison, &admin, body).await;
     let a = app.user_token("listener-a").await;
     let b = app.user_token("listener-b").await;
-    let answer = |token: &str, code: &str, content: i64| {
-        let (app, token, path, code) = (
+    let answer_with = |token: &str, code: &str, content: i64, comment: &str| {
+        let (app, token, path, code, comment) = (
             &app,
             token.to_owned(),
             format!("/api/v1/lecture-requests/{id}/survey"),
             code.to_owned(),
+            comment.to_owned(),
         );
         async move {
             app.post(
                 &path,
                 Some(&token),
-                json!({"code": code, "content": content, "gain": 4, "comment": "很实用"}),
+                json!({"code": code, "content": content, "gain": 4, "comment": comment}),
             )
             .await
         }
     };
+    let answer =
+        |token: &str, code: &str, content: i64| answer_with(token, code, content, "很实用");
     assert_error(answer(&a, &code, 5).await, 409, "lecture_request_state").await;
     held(&app, &admin, &id).await;
     assert_eq!(answer(&a, &code, 5).await.status(), 204);
@@ -573,17 +625,23 @@ async fn the_survey_after_a_lecture() {
     assert_error(answer(&b, "WRONGCODE1", 4).await, 404, "not_found").await;
     assert_error(answer(&b, &code, 9).await, 422, "validation_failed").await;
     assert_eq!(answer(&b, &code, 4).await.status(), 204);
-    let summary = app
-        .get_ok(
-            &format!("/api/v1/lecture-requests/{id}/survey"),
-            Some(&liaison),
-        )
-        .await;
-    assert_eq!(summary["responses"], 2);
-    assert_eq!(summary["content_very_satisfied_rate"], 0.5);
-    assert_eq!(summary["gain_very_rate"], 0.0);
-    assert_eq!(summary["comments"], json!(["很实用", "很实用"]));
-    assert!(!summary.to_string().contains("listener"));
+    // While open the unit sees how many answered, rounded down to 5: nothing of one person.
+    let summary = survey(&app, &liaison, &id).await;
+    assert_eq!(summary["state"], "open");
+    assert_eq!(summary["responses"], 0);
+    assert!(summary["content_very_satisfied_rate"].is_null());
+    assert_eq!(summary["comments"], json!([]));
+    // Ten more; one comment says something a supervisor must see, not the unit.
+    for i in 0..10 {
+        let token = app.user_token(&format!("listener-{i}")).await;
+        let comment = match i {
+            0 => "其实我最近真的不想活了".to_owned(),
+            _ => format!("第 {i} 条：讲得清楚"),
+        };
+        assert_eq!(answer_with(&token, &code, 5, &comment).await.status(), 204);
+    }
+    let summary = survey(&app, &liaison, &id).await;
+    assert_eq!(summary["responses"], 10, "12 rounded down");
     let res = app
         .get(&format!("/api/v1/lecture-requests/{id}/survey"), Some(&a))
         .await;
@@ -595,15 +653,15 @@ async fn the_survey_after_a_lecture() {
         .iter()
         .find(|f| f["service"] == "lecture")
         .unwrap();
-    assert_eq!(lecture["responses"], 2);
+    assert_eq!(lecture["responses"], 12);
     assert_eq!(lecture["satisfied_rate"], 1.0);
     // The organiser's figures per month and unit (the lecture is dated 25 days ahead).
     let stats = lecture_stats(&app, &admin).await;
     assert_eq!(stats[0]["unit_name"], "湖南省某厅");
     assert_eq!(stats[0]["lectures"], 1);
     assert_eq!(stats[0]["attendees"], 80);
-    assert_eq!(stats[0]["survey_responses"], 2);
-    assert_eq!(stats[0]["content_very_satisfied_rate"], 0.5);
+    assert_eq!(stats[0]["survey_responses"], 12);
+    assert_eq!(stats[0]["content_very_satisfied_rate"], 0.9167);
     // The join code as a printable mini-program code.
     use wiremock::matchers::{body_partial_json, method, path};
     use wiremock::{Mock, ResponseTemplate};
@@ -636,6 +694,49 @@ async fn the_survey_after_a_lecture() {
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/png");
+    // 14 days after the lecture the survey closes: no more answers; the unit now reads the
+    // count, the shares (12 answers, at least 10) and the comments in no order of time,
+    // without the one that hit the risk lexicon.
+    let view = app
+        .get_ok(&format!("/api/v1/lecture-requests/{id}"), Some(&liaison))
+        .await;
+    let scheduled: chrono::DateTime<chrono::FixedOffset> =
+        serde_json::from_value(view["scheduled_at"].clone()).unwrap();
+    app.clock
+        .as_ref()
+        .unwrap()
+        .set(scheduled.with_timezone(&Utc) + Duration::days(14) + Duration::minutes(1));
+    let liaison = app.user_token("survey-liaison").await;
+    // One listener deletes the account: the score stays in the figures, the comment goes.
+    let gone = app.user_token("listener-1").await;
+    assert_eq!(app.delete("/api/v1/me", Some(&gone)).await.status(), 204);
+    let late = app.user_token("listener-late").await;
+    let res = answer(&late, &code, 5).await;
+    let err = assert_error(res, 409, "lecture_request_state").await;
+    assert!(err["message"].as_str().unwrap().contains("已经结束"));
+    let summary = survey(&app, &liaison, &id).await;
+    assert_eq!(summary["state"], "closed");
+    assert_eq!(summary["responses"], 12);
+    assert_eq!(summary["content_very_satisfied_rate"], 0.9167);
+    assert_eq!(summary["gain_very_rate"], 0.0);
+    let comments: Vec<&str> = summary["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(comments.len(), 10, "{comments:?}");
+    assert!(!comments.iter().any(|c| c.contains("不想活")));
+    assert!(!comments.iter().any(|c| c.contains("第 1 条")));
+    let in_time: Vec<String> = (2..10).map(|i| format!("第 {i} 条：讲得清楚")).collect();
+    let shown: Vec<String> = comments
+        .iter()
+        .filter(|c| c.starts_with('第'))
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(shown.len(), 8);
+    assert_ne!(shown, in_time, "not in the order answered");
+    assert!(!summary.to_string().contains("listener"));
 }
 
 /// Files `body` as `liaison` and has `admin` accept it; returns the id and the join code.
@@ -665,18 +766,9 @@ async fn accepted_request(
 /// after closing, counts frozen at the first read. The liaison's own result is not counted.
 #[tokio::test]
 async fn a_liaison_cannot_learn_one_colleagues_band_by_reading_twice() {
-    let start = Utc::now();
-    let app = TestApp::spawn_with(xinli_tests::TestOptions {
-        configure: roomy,
-        clock_at: Some(start),
-        ..xinli_tests::TestOptions::default()
-    })
-    .await;
+    let (app, liaison, _, id, code) = with_screening("unit-liaison", Some(Utc::now())).await;
     let clock = app.clock.clone().unwrap();
     let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
-    let liaison = app.user_token("unit-liaison").await;
-    let admin = app.admin_token().await;
-    let (id, code) = accepted_request(&app, &liaison, &admin, request(&topic)).await;
     // Two more, filed now while their dates lie ahead: one without a screening, one waiting.
     let mut plain = request(&topic);
     plain["screening"] = json!(false);
@@ -692,23 +784,12 @@ async fn a_liaison_cannot_learn_one_colleagues_band_by_reading_twice() {
     let closes: chrono::DateTime<chrono::FixedOffset> =
         serde_json::from_value(view["screening_closes_at"].clone()).unwrap();
     assert_eq!(closes - scheduled, Duration::days(14));
-    let take = |token: String, answers: [u8; 9]| {
-        let (app, code) = (&app, code.clone());
-        async move {
-            app.post(
-                "/api/v1/scales/phq9/submissions",
-                Some(&token),
-                json!({"answers": answers, "screening_code": code}),
-            )
-            .await
-        }
-    };
     let none = [0u8; 9];
     let severe = [3u8, 3, 3, 3, 3, 3, 3, 2, 0];
     let mut colleagues = vec![];
     for i in 0..12 {
         let token = app.user_token(&format!("colleague-{i}")).await;
-        assert_eq!(take(token.clone(), none).await.status(), 201);
+        assert_eq!(take_phq9(&app, &token, &code, none).await.status(), 201);
         colleagues.push(token);
     }
     let read = |token: String| {
@@ -720,15 +801,15 @@ async fn a_liaison_cannot_learn_one_colleagues_band_by_reading_twice() {
     assert_eq!(first["scales"][0]["participants"], 10, "12 rounded down");
     // One colleague with a severe result, then the liaison themself: the report does not move.
     let target = app.user_token("the-colleague").await;
-    assert_eq!(take(target.clone(), severe).await.status(), 201);
-    assert_eq!(take(liaison.clone(), severe).await.status(), 201);
+    assert_eq!(take_phq9(&app, &target, &code, severe).await.status(), 201);
+    assert_eq!(take_phq9(&app, &liaison, &code, severe).await.status(), 201);
     let second = read(liaison.clone()).await;
     assert_eq!(second["scales"], first["scales"]);
     // The screening closes with time; after it no one joins.
     clock.set(closes.with_timezone(&Utc) + Duration::minutes(1));
     let liaison = app.user_token("unit-liaison").await;
     let late = app.user_token("late-colleague").await;
-    let res = take(late.clone(), none).await;
+    let res = take_phq9(&app, &late, &code, none).await;
     assert_error(res, 422, "validation_failed").await;
     let res = app
         .get(&format!("/api/v1/screenings/{code}"), Some(&late))
@@ -776,4 +857,86 @@ async fn a_liaison_cannot_learn_one_colleagues_band_by_reading_twice() {
     // A request still waiting for review has no screening to close yet.
     let res = close(&admin, waiting["id"].as_str().unwrap()).await;
     assert_error(res, 409, "lecture_request_state").await;
+}
+
+/// #30: a participant takes one screening result back. The result, its screening entry and
+/// its referral offer go; someone else's result cannot be touched; a report already closed
+/// keeps its frozen counts.
+#[tokio::test]
+async fn a_participant_withdraws_one_screening_result() {
+    let (app, liaison, admin, id, code) = with_screening("withdraw-liaison", None).await;
+    let mut others = vec![];
+    for i in 0..10 {
+        let token = app.user_token(&format!("withdraw-colleague-{i}")).await;
+        let res = take_phq9(&app, &token, &code, [0; 9]).await;
+        assert_eq!(res.status(), 201);
+        let result: Value = res.json().await.unwrap();
+        others.push((token, result["id"].as_str().unwrap().to_owned()));
+    }
+    let person = app.user_token("withdraw-person").await;
+    let res = take_phq9(&app, &person, &code, [2, 2, 2, 2, 2, 0, 0, 0, 0]).await;
+    assert_eq!(res.status(), 201);
+    let mine: Value = res.json().await.unwrap();
+    assert_eq!(mine["referral_offered"], true);
+    let mine = mine["id"].as_str().unwrap().to_owned();
+    // Someone else's result is not found, and stays.
+    let res = app
+        .delete(
+            &format!("/api/v1/me/assessments/{}", others[0].1),
+            Some(&person),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+    app.get_ok(
+        &format!("/api/v1/me/assessments/{}", others[0].1),
+        Some(&others[0].0),
+    )
+    .await;
+    // Mine goes: the result, its referral offer, its screening entry (so I could take the
+    // scale in this screening again).
+    let path = format!("/api/v1/me/assessments/{mine}");
+    assert_eq!(app.delete(&path, Some(&person)).await.status(), 204);
+    assert_error(app.get(&path, Some(&person)).await, 404, "not_found").await;
+    assert_error(app.delete(&path, Some(&person)).await, 404, "not_found").await;
+    let res = app
+        .post(
+            &format!("{path}/referral"),
+            Some(&person),
+            json!({"consent": true}),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+    let export = app.get_ok("/api/v1/me/export", Some(&person)).await;
+    assert!(!export.to_string().contains(&mine), "{export}");
+    let joined = app
+        .get_ok(&format!("/api/v1/screenings/{code}"), Some(&person))
+        .await;
+    assert_eq!(joined["scales"][0]["done"], false);
+    assert!(joined["consent"].as_str().unwrap().contains("撤回"));
+    // Closed without it: ten results of 无, nothing small, everything shown.
+    let closed = app
+        .post_expect(
+            &format!("/api/v1/admin/lecture-requests/{id}/screening/close"),
+            Some(&admin),
+            json!({}),
+            200,
+        )
+        .await;
+    let counts: Vec<Value> = closed["scales"][0]["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].clone())
+        .collect();
+    assert_eq!(counts, [json!(10), json!(0), json!(0), json!(0)]);
+    // A withdrawal after closing leaves the frozen report as it was.
+    let (token, result) = &others[0];
+    assert_eq!(
+        app.delete(&format!("/api/v1/me/assessments/{result}"), Some(token))
+            .await
+            .status(),
+        204
+    );
+    let report = screening_report(&app, &liaison, &id).await;
+    assert_eq!(report["scales"], closed["scales"]);
 }

@@ -687,3 +687,49 @@ async fn words_written_at_the_same_instant_raise_one_alert() {
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["level"], "intent");
 }
+
+/// #30: an account deletion takes the phrase and the supervisor's note off the alerts it
+/// keeps for the figures (level, source, times stay).
+#[tokio::test]
+async fn a_deleted_account_leaves_alerts_without_words_or_notes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let sup = supervisor(&app, &admin, "sup-forget", true).await;
+    let (counselor_token, _) = counselor(&app, &admin, "forget-counselor", 1).await;
+    let person = app.user_token("forget-person").await;
+    let req = ask(&app, &person, "我真的不想活了").await;
+    assert!(req["crisis"].is_object());
+    let id = req["id"].as_str().unwrap().to_owned();
+    // Served and closed: a closed consultation is kept, anonymised, for the figures.
+    ok(claim(&app, &counselor_token).await, 200).await;
+    ok(
+        app.post(
+            &format!("/api/v1/consultations/{id}/close"),
+            Some(&counselor_token),
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let seen = alerts(&app, &sup, "open").await;
+    let alert_id = seen[0]["id"].as_str().unwrap().to_owned();
+    ok(
+        app.post(
+            &format!("/api/v1/supervisor/alerts/{alert_id}/ack"),
+            Some(&sup),
+            json!({"note": "已联系本人，家属陪同就医"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(app.delete("/api/v1/me", Some(&person)).await.status(), 204);
+    let all = alerts(&app, &sup, "all").await;
+    let kept = all.iter().find(|a| a["id"] == alert_id.as_str()).unwrap();
+    assert_eq!(kept["level"], "intent");
+    assert_eq!(kept["matched"], "");
+    let text = serde_json::to_string(&all).unwrap();
+    assert!(!text.contains("家属陪同"), "{text}");
+    assert!(!text.contains("不想活"), "{text}");
+}

@@ -243,8 +243,15 @@ async function screeningReport(id, closeNow) {
 
 async function surveyFigures(id) {
   const s = await api.get(`/lecture-requests/${id}/survey`);
+  if (s.state === 'open') {
+    return h('div', {},
+      h('h3', {}, '满意度问卷'),
+      h('p', { class: 'muted small' }, `问卷进行中，${fmtTime(s.closes_at)} 结束。结束前只显示回收份数（向下取整到 5 的倍数），结束后显示比例和留言。`),
+      h('div', { class: 'stat-tiles' }, h('div', { class: 'tile' }, h('div', { class: 'n' }, `约 ${s.responses}`), h('div', { class: 'l' }, '回收问卷（份）'))));
+  }
   return h('div', {},
     h('h3', {}, '满意度问卷'),
+    h('p', { class: 'muted small' }, `问卷已于 ${fmtTime(s.closes_at)} 结束。少于 10 份时不显示比例；留言不按时间排列，触及风险词的留言不在此显示。`),
     h('div', { class: 'stat-tiles' }, [
       [s.responses, '回收问卷（份）'],
       [fmtRate(s.content_very_satisfied_rate), '对内容“非常满意”'],

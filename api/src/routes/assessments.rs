@@ -4,7 +4,7 @@
 //! Results are sensitive personal information: only their owner reads them (another user's
 //! id is a 404), and neither answers nor scores are ever logged.
 
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(my_assessments)
         .service(my_trend)
         .service(my_assessment)
+        .service(withdraw_my_assessment)
         .service(edit_scale);
 }
 
@@ -594,6 +595,38 @@ pub async fn my_assessment(
         .ok_or_else(ApiError::not_found)?;
     let scale = state.scales.find(&a.scale_code).await?;
     Ok(HttpResponse::Ok().json(result_view(&state, scale.as_ref(), &a, true).await?))
+}
+
+/// Take one of my results back
+///
+/// The result is deleted, and with it its entry in a unit's screening and the referral offer
+/// noted there (a consultation already requested stays yours to cancel). A unit's screening
+/// report that has closed keeps its frozen counts, which name no one; one still open no
+/// longer counts the result. Gone from history, trends and the export at once.
+#[utoipa::path(
+    operation_id = "withdraw_my_assessment",
+    tag = "assessments",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Result id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "`not_found`, also for someone else's result", body = ErrorBody),
+    )
+)]
+#[delete("/me/assessments/{id}")]
+pub async fn withdraw_my_assessment(
+    state: State,
+    caller: UserCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    if !state.assessments.withdraw(caller.id, id).await? {
+        return Err(ApiError::not_found());
+    }
+    tracing::info!(assessment_id = %id, "assessment withdrawn");
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -179,7 +179,7 @@ pub struct LectureRequestBody {
     "unit_address": "长沙市某路 1 号", "region": "长沙市", "preferred_dates": ["2026-12-20"], "topic_id": "0193a5d2-1111-7abc-8def-0123456789ab",
     "topic_title": "压力与情绪管理", "content_note": "", "staff_total": 120, "attendees": 80, "joint_ok": true,
     "liaison": {"name": "王芳", "title": "办公室主任", "office_phone": "0731-88888888", "mobile": "13800000000"},
-    "head": {"name": "李强", "title": "处长", "office_phone": null, "mobile": "13900000000"},
+    "head": {"name": "李强", "title": "处长", "office_phone": null, "mobile": "13900000000"}, "from_deleted_account": false,
     "screening": true, "screening_scales": ["phq9"], "lecturer": "张老师",
     "scheduled_at": "2026-12-20T14:30:00+08:00", "location": "三楼会议室", "reason": null,
     "screening_code": "K7M3Q9TXA2", "screening_closes_at": "2027-01-03T14:30:00+08:00", "created_at": "2026-12-01T10:00:00+08:00", "updated_at": "2026-12-02T09:00:00+08:00"
@@ -198,8 +198,11 @@ pub struct LectureRequestView {
     pub staff_total: u32,
     pub attendees: u32,
     pub joint_ok: bool,
+    /// `（联络人已注销）` with no mobile once the liaison deleted their account.
     pub liaison: ContactBody,
     pub head: ContactBody,
+    /// The liaison deleted their account: the unit's form stays with the organiser.
+    pub from_deleted_account: bool,
     pub screening: bool,
     pub screening_scales: Vec<String>,
     /// Set by the organiser when accepting (and `scheduled_at` when proposing).
@@ -238,6 +241,7 @@ async fn view(state: &AppState, r: &LectureRequest) -> ApiResult<LectureRequestV
         joint_ok: r.input.joint_ok,
         liaison: (&r.input.liaison).into(),
         head: (&r.input.head).into(),
+        from_deleted_account: r.user_id.is_none(),
         screening: r.input.screening,
         screening_scales: r.input.screening_scales.clone(),
         lecturer: r.lecturer.clone(),
@@ -845,15 +849,22 @@ pub struct SurveyBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"responses": 352, "content_very_satisfied_rate": 0.7983, "gain_very_rate": 0.7585,
-    "comments": ["很实用，希望多办"]}))]
+#[schema(example = json!({"state": "closed", "closes_at": "2027-01-03T14:30:00+08:00", "responses": 352,
+    "content_very_satisfied_rate": 0.7983, "gain_very_rate": 0.7585, "comments": ["很实用，希望多办"]}))]
 pub struct SurveySummaryView {
+    #[schema(value_type = crate::routes::screenings::ScreeningReportState)]
+    pub state: String,
+    /// When the survey closes (14 days after the lecture); no answer is taken after it.
+    pub closes_at: Option<DateTime<FixedOffset>>,
+    /// While `open`: rounded down to a multiple of 5. Once `closed`: exact.
     pub responses: u64,
-    /// Share of 5s for the content (seed 000: 281 / 352 = 0.7983); `null` without responses.
+    /// Share of 5s for the content (seed 000: 281 / 352 = 0.7983); `null` while open or with
+    /// fewer than 10 answers.
     pub content_very_satisfied_rate: Option<f64>,
-    /// Share of 5s for the gain (seed 000: 267 / 352 = 0.7585).
+    /// Share of 5s for the gain (seed 000: 267 / 352 = 0.7585); as above.
     pub gain_very_rate: Option<f64>,
-    /// The comments, without names.
+    /// Once closed: the comments without names, in no order of time; a comment that hits the
+    /// risk lexicon is left out. Empty while open.
     pub comments: Vec<String>,
 }
 
@@ -871,7 +882,7 @@ pub struct SurveySummaryView {
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "`not_found`: unknown lecture or wrong code", body = ErrorBody),
-        (status = 409, description = "`lecture_request_state` (not yet held), `already_rated`", body = ErrorBody),
+        (status = 409, description = "`lecture_request_state` (not yet held, or the survey closed 14 days after the lecture), `already_rated`", body = ErrorBody),
         (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody),
     )
@@ -907,9 +918,12 @@ pub async fn answer_survey(
     )?;
     let now = state.clock.now();
     if !xinli_domain::lecture::survey_open(&r, now) {
-        return Err(
-            ApiError::new(ErrorCode::LectureRequestState).with_message("讲座结束后才能填写评价")
-        );
+        let message = if xinli_domain::lecture::survey_closes_at(&r).is_some_and(|t| t <= now) {
+            "这次讲座的评价已经结束"
+        } else {
+            "讲座结束后才能填写评价"
+        };
+        return Err(ApiError::new(ErrorCode::LectureRequestState).with_message(message));
     }
     state
         .lectures
@@ -920,8 +934,10 @@ pub async fn answer_survey(
 
 /// A lecture's survey figures
 ///
-/// For its liaison and admins: responses, the share of 5s per question, the comments without
-/// names.
+/// For its liaison and admins, under the screening report's rule: while the survey is `open`
+/// (until 14 days after the lecture) only the number of answers, rounded down to 5; once
+/// `closed` the number, the share of 5s per question from 10 answers on, and the comments
+/// without names in no order of time, leaving out any that hits the risk lexicon.
 #[utoipa::path(
     operation_id = "get_lecture_survey",
     tag = "lectures",
@@ -940,8 +956,16 @@ pub async fn survey_summary(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let (r, _) = load(&state, &id, caller.id, caller.role == Role::Admin).await?;
-    let s = xinli_domain::lecture::summarise(&state.lectures.survey_answers(r.id).await?);
+    let lexicon = crate::routes::risk::lexicon(&state).await?;
+    let s = xinli_domain::lecture::unit_survey(
+        &r,
+        &state.lectures.survey_answers(r.id).await?,
+        state.clock.now(),
+        |comment| lexicon.check(comment).is_some(),
+    );
     Ok(HttpResponse::Ok().json(SurveySummaryView {
+        state: if s.closed { "closed" } else { "open" }.into(),
+        closes_at: s.closes_at.map(cst),
         responses: s.responses,
         content_very_satisfied_rate: s.content_very_satisfied_rate,
         gain_very_rate: s.gain_very_rate,

@@ -43,7 +43,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// The lexicon in force: what admins saved, or the built-in list (also when the stored one
 /// cannot be read: a safety net must not fail with its storage).
-async fn lexicon(state: &AppState) -> ApiResult<Lexicon> {
+pub(crate) async fn lexicon(state: &AppState) -> ApiResult<Lexicon> {
     match state.risk.lexicon().await {
         Ok(Some(stored)) => return Ok(stored.lexicon),
         Ok(None) => {}
