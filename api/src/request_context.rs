@@ -26,7 +26,8 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// What every log line written while handling a request says about it.
 pub struct RequestContext {
     pub method: actix_web::http::Method,
-    /// The whole URI; only its path is written.
+    /// The URI as logged (only its path is written): a path with a secret in it (a join code)
+    /// is replaced by its route pattern.
     pub uri: actix_web::http::Uri,
     pub id: String,
 }
@@ -61,13 +62,34 @@ fn request_id_for(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
+/// Paths that carry a secret in their last segment (a screening's join code, which lets
+/// anyone take part): logged as their route pattern, so that the secret never reaches a log
+/// (#30).
+const SECRET_LAST_SEGMENT: &[(&str, &str)] =
+    &[("/api/v1/screenings/", "/api/v1/screenings/{code}")];
+
+/// The URI as log lines show it: the route pattern instead of a secret path.
+fn loggable(uri: &actix_web::http::Uri) -> actix_web::http::Uri {
+    let path = uri.path();
+    SECRET_LAST_SEGMENT
+        .iter()
+        .find(|(prefix, _)| path.len() > prefix.len() && path.starts_with(prefix))
+        .map(|(_, pattern)| {
+            // A pattern that were no URI would still not write the secret.
+            pattern
+                .parse()
+                .unwrap_or_else(|_| actix_web::http::Uri::from_static("/"))
+        })
+        .unwrap_or_else(|| uri.clone())
+}
+
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let context = RequestContext {
         method: req.method().clone(),
-        uri: req.uri().clone(),
+        uri: loggable(req.uri()),
         id: request_id_for(&req),
     };
     let header = HeaderValue::from_str(&context.id).ok();
@@ -169,4 +191,24 @@ fn uniform_error_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody>
     };
     let (req, _) = res.into_parts();
     ServiceResponse::new(req, ApiError::new(code).error_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_join_code_never_reaches_a_log_line() {
+        let logged = |p: &str| loggable(&p.parse().unwrap()).path().to_owned();
+        assert_eq!(
+            logged("/api/v1/screenings/K7M3Q9TXA2"),
+            "/api/v1/screenings/{code}"
+        );
+        assert_eq!(
+            logged("/api/v1/screenings/K7M3Q9TXA2?x=1"),
+            "/api/v1/screenings/{code}"
+        );
+        assert_eq!(logged("/api/v1/articles/x"), "/api/v1/articles/x");
+        assert_eq!(logged("/api/v1/screenings/"), "/api/v1/screenings/");
+    }
 }
