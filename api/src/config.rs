@@ -527,14 +527,13 @@ impl Config {
                     }
                 },
             },
+            // The URL carries the robot's key: never over plain HTTP (#30).
             alert_webhook_url: match var("XINLI_ALERT_WEBHOOK_URL") {
-                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
-                    Some(SecretString::from(url))
-                }
+                Some(url) if url.starts_with("https://") => Some(SecretString::from(url)),
                 Some(_) => {
                     return Err(ConfigError::Invalid(
                         "XINLI_ALERT_WEBHOOK_URL",
-                        "an http(s) URL",
+                        "an https:// URL",
                     ));
                 }
                 None => None,
@@ -642,8 +641,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "XINLI_ALERT_WEBHOOK_URL must be an http(s) URL"
+            "XINLI_ALERT_WEBHOOK_URL must be an https:// URL"
         );
+        let plain = "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k";
+        assert!(cfg(&[("XINLI_ALERT_WEBHOOK_URL", plain)]).is_err());
         assert!(cfg(&[("XINLI_ALERT_ESCALATE_MINUTES", "0")]).is_err());
         let c = cfg(&[
             ("XINLI_ALERT_ESCALATE_MINUTES", "10"),
