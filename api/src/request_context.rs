@@ -23,6 +23,13 @@ use crate::startup::RouteLog;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The API docs page (Swagger UI, served from the binary): its own scripts and styles only
+/// (its inline style attributes allowed), the spec fetched from this server, and never in a
+/// frame of another site (#30).
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+frame-ancestors 'none'";
+
 /// What every log line written while handling a request says about it.
 pub struct RequestContext {
     pub method: actix_web::http::Method,
@@ -121,6 +128,7 @@ async fn handle(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
     }
     let personal = carries_personal_data(response.request());
+    let is_docs = response.request().path().starts_with("/docs");
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -128,6 +136,13 @@ async fn handle(
     );
     if personal {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if is_docs {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

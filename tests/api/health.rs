@@ -63,6 +63,10 @@ async fn docs_are_served_offline_and_docs_redirects() {
     assert_eq!(res.headers()["location"], "/docs/");
     let res = app.get("/docs/", None).await;
     assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
     assert!(
         res.text().await.unwrap().contains("swagger"),
         "Swagger UI page"
