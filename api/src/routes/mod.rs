@@ -14,10 +14,13 @@ pub mod auth;
 pub mod consultations;
 pub mod health;
 pub mod hotlines;
+pub mod lecture_surveys;
 pub mod lectures;
+pub mod lectures_admin;
 pub mod me;
 pub mod notifications;
 pub mod risk;
+pub mod risk_lexicon;
 pub mod screenings;
 pub mod stations;
 pub mod surveys;
@@ -43,10 +46,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(admin_audit::configure)
                 .configure(stations::configure)
                 .configure(lectures::configure)
+                .configure(lectures_admin::configure)
+                .configure(lecture_surveys::configure)
                 .configure(screenings::configure)
                 .configure(surveys::configure)
                 .configure(notifications::configure)
                 .configure(risk::configure)
+                .configure(risk_lexicon::configure)
                 .configure(admin_stats::configure),
         );
 }

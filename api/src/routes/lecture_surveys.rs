@@ -1,0 +1,281 @@
+//! The satisfaction survey after a lecture (seed 000): participants answer with the join
+//! code; the liaison and admins read its figures under the screening report's rule; admins read
+//! one satisfaction figure per service. Rules: `xinli_domain::lecture` (the lecture survey)
+//! and `xinli_domain::survey` (the same two questions for every service).
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use xinli_domain::account::Role;
+use xinli_domain::schedule::china_date;
+
+use crate::auth::{AdminCaller, Caller, UserCaller};
+use crate::dto::{cst, string_enum};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::{Json, Query, parse_id};
+use crate::routes::admin_stats::StatsQuery;
+use crate::routes::lectures::load;
+use crate::state::State;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(answer_survey)
+        .service(survey_summary)
+        .service(admin_satisfaction);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "K7M3Q9TXA2", "content": 5, "gain": 5, "comment": "很实用"}))]
+pub struct SurveyBody {
+    /// The join code given at the lecture.
+    #[schema(min_length = 8, max_length = 16)]
+    pub code: String,
+    /// 对讲座内容的满意度, 1–5 (5 非常满意).
+    #[schema(minimum = 1, maximum = 5)]
+    pub content: i64,
+    /// 学习收获, 1–5 (5 收获很大).
+    #[schema(minimum = 1, maximum = 5)]
+    pub gain: i64,
+    #[schema(max_length = 300)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"state": "closed", "closes_at": "2027-01-03T14:30:00+08:00", "responses": 352,
+    "content_very_satisfied_rate": 0.7983, "gain_very_rate": 0.7585, "comments": ["很实用，希望多办"]}))]
+pub struct SurveySummaryView {
+    #[schema(value_type = crate::routes::screenings::ScreeningReportState)]
+    pub state: String,
+    /// When the survey closes (14 days after the lecture); no answer is taken after it.
+    pub closes_at: Option<DateTime<FixedOffset>>,
+    /// While `open`: rounded down to a multiple of 5. Once `closed`: exact.
+    pub responses: u64,
+    /// Share of 5s for the content (seed 000: 281 / 352 = 0.7983); `null` while open or with
+    /// fewer than 10 answers.
+    pub content_very_satisfied_rate: Option<f64>,
+    /// Share of 5s for the gain (seed 000: 267 / 352 = 0.7585); as above.
+    pub gain_very_rate: Option<f64>,
+    /// Once closed: the comments without names, in no order of time; a comment that hits the
+    /// risk lexicon is left out. Empty while open.
+    pub comments: Vec<String>,
+}
+
+/// Answer the satisfaction survey of a lecture
+///
+/// Participants, with the join code given at the lecture, once each, after it took place.
+#[utoipa::path(
+    operation_id = "answer_lecture_survey",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    request_body = SurveyBody,
+    responses(
+        (status = 204, description = "Thank you"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown lecture or wrong code", body = ErrorBody),
+        (status = 409, description = "`lecture_request_state` (not yet held, or the survey closed 14 days after the lecture), `already_rated`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    )
+)]
+#[post("/lecture-requests/{id}/survey")]
+pub async fn answer_survey(
+    state: State,
+    caller: UserCaller,
+    id: web::Path<String>,
+    body: Json<SurveyBody>,
+) -> ApiResult<HttpResponse> {
+    crate::limits::hit(
+        &state,
+        "join_code",
+        caller.id,
+        state.config.limits.join_codes_per_user,
+    )
+    .await?;
+    let r = state
+        .lectures
+        .find(parse_id(&id)?)
+        .await?
+        .filter(|r| {
+            r.screening_code
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(body.0.code.trim()))
+        })
+        .ok_or_else(ApiError::not_found)?;
+    let answer = xinli_domain::lecture::SurveyAnswer::parse(
+        body.0.content,
+        body.0.gain,
+        body.0.comment.as_deref(),
+    )?;
+    let now = state.clock.now();
+    if !xinli_domain::lecture::survey_open(&r, now) {
+        let message = if xinli_domain::lecture::survey_closes_at(&r).is_some_and(|t| t <= now) {
+            "这次讲座的评价已经结束"
+        } else {
+            "讲座结束后才能填写评价"
+        };
+        return Err(ApiError::new(ErrorCode::LectureRequestState).with_message(message));
+    }
+    state
+        .lectures
+        .answer_survey(r.id, caller.id, &answer, now)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A lecture's survey figures
+///
+/// For its liaison and admins, under the screening report's rule: while the survey is `open`
+/// (until 14 days after the lecture) only the number of answers, rounded down to 5; once
+/// `closed` the number, the share of 5s per question from 10 answers on, and the comments
+/// without names in no order of time, leaving out any that hits the risk lexicon.
+#[utoipa::path(
+    operation_id = "get_lecture_survey",
+    tag = "lectures",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, body = SurveySummaryView),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[get("/lecture-requests/{id}/survey")]
+pub async fn survey_summary(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (r, _) = load(&state, &id, caller.id, caller.role == Role::Admin).await?;
+    let lexicon = crate::routes::risk::lexicon(&state).await?;
+    let s = xinli_domain::lecture::unit_survey(
+        &r,
+        &state.lectures.survey_answers(r.id).await?,
+        state.clock.now(),
+        |comment| lexicon.check(comment).is_some(),
+    );
+    Ok(HttpResponse::Ok().json(SurveySummaryView {
+        state: if s.closed { "closed" } else { "open" }.into(),
+        closes_at: s.closes_at.map(cst),
+        responses: s.responses,
+        content_very_satisfied_rate: s.content_very_satisfied_rate,
+        gain_very_rate: s.gain_very_rate,
+        comments: s.comments,
+    }))
+}
+
+string_enum!(
+    /// A service people rate: `consultation` (online), `booking` (a station session),
+    /// `lecture` (the content question of the survey).
+    ServiceName,
+    ["consultation", "booking", "lecture"]
+);
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"service": "lecture", "responses": 352, "satisfied_rate": 0.9773, "very_satisfied_rate": 0.7983,
+    "survey_responses": 352, "content_very_satisfied_rate": 0.7983, "gain_very_rate": 0.7585}))]
+pub struct ServiceSatisfaction {
+    #[schema(value_type = ServiceName)]
+    pub service: String,
+    /// Ratings (consultations, sessions) or survey answers (lectures).
+    pub responses: u64,
+    /// Share of 4s and 5s (满意度, as the seeds report it: 97.8 %); `null` without responses.
+    pub satisfied_rate: Option<f64>,
+    /// Share of 5s; `null` where the service does not record it.
+    pub very_satisfied_rate: Option<f64>,
+    /// The same two-question survey for every service: answers, and the share of 5s per
+    /// question.
+    pub survey_responses: u64,
+    pub content_very_satisfied_rate: Option<f64>,
+    pub gain_very_rate: Option<f64>,
+}
+
+/// Satisfaction per service
+///
+/// One figure per service, as the seeds report them: consultations (ratings), station
+/// sessions (ratings after attending), lectures (the survey's content question). Counts only.
+#[utoipa::path(
+    operation_id = "admin_get_satisfaction",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(StatsQuery),
+    responses(
+        (status = 200, body = Vec<ServiceSatisfaction>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[get("/admin/satisfaction")]
+pub async fn admin_satisfaction(
+    state: State,
+    _admin: AdminCaller,
+    query: Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    use xinli_domain::lecture::rate;
+    let range = xinli_domain::period::DayRange::parse(
+        query.0.from,
+        query.0.to,
+        china_date(state.clock.now()),
+    )?;
+    let (from, to) = range.instants();
+    let c = state.consultation_figures.stats(from, to).await?;
+    let bookings: Vec<u8> = state
+        .bookings
+        .facts(from, to, None)
+        .await?
+        .into_iter()
+        .filter_map(|f| f.rating)
+        .collect();
+    let lecture_answers = state.lectures.survey_answers_between(from, to).await?;
+    let lectures: Vec<u8> = lecture_answers.iter().map(|a| a.content).collect();
+    let survey =
+        |answers: &[xinli_domain::lecture::SurveyAnswer]| xinli_domain::lecture::summarise(answers);
+    let consultation_survey = survey(
+        &state
+            .surveys
+            .answers_between(xinli_domain::survey::Service::Consultation, from, to)
+            .await?,
+    );
+    let booking_survey = survey(
+        &state
+            .surveys
+            .answers_between(xinli_domain::survey::Service::Booking, from, to)
+            .await?,
+    );
+    let lecture_survey = survey(&lecture_answers);
+    let figure = |service: &str, scores: &[u8], s: &xinli_domain::lecture::SurveySummary| {
+        let n = scores.len() as u64;
+        ServiceSatisfaction {
+            service: service.into(),
+            responses: n,
+            satisfied_rate: rate(
+                scores
+                    .iter()
+                    .filter(|s| xinli_domain::consultation::is_satisfied(**s))
+                    .count() as u64,
+                n,
+            ),
+            very_satisfied_rate: rate(scores.iter().filter(|s| **s == 5).count() as u64, n),
+            survey_responses: s.responses,
+            content_very_satisfied_rate: s.content_very_satisfied_rate,
+            gain_very_rate: s.gain_very_rate,
+        }
+    };
+    Ok(HttpResponse::Ok().json(vec![
+        ServiceSatisfaction {
+            service: "consultation".into(),
+            responses: c.ratings,
+            satisfied_rate: c.satisfaction_rate,
+            very_satisfied_rate: None,
+            survey_responses: consultation_survey.responses,
+            content_very_satisfied_rate: consultation_survey.content_very_satisfied_rate,
+            gain_very_rate: consultation_survey.gain_very_rate,
+        },
+        figure("booking", &bookings, &booking_survey),
+        figure("lecture", &lectures, &lecture_survey),
+    ]))
+}
