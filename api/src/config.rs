@@ -7,7 +7,7 @@ use std::time::Duration;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use xinli_domain::notification::{Event, Template};
-use xinli_domain::retention::RetentionPolicy;
+use xinli_domain::retention::{Kept, RetentionPolicy};
 use xinli_domain::station::BookingPolicy;
 use xinli_domain::throttle::Limit;
 use xinli_infra::redis_link::RedisSettings;
@@ -489,13 +489,12 @@ impl Config {
             limits: Limits::from_vars(var)?,
             workers,
             queue,
-            retention: RetentionPolicy {
-                chat: chrono::Duration::days(days("XINLI_RETENTION_CHAT_DAYS", 365)?),
-                refresh_tokens: chrono::Duration::days(days(
-                    "XINLI_RETENTION_REFRESH_TOKEN_DAYS",
-                    7,
-                )?),
-            },
+            retention: Kept::ALL.iter().try_fold(
+                RetentionPolicy::default(),
+                |p, k| -> Result<RetentionPolicy, ConfigError> {
+                    Ok(p.with(*k, days(k.setting(), k.default_days())?))
+                },
+            )?,
             retention_every: positive(
                 "XINLI_RETENTION_SWEEP_SECONDS",
                 Duration::from_secs(3600),

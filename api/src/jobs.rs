@@ -151,10 +151,18 @@ pub async fn retention(state: &AppState) -> Result<(), xinli_domain::RepoError> 
         .refresh_tokens
         .purge_expired_before(policy.tokens_expired_before(now))
         .await?;
-    if chats > 0 || tokens > 0 {
+    let swept = state.retention.sweep(&policy.cutoffs(now)).await?;
+    if chats > 0 || tokens > 0 || swept.total() > 0 {
         tracing::info!(
             chats,
             tokens,
+            booking_contacts = swept.booking_contacts,
+            waitlist = swept.waitlist,
+            outbox = swept.outbox,
+            comments = swept.comments,
+            alert_words = swept.alert_words,
+            audit = swept.audit,
+            lecture_contacts = swept.lecture_contacts,
             "retention: removed what is past its keeping time"
         );
     }

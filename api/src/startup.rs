@@ -303,6 +303,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let lectures = Arc::new(xinli_infra::lectures::LectureStore::new(db.clone()));
     let surveys = Arc::new(xinli_infra::surveys::SurveyStore::new(db.clone()));
     let risk = Arc::new(xinli_infra::risk::RiskStore::new(db.clone()));
+    let retention = Arc::new(xinli_infra::retention::SeaRetentionStore::new(db.clone()));
     let user_presence = UserPresence::new(accounts.clone(), cache.clone(), config.access_token_ttl);
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
@@ -319,6 +320,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         consultation_figures: consultations.clone(),
         consultation_privacy: consultations.clone(),
         consultations,
+        retention,
         audit,
         chat_signal,
         open_polls: Default::default(),

@@ -43,6 +43,8 @@ pub struct AppState {
     pub consultation_figures: Arc<dyn ConsultationReporting>,
     /// Retention and export of consultations.
     pub consultation_privacy: Arc<dyn ConsultationPrivacy>,
+    /// Removes what is past its keeping time (`domain::retention`).
+    pub retention: Arc<dyn xinli_domain::retention::RetentionStore>,
     /// Who read a client's data or changed staff and scales, and when.
     pub audit: Arc<dyn AuditLog>,
     pub articles: Arc<dyn ArticleRepository>,

@@ -113,6 +113,26 @@ pub fn forgotten_liaison(c: &Contact) -> Contact {
 /// The liaison's name on a request whose account was deleted.
 pub const DELETED_LIAISON: &str = "（联络人已注销）";
 
+/// A contact's name once its keeping time after the request finished has passed
+/// (`retention::Kept::LectureContacts`).
+pub const EXPIRED_CONTACT: &str = "（已过保存期限）";
+
+/// What stays of a contact past its keeping time: the title and the unit's office line;
+/// the person's name and mobile go.
+pub fn expired_contact(c: &Contact) -> Contact {
+    Contact {
+        name: EXPIRED_CONTACT.into(),
+        title: c.title.clone(),
+        office_phone: c.office_phone.clone(),
+        mobile: String::new(),
+    }
+}
+
+impl Status {
+    /// A request in one of these will not change again; its contacts have a keeping time.
+    pub const FINISHED: [Status; 3] = [Status::Done, Status::Declined, Status::Withdrawn];
+}
+
 fn phone(
     c: &mut Collector,
     field: &str,

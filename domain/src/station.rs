@@ -726,9 +726,30 @@ pub fn parse_rating(
 }
 
 /// Who may read a station's day sheet and mark attendance: admins, and the counselors on
-/// duty there.
+/// duty there (a counselor who became a supervisor or admin is on no roster any more; the
+/// role is checked too, so that a roster row left behind gives nothing).
 pub fn keeps_day_sheet(station: &Station, staff_id: Uuid, role: StaffRole) -> bool {
-    role == StaffRole::Admin || station.counselor_ids.contains(&staff_id)
+    role == StaffRole::Admin
+        || (role == StaffRole::Counselor && station.counselor_ids.contains(&staff_id))
+}
+
+/// How far back a day sheet reaches (names and phones of past sessions are needed for a
+/// call back, not for browsing); see also `retention::Kept::BookingContacts`.
+pub const DAY_SHEET_PAST_DAYS: i64 = 30;
+/// How far ahead a day sheet reaches.
+pub const DAY_SHEET_AHEAD_DAYS: i64 = 7;
+
+/// A day sheet is read only for the last 30 days and the coming 7 (China time).
+pub fn day_sheet_date(date: NaiveDate, today: NaiveDate) -> Result<(), ValidationError> {
+    let from = today - chrono::Days::new(DAY_SHEET_PAST_DAYS as u64);
+    let to = today + chrono::Days::new(DAY_SHEET_AHEAD_DAYS as u64);
+    if date < from || date > to {
+        return Err(ValidationError::single(
+            "date",
+            format!("只能查看过去 {DAY_SHEET_PAST_DAYS} 天到未来 {DAY_SHEET_AHEAD_DAYS} 天的名单"),
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -993,6 +1014,9 @@ pub trait StationRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, RepoError>;
     async fn remove_closure(&self, station: Uuid, date: NaiveDate) -> Result<bool, RepoError>;
+    /// Takes a staff member off every station's duty roster (they are no longer a
+    /// counselor); returns on how many stations they were.
+    async fn remove_from_duty(&self, staff: Uuid) -> Result<u64, RepoError>;
 }
 
 /// A failed booking operation: a rule said no, or the storage failed.

@@ -16,6 +16,7 @@ pub mod markdown;
 pub mod notifications;
 pub mod password;
 pub mod redis_link;
+pub mod retention;
 pub mod risk;
 pub mod search;
 pub mod signal;

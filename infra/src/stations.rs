@@ -527,6 +527,15 @@ impl StationStore {
 
 #[async_trait]
 impl StationRepository for StationStore {
+    async fn remove_from_duty(&self, staff: Uuid) -> Result<u64, RepoError> {
+        let done = station_counselors::Entity::delete_many()
+            .filter(station_counselors::Column::StaffId.eq(staff.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        Ok(done.rows_affected)
+    }
+
     async fn list(&self, active_only: bool) -> Result<Vec<Station>, RepoError> {
         let mut q = stations::Entity::find().filter(stations::Column::DeletedAt.is_null());
         if active_only {

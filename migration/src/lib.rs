@@ -28,6 +28,7 @@ mod m20261201_000017_risk_alerts;
 mod m20261201_000018_alert_notices;
 mod m20261201_000019_one_open_alert;
 mod m20261207_000020_screening_close;
+mod m20261207_000021_audit_counts;
 
 pub struct Migrator;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_alert_notices::Migration),
             Box::new(m20261201_000019_one_open_alert::Migration),
             Box::new(m20261207_000020_screening_close::Migration),
+            Box::new(m20261207_000021_audit_counts::Migration),
         ]
     }
 }

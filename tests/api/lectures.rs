@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use xinli_domain::schedule::CHINA;
 use xinli_tests::{TestApp, assert_error};
 
-fn request(topic: &str) -> Value {
+pub(crate) fn request(topic: &str) -> Value {
     let today = Utc::now().with_timezone(&CHINA).date_naive();
     json!({
         "unit_name": "湖南省某厅", "unit_address": "长沙市某路 1 号", "region": "长沙市",
@@ -21,7 +21,7 @@ fn request(topic: &str) -> Value {
 }
 
 /// The menu of topics (200).
-async fn menu(app: &TestApp) -> Vec<Value> {
+pub(crate) async fn menu(app: &TestApp) -> Vec<Value> {
     app.get_ok("/api/v1/lecture-topics", None)
         .await
         .as_array()
@@ -30,7 +30,7 @@ async fn menu(app: &TestApp) -> Vec<Value> {
 }
 
 /// A unit's liaison files a request (201): its view.
-async fn file_request(app: &TestApp, liaison: &str, body: Value) -> Value {
+pub(crate) async fn file_request(app: &TestApp, liaison: &str, body: Value) -> Value {
     app.post_expect("/api/v1/lecture-requests", Some(liaison), body, 201)
         .await
 }

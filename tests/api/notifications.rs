@@ -455,3 +455,53 @@ async fn a_reply_read_in_time_is_not_announced_a_missed_one_is() {
     settle(&app, 0).await;
     assert_eq!(statuses(&app).await.get("sent"), Some(&1));
 }
+
+fn configured_and_swept(c: &mut xinli_api::Config) {
+    configured(c);
+    c.retention_every = Duration::from_millis(100);
+}
+
+/// Settled outbox rows go 30 days after they were sent (README, "Retention"); pending ones
+/// never.
+#[tokio::test]
+async fn settled_messages_go_after_thirty_days() {
+    let monday = next_monday();
+    let app = TestApp::spawn_with(TestOptions {
+        clock_at: Some(at(monday, 0, 6, 0)),
+        configure: configured_and_swept,
+        ..TestOptions::default()
+    })
+    .await;
+    with_token(&app).await;
+    send_to("kept-a-month")
+        .respond_with(ok())
+        .expect(1)
+        .mount(&app.wechat)
+        .await;
+    let admin = app.admin_token().await;
+    let id = station(&app, &admin).await;
+    let user = app.user_token("kept-a-month").await;
+    grant(&app, &user, &["booking_created"]).await;
+    book(&app, &user, &id, at(monday, 6, 9, 0)).await;
+    // Sent now; the reminder (no grant) waits until a day before the session.
+    settle(&app, 1).await;
+    let clock = app.clock.clone().unwrap();
+    clock.advance(chrono::Duration::days(29));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let s = statuses(&app).await;
+    assert_eq!(s.get("sent"), Some(&1), "{s:?}");
+    assert_eq!(s.get("skipped"), Some(&1), "the reminder came due: {s:?}");
+    clock.advance(chrono::Duration::days(2));
+    let sent = "SELECT id FROM outbox WHERE status = 'sent'";
+    let skipped = "SELECT id FROM outbox WHERE status = 'skipped'";
+    assert_eq!(
+        crate::retention::until_rows(&app, sent, 0).await,
+        0,
+        "the sent row went"
+    );
+    assert_eq!(
+        crate::retention::count(&app, skipped).await,
+        1,
+        "due 26 days ago: kept until 30 days have passed"
+    );
+}

@@ -20,7 +20,7 @@ async fn ok(res: reqwest::Response, status: u16) -> Value {
 }
 
 /// A supervisor account, logged in, on duty or not: its token.
-async fn supervisor(app: &TestApp, admin: &str, name: &str, on_duty: bool) -> String {
+pub(crate) async fn supervisor(app: &TestApp, admin: &str, name: &str, on_duty: bool) -> String {
     app.create_staff(admin, name, "supervisor").await;
     let token = app.staff_token(name, &format!("{name}-password")).await;
     let duty = ok(
@@ -50,7 +50,7 @@ async fn ask(app: &TestApp, token: &str, description: &str) -> Value {
     .await
 }
 
-async fn alerts(app: &TestApp, token: &str, status: &str) -> Vec<Value> {
+pub(crate) async fn alerts(app: &TestApp, token: &str, status: &str) -> Vec<Value> {
     let page = ok(
         app.get(
             &format!("/api/v1/supervisor/alerts?status={status}"),

@@ -291,6 +291,10 @@ pub async fn update_staff(
     {
         crate::jobs::release_counselor(&state, id, now).await?;
     }
+    if target.role == account::StaffRole::Counselor && staff.role != account::StaffRole::Counselor {
+        // A disabled counselor keeps their rosters for when they come back; a new role does not.
+        state.stations.remove_from_duty(id).await?;
+    }
     super::admin_audit::record_admin_change(
         &state,
         admin.0.id,

@@ -882,7 +882,8 @@ pub async fn rate_booking(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DaySheetQuery {
-    /// China date, default today.
+    /// China date, default today; from 30 days ago to 7 days ahead (names and phones of older
+    /// sessions are not shown, and go 90 days after the session).
     #[param(example = "2026-12-07")]
     pub date: Option<NaiveDate>,
 }
@@ -954,7 +955,7 @@ async fn kept_station(state: &AppState, staff: &StaffCaller, id: Uuid) -> ApiRes
         (status = 401, body = ErrorBody),
         (status = 403, description = "`forbidden`: not on duty at this station", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `date` outside the last 30 days and the coming 7", body = ErrorBody),
     )
 )]
 #[get("/staff/stations/{id}/day-sheet")]
@@ -967,6 +968,7 @@ pub async fn day_sheet(
     let station = kept_station(&state, &staff, parse_id(&id)?).await?;
     let now = state.clock.now();
     let date = query.0.date.unwrap_or_else(|| china_date(now));
+    rules::day_sheet_date(date, china_date(now))?;
     let closed = state
         .stations
         .closures(station.id, date, date)

@@ -5,6 +5,7 @@ pub mod article_favorites;
 pub mod article_likes;
 pub mod articles;
 pub mod assessments;
+pub mod audit_counts;
 pub mod audit_log;
 pub mod booking_waitlist;
 pub mod bookings;
