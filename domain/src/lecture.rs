@@ -88,6 +88,17 @@ pub fn parse_series_name(raw: &str) -> Result<String, ValidationError> {
     validation::text("name", "系列名称", raw, 1, 64)
 }
 
+/// A person's part in one screening (their export): which result was counted where, and
+/// whether they accepted one-to-one counseling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participation {
+    pub assessment: Uuid,
+    pub request: Uuid,
+    pub unit_name: String,
+    pub counted_at: DateTime<Utc>,
+    pub referred_at: Option<DateTime<Utc>>,
+}
+
 /// A person to contact at the unit (附件 6: 联络人, 单位负责人).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
@@ -870,6 +881,8 @@ pub trait LectureRepository: Send + Sync {
     ) -> Result<Vec<(LectureRequest, u64, u64, Vec<SurveyAnswer>)>, RepoError>;
     /// The screening an assessment was counted in, if any.
     async fn screening_of(&self, assessment: Uuid) -> Result<Option<Uuid>, RepoError>;
+    /// The screenings the person took part in, for their export.
+    async fn participation_of(&self, user: Uuid) -> Result<Vec<Participation>, RepoError>;
     /// Stores a participant's survey answer; `Conflict::SurveyAnswered` the second time.
     async fn answer_survey(
         &self,

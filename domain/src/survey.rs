@@ -25,6 +25,36 @@ impl Service {
     }
 }
 
+/// What a survey the person answered was about (their export lists all three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    Consultation,
+    Booking,
+    Lecture,
+}
+
+impl Answered {
+    pub const ALL: [Answered; 3] = [Answered::Consultation, Answered::Booking, Answered::Lecture];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answered::Consultation => "consultation",
+            Answered::Booking => "booking",
+            Answered::Lecture => "lecture",
+        }
+    }
+}
+
+/// One survey answer of a person, for their export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MyAnswer {
+    pub about: Answered,
+    /// The consultation, booking or lecture request.
+    pub subject: Uuid,
+    pub answer: SurveyAnswer,
+    pub at: DateTime<Utc>,
+}
+
 /// Why a survey answer is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -77,4 +107,6 @@ pub trait SurveyRepository: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<SurveyAnswer>, RepoError>;
+    /// Every survey the person answered (consultations, sessions and lectures), oldest first.
+    async fn answers_of_user(&self, user: Uuid) -> Result<Vec<MyAnswer>, RepoError>;
 }

@@ -13,8 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use xinli_domain::lecture::{
-    Contact, LectureRepository, LectureRequest, RequestInput, Series, Status, Step, SurveyAnswer,
-    Topic, TopicInput, tells_liaison,
+    Contact, LectureRepository, LectureRequest, Participation, RequestInput, Series, Status, Step,
+    SurveyAnswer, Topic, TopicInput, tells_liaison,
 };
 use xinli_domain::notification::{Event, Payload, format_time};
 use xinli_domain::page::{Page, PageRequest};
@@ -536,6 +536,44 @@ impl LectureRepository for LectureStore {
             .map_err(storage)?
             .map(|e| parse_id(&e.request_id))
             .transpose()
+    }
+
+    async fn participation_of(&self, user: Uuid) -> Result<Vec<Participation>, RepoError> {
+        let entries = se::Entity::find()
+            .filter(
+                se::Column::AssessmentId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(assessments::Column::Id)
+                        .from(assessments::Entity)
+                        .and_where(assessments::Column::UserId.eq(user.to_string()))
+                        .to_owned(),
+                ),
+            )
+            .order_by_asc(se::Column::CreatedAt)
+            .all(&self.db)
+            .await
+            .map_err(storage)?;
+        let ids: Vec<String> = entries.iter().map(|e| e.request_id.clone()).collect();
+        let units: HashMap<String, String> = r::Entity::find()
+            .filter(r::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(|m| (m.id, m.unit_name))
+            .collect();
+        entries
+            .into_iter()
+            .map(|e| {
+                Ok(Participation {
+                    assessment: parse_id(&e.assessment_id)?,
+                    request: parse_id(&e.request_id)?,
+                    unit_name: units.get(&e.request_id).cloned().unwrap_or_default(),
+                    counted_at: e.created_at,
+                    referred_at: e.referred_at,
+                })
+            })
+            .collect()
     }
 
     async fn screening_counts(

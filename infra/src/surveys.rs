@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 use xinli_domain::lecture::SurveyAnswer;
-use xinli_domain::survey::{Service, SurveyRepository};
+use xinli_domain::survey::{Answered, MyAnswer, Service, SurveyRepository};
 use xinli_domain::{Conflict, RepoError};
 
-use crate::db::{repo_err, storage};
-use crate::entities::service_surveys as s;
+use crate::db::{parse_id, repo_err, storage};
+use crate::entities::{lecture_surveys as ls, service_surveys as s};
 
 #[derive(Clone)]
 pub struct SurveyStore {
@@ -64,6 +64,43 @@ impl SurveyRepository for SurveyStore {
             .into_iter()
             .map(|m| SurveyAnswer::stored(m.content, m.gain, m.comment))
             .collect())
+    }
+
+    async fn answers_of_user(&self, user: Uuid) -> Result<Vec<MyAnswer>, RepoError> {
+        let mut out = vec![];
+        for m in s::Entity::find()
+            .filter(s::Column::UserId.eq(user.to_string()))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+        {
+            let about = if m.service == Service::Booking.as_str() {
+                Answered::Booking
+            } else {
+                Answered::Consultation
+            };
+            out.push(MyAnswer {
+                about,
+                subject: parse_id(&m.subject_id)?,
+                answer: SurveyAnswer::stored(m.content, m.gain, m.comment),
+                at: m.created_at,
+            });
+        }
+        for m in ls::Entity::find()
+            .filter(ls::Column::UserId.eq(user.to_string()))
+            .all(&self.db)
+            .await
+            .map_err(storage)?
+        {
+            out.push(MyAnswer {
+                about: Answered::Lecture,
+                subject: parse_id(&m.request_id)?,
+                answer: SurveyAnswer::stored(m.content, m.gain, m.comment),
+                at: m.created_at,
+            });
+        }
+        out.sort_by_key(|a| a.at);
+        Ok(out)
     }
 }
 

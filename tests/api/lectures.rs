@@ -940,3 +940,118 @@ async fn a_participant_withdraws_one_screening_result() {
     let report = screening_report(&app, &liaison, &id).await;
     assert_eq!(report["scales"], closed["scales"]);
 }
+
+fn many_requests(c: &mut xinli_api::Config) {
+    roomy(c);
+    c.limits.lecture_requests_per_user =
+        xinli_domain::throttle::Limit::new(1_000, std::time::Duration::from_secs(60));
+}
+
+/// The export lists everything held about the person (#30): the screening they took part in
+/// and the referral they accepted, their survey answers, the subscribe messages about them,
+/// the consultation's priority and counselor, and every lecture request, not the first 100.
+#[tokio::test]
+async fn the_export_holds_screenings_surveys_messages_and_every_request() {
+    let app = TestApp::spawn_with(xinli_tests::TestOptions {
+        configure: many_requests,
+        clock_at: Some(Utc::now()),
+        ..xinli_tests::TestOptions::default()
+    })
+    .await;
+    let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
+    let liaison = app.user_token("exporting-liaison").await;
+    let admin = app.admin_token().await;
+    let (id, code) = accepted_request(&app, &liaison, &admin, request(&topic)).await;
+    let person = app.user_token("exporting-person").await;
+    let result: Value = take_phq9(&app, &person, &code, [2, 2, 2, 2, 1, 1, 1, 1, 0])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let result_id = result["id"].as_str().unwrap().to_owned();
+    app.post_expect(
+        &format!("/api/v1/me/assessments/{result_id}/referral"),
+        Some(&person),
+        json!({"consent": true, "phone": "13700000000"}),
+        201,
+    )
+    .await;
+    held(&app, &admin, &id).await;
+    let res = app
+        .post(
+            &format!("/api/v1/lecture-requests/{id}/survey"),
+            Some(&person),
+            json!({"code": code, "content": 5, "gain": 3, "comment": "受益匪浅"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    app.clock.as_ref().unwrap().advance(Duration::minutes(1));
+    // The referral became a consultation: a counselor claims and closes it; the person rates.
+    let (counselor, _) = crate::consultations::counselor(&app, &admin, "export-counselor", 1).await;
+    assert_eq!(
+        crate::consultations::claim(&app, &counselor).await.status(),
+        200
+    );
+    let mine = app.get_ok("/api/v1/me/export", Some(&person)).await;
+    let consultation = mine["consultations"][0]["id"].as_str().unwrap().to_owned();
+    app.post_expect(
+        &format!("/api/v1/consultations/{consultation}/close"),
+        Some(&counselor),
+        json!({}),
+        200,
+    )
+    .await;
+    let res = app
+        .post(
+            &format!("/api/v1/consultations/{consultation}/survey"),
+            Some(&person),
+            json!({"content": 4, "gain": 4, "comment": "谢谢老师"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    // The liaison filed 101 more requests.
+    for _ in 0..101 {
+        file_request(&app, &liaison, request(&topic)).await;
+    }
+
+    let mine = app.get_ok("/api/v1/me/export", Some(&person)).await;
+    let screenings = mine["screenings"].as_array().unwrap();
+    assert_eq!(screenings.len(), 1, "{mine}");
+    assert_eq!(screenings[0]["assessment_id"], result_id.as_str());
+    assert_eq!(screenings[0]["lecture_request_id"], id.as_str());
+    assert_eq!(screenings[0]["unit_name"], "湖南省某厅");
+    assert!(screenings[0]["referred_at"].is_string());
+    let surveys = mine["surveys"].as_array().unwrap();
+    let about: Vec<(&str, &str)> = surveys
+        .iter()
+        .map(|s| (s["about"].as_str().unwrap(), s["comment"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        about,
+        [("lecture", "受益匪浅"), ("consultation", "谢谢老师")]
+    );
+    assert_eq!(surveys[1]["subject_id"], consultation.as_str());
+    let c = &mine["consultations"][0];
+    assert_eq!(c["counselor_name"], "export-counselor 老师");
+    assert!(
+        c["priority"].is_string() && c["priority_reason"].is_string(),
+        "{c}"
+    );
+    let notices = mine["notifications"].as_array().unwrap();
+    assert!(
+        notices.iter().any(|n| n["event"] == "consultation_ready"),
+        "{notices:?}"
+    );
+    let theirs = app.get_ok("/api/v1/me/export", Some(&liaison)).await;
+    assert_eq!(theirs["lecture_requests"].as_array().unwrap().len(), 102);
+    assert_eq!(
+        theirs["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["event"] == "lecture_request_decided")
+            .count(),
+        1,
+        "the acceptance"
+    );
+}

@@ -529,7 +529,15 @@ pub async fn withdraw(
 
 /// A person's lecture requests, for `GET /me/export`.
 pub async fn export_of_user(state: &AppState, user: Uuid) -> ApiResult<Vec<LectureRequestView>> {
-    let page = xinli_domain::page::PageRequest::parse(Some(1), Some(100))?;
-    let found = state.lectures.of_user(user, page).await?;
-    Ok(page_view(state, found).await?.items)
+    let mut all = vec![];
+    for number in 1.. {
+        let page = xinli_domain::page::PageRequest::parse(Some(number), Some(100))?;
+        let found = state.lectures.of_user(user, page).await?;
+        let last = found.items.len() < 100;
+        all.extend(page_view(state, found).await?.items);
+        if last {
+            break;
+        }
+    }
+    Ok(all)
 }

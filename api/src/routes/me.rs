@@ -12,7 +12,7 @@ use xinli_domain::account::{self, ProfileUpdate, User};
 use xinli_domain::validation::Collector;
 
 use crate::auth::UserCaller;
-use crate::dto::{Audience, ConsultationStatus, ConsultationTopic, cst, nullable};
+use crate::dto::{Audience, ConsultationStatus, ConsultationTopic, cst, nullable, string_enum};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::routes::auth::UserProfile;
@@ -52,13 +52,19 @@ pub struct ProfilePatch {
     "assessments": [{"id": "0193a5d4-1111-7abc-8def-0123456789ab", "scale": "phq9", "answers": [1, 1, 2, 1, 0, 1, 0, 0, 0],
         "raw_score": 6, "score": 6, "level": 1, "band_label": "轻度", "interpretation": "……",
         "critical_items": [], "created_at": "2026-11-22T21:40:00+08:00"}],
-    "consultations": [], "article_likes": [], "article_favorites": [], "bookings": [], "station_waitlist": [], "lecture_requests": [], "notification_grants": [], "risk_alerts": []
+    "screenings": [], "surveys": [], "consultations": [], "article_likes": [], "article_favorites": [], "bookings": [],
+    "station_waitlist": [], "lecture_requests": [], "notification_grants": [], "notifications": [], "risk_alerts": []
 }))]
 pub struct MeExport {
     pub exported_at: DateTime<FixedOffset>,
     pub profile: ExportedProfile,
     /// Every self-assessment with the answers given, oldest first.
     pub assessments: Vec<ExportedAssessment>,
+    /// Screenings after a lecture the person took part in: which result was counted for
+    /// which unit, and whether they accepted one-to-one counseling.
+    pub screenings: Vec<ExportedScreening>,
+    /// Every survey answered (consultations, station sessions, lectures), oldest first.
+    pub surveys: Vec<ExportedSurvey>,
     /// Consultations with their messages (counselors' private notes are not the person's
     /// data and are not included).
     pub consultations: Vec<ExportedConsultation>,
@@ -73,9 +79,59 @@ pub struct MeExport {
     pub lecture_requests: Vec<crate::routes::lectures::LectureRequestView>,
     /// Subscribe-message grants given from the mini-program.
     pub notification_grants: Vec<crate::routes::notifications::ExportedGrant>,
+    /// Subscribe messages about the person: pending ones and those settled within the
+    /// outbox's keeping time.
+    pub notifications: Vec<ExportedNotification>,
     /// Risk alerts raised about what the person wrote: when, how serious, from where, and
     /// whether a supervisor has acknowledged it.
     pub risk_alerts: Vec<crate::routes::risk::ExportedAlert>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"assessment_id": "0193a5d4-1111-7abc-8def-0123456789ab",
+    "lecture_request_id": "0193a5d8-5555-7abc-8def-0123456789ab", "unit_name": "湖南省某厅",
+    "counted_at": "2026-11-22T21:40:00+08:00", "referred_at": null}))]
+pub struct ExportedScreening {
+    /// The result (in `assessments`) that was counted.
+    pub assessment_id: String,
+    pub lecture_request_id: String,
+    pub unit_name: String,
+    pub counted_at: DateTime<FixedOffset>,
+    /// When the person accepted one-to-one counseling after the result, if they did.
+    pub referred_at: Option<DateTime<FixedOffset>>,
+}
+
+string_enum!(
+    /// What a survey was about: `consultation`, `booking` (a station session), `lecture`.
+    SurveyAbout,
+    xinli_domain::survey::Answered::ALL.map(|a| a.as_str())
+);
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"about": "booking", "subject_id": "0193a5d7-4444-7abc-8def-0123456789ab",
+    "content": 5, "gain": 4, "comment": "老师很耐心", "at": "2026-11-22T21:40:00+08:00"}))]
+pub struct ExportedSurvey {
+    #[schema(value_type = SurveyAbout)]
+    pub about: &'static str,
+    /// The consultation, booking or lecture request.
+    pub subject_id: String,
+    pub content: u8,
+    pub gain: u8,
+    /// `null` when none was written, or once its keeping time passed.
+    pub comment: Option<String>,
+    pub at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"event": "booking_reminder", "booking_id": "0193a5d7-4444-7abc-8def-0123456789ab",
+    "due_at": "2026-11-22T09:00:00+08:00", "status": "pending"}))]
+pub struct ExportedNotification {
+    #[schema(value_type = crate::routes::notifications::NotificationEventName)]
+    pub event: String,
+    pub booking_id: Option<String>,
+    pub due_at: DateTime<FixedOffset>,
+    #[schema(value_type = crate::routes::notifications::NotificationStatusName)]
+    pub status: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,7 +143,8 @@ pub struct ExportedReaction {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a5d5-2222-7abc-8def-0123456789ab", "topic": "压力", "description": "……",
-    "status": "closed", "created_at": "2026-11-22T21:40:00+08:00", "ended_at": "2026-11-22T22:30:00+08:00",
+    "status": "closed", "priority": "standard", "priority_reason": "", "counselor_name": "王老师",
+    "created_at": "2026-11-22T21:40:00+08:00", "ended_at": "2026-11-22T22:30:00+08:00",
     "rating": 5, "rating_comment": "谢谢", "messages": [{"seq": 1, "sender": "user", "text": "你好", "created_at": "2026-11-22T21:41:00+08:00"}]}))]
 pub struct ExportedConsultation {
     pub id: String,
@@ -96,6 +153,12 @@ pub struct ExportedConsultation {
     pub description: String,
     #[schema(value_type = ConsultationStatus)]
     pub status: String,
+    /// The queue priority counselors saw, and why.
+    #[schema(value_type = crate::dto::ConsultationPriority)]
+    pub priority: String,
+    pub priority_reason: String,
+    /// The counselor who served it, by display name.
+    pub counselor_name: Option<String>,
     pub created_at: DateTime<FixedOffset>,
     pub ended_at: Option<DateTime<FixedOffset>>,
     pub rating: Option<u8>,
@@ -249,6 +312,51 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
     let (likes, favorites) = state.articles.reactions_of_user(user.id).await?;
     let (bookings, station_waitlist) =
         crate::routes::stations::export_of_user(&state, user.id).await?;
+    let mut counselors = std::collections::HashMap::new();
+    for id in consultations.iter().filter_map(|(c, _)| c.counselor_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = counselors.entry(id) {
+            e.insert(state.staff.find_by_id(id).await?.map(|s| s.display_name));
+        }
+    }
+    let screenings = state
+        .lectures
+        .participation_of(user.id)
+        .await?
+        .into_iter()
+        .map(|p| ExportedScreening {
+            assessment_id: p.assessment.to_string(),
+            lecture_request_id: p.request.to_string(),
+            unit_name: p.unit_name,
+            counted_at: cst(p.counted_at),
+            referred_at: p.referred_at.map(cst),
+        })
+        .collect();
+    let surveys = state
+        .surveys
+        .answers_of_user(user.id)
+        .await?
+        .into_iter()
+        .map(|a| ExportedSurvey {
+            about: a.about.as_str(),
+            subject_id: a.subject.to_string(),
+            content: a.answer.content,
+            gain: a.answer.gain,
+            comment: a.answer.comment,
+            at: cst(a.at),
+        })
+        .collect();
+    let notifications = state
+        .bookings
+        .outbox_of_user(user.id)
+        .await?
+        .into_iter()
+        .map(|o| ExportedNotification {
+            event: o.event,
+            booking_id: o.booking_id.map(|b| b.to_string()),
+            due_at: cst(o.due_at),
+            status: o.status,
+        })
+        .collect();
     let reactions =
         |rows: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)>| -> Vec<ExportedReaction> {
             rows.into_iter()
@@ -276,6 +384,8 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
                 created_at: cst(a.created_at),
             })
             .collect(),
+        screenings,
+        surveys,
         consultations: consultations
             .into_iter()
             .map(|(c, messages)| ExportedConsultation {
@@ -283,6 +393,11 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
                 topic: c.topic,
                 description: c.description,
                 status: c.status.as_str().into(),
+                priority: c.priority.as_str().into(),
+                priority_reason: c.priority_reason,
+                counselor_name: c
+                    .counselor_id
+                    .and_then(|id| counselors.get(&id).cloned().flatten()),
                 created_at: cst(c.created_at),
                 ended_at: c.ended_at.map(cst),
                 rating: c.rating,
@@ -296,6 +411,7 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
         station_waitlist,
         lecture_requests: crate::routes::lectures::export_of_user(&state, user.id).await?,
         notification_grants: crate::routes::notifications::export_of_user(&state, user.id).await?,
+        notifications,
         risk_alerts: crate::routes::risk::export_of_user(&state, user.id).await?,
     }))
 }
