@@ -195,6 +195,9 @@ pub const MAX_SCORE: i64 = 5;
 pub struct NewRequest {
     pub topic: String,
     pub description: String,
+    /// A number the person agreed a counselor may call (a screening referral); only the
+    /// counselor serving the consultation sees it (`Action::ReadCallbackPhone`).
+    pub callback_phone: Option<String>,
 }
 
 impl NewRequest {
@@ -217,6 +220,7 @@ impl NewRequest {
         Ok(Self {
             topic: topic.trim().to_owned(),
             description: description.unwrap_or_default(),
+            callback_phone: None,
         })
     }
 }
@@ -283,6 +287,8 @@ pub struct Consultation {
     pub user_id: Option<Uuid>,
     pub topic: String,
     pub description: String,
+    /// See [`NewRequest::callback_phone`].
+    pub callback_phone: Option<String>,
     pub status: Status,
     pub priority: Priority,
     pub priority_reason: String,
@@ -322,6 +328,7 @@ impl Consultation {
             user_id: Some(user),
             topic: req.topic,
             description: req.description,
+            callback_phone: req.callback_phone,
             status: Status::Waiting,
             priority,
             priority_reason: reason.into(),
@@ -559,6 +566,9 @@ pub enum Action {
     ReadAssessments,
     /// Read the private note: the counselor who served it, once closed.
     ReadNote,
+    /// See the number the person gave to be called back: the counselor serving it now, not
+    /// the queue and not a counselor it was merely transferred to.
+    ReadCallbackPhone,
 }
 
 impl Consultation {
@@ -604,6 +614,7 @@ impl Consultation {
                 served && self.status == Status::Active && self.user_id.is_some()
             }
             Action::ReadNote => served && self.status == Status::Closed,
+            Action::ReadCallbackPhone => served && self.status == Status::Active,
         }
     }
 }

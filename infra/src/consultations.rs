@@ -60,6 +60,7 @@ fn from_row(m: c::Model) -> Result<Consultation, RepoError> {
         assigned_to: opt_id(&m.assigned_to)?,
         topic: m.topic,
         description: m.description,
+        callback_phone: m.callback_phone,
         priority_reason: m.priority_reason,
         front: m.front,
         created_at: m.created_at,
@@ -204,6 +205,7 @@ impl ConsultationRepository for ConsultationStore {
             open_key: Set(user),
             topic: Set(x.topic.clone()),
             description: Set(x.description.clone()),
+            callback_phone: Set(x.callback_phone.clone()),
             status: Set(x.status.as_str().to_owned()),
             priority: Set(x.priority.rank()),
             priority_reason: Set(x.priority_reason.clone()),
@@ -744,6 +746,7 @@ impl ConsultationPrivacy for ConsultationStore {
             .filter(
                 Condition::any()
                     .add(c::Column::Description.ne(""))
+                    .add(c::Column::CallbackPhone.is_not_null())
                     .add(c::Column::RatingComment.is_not_null())
                     .add(
                         c::Column::Id.in_subquery(
@@ -766,6 +769,10 @@ impl ConsultationPrivacy for ConsultationStore {
                 .map_err(storage)?;
             c::Entity::update_many()
                 .col_expr(c::Column::Description, Expr::value(""))
+                .col_expr(
+                    c::Column::CallbackPhone,
+                    Expr::value(Option::<String>::None),
+                )
                 .col_expr(
                     c::Column::RatingComment,
                     Expr::value(Option::<String>::None),
@@ -836,6 +843,10 @@ pub(crate) async fn forget_user(
     c::Entity::update_many()
         .col_expr(c::Column::UserId, Expr::value(Option::<String>::None))
         .col_expr(c::Column::Description, Expr::value(""))
+        .col_expr(
+            c::Column::CallbackPhone,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(
             c::Column::RatingComment,
             Expr::value(Option::<String>::None),

@@ -29,6 +29,7 @@ mod m20261201_000018_alert_notices;
 mod m20261201_000019_one_open_alert;
 mod m20261207_000020_screening_close;
 mod m20261207_000021_audit_counts;
+mod m20261207_000022_callback_phone;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000019_one_open_alert::Migration),
             Box::new(m20261207_000020_screening_close::Migration),
             Box::new(m20261207_000021_audit_counts::Migration),
+            Box::new(m20261207_000022_callback_phone::Migration),
         ]
     }
 }

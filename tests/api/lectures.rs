@@ -988,9 +988,23 @@ async fn the_export_holds_screenings_surveys_messages_and_every_request() {
     app.clock.as_ref().unwrap().advance(Duration::minutes(1));
     // The referral became a consultation: a counselor claims and closes it; the person rates.
     let (counselor, _) = crate::consultations::counselor(&app, &admin, "export-counselor", 1).await;
-    assert_eq!(
-        crate::consultations::claim(&app, &counselor).await.status(),
-        200
+    // The queue shows no phone number, in the description or elsewhere; the counselor who
+    // takes it sees it in its own field.
+    let queue = app
+        .get_ok("/api/v1/counselor/queue", Some(&counselor))
+        .await;
+    assert!(!queue.to_string().contains("13700000000"), "{queue}");
+    let claimed: Value = crate::consultations::claim(&app, &counselor)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(claimed["callback_phone"], "13700000000", "{claimed}");
+    assert!(
+        !claimed["description"]
+            .as_str()
+            .unwrap()
+            .contains("13700000000")
     );
     let mine = app.get_ok("/api/v1/me/export", Some(&person)).await;
     let consultation = mine["consultations"][0]["id"].as_str().unwrap().to_owned();
@@ -1033,6 +1047,7 @@ async fn the_export_holds_screenings_surveys_messages_and_every_request() {
     assert_eq!(surveys[1]["subject_id"], consultation.as_str());
     let c = &mine["consultations"][0];
     assert_eq!(c["counselor_name"], "export-counselor 老师");
+    assert_eq!(c["callback_phone"], "13700000000");
     assert!(
         c["priority"].is_string() && c["priority_reason"].is_string(),
         "{c}"

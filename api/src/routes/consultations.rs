@@ -102,7 +102,8 @@ pub struct UserConsultation {
     "id": "0193a5d5-2222-7abc-8def-0123456789ab", "topic": "情绪困扰", "description": "……",
     "status": "waiting", "priority": "urgent", "priority_reason": "近 14 天的测评中，自伤相关题目作答为阳性",
     "assigned_to_me": false, "client_nickname": "小林", "created_at": "2026-11-22T21:40:00+08:00",
-    "queued_at": "2026-11-22T21:40:00+08:00", "claimed_at": null, "waited_seconds": 300, "note": null
+    "queued_at": "2026-11-22T21:40:00+08:00", "claimed_at": null, "waited_seconds": 300, "note": null,
+    "callback_phone": null
 }))]
 pub struct CounselorConsultation {
     pub id: String,
@@ -122,6 +123,9 @@ pub struct CounselorConsultation {
     pub claimed_at: Option<DateTime<FixedOffset>>,
     /// Seconds since the request was made.
     pub waited_seconds: i64,
+    /// The number the person agreed to be called back on (a screening referral): only for
+    /// the counselor serving it, never in the queue.
+    pub callback_phone: Option<String>,
     /// This counselor's private note (closed consultations they served).
     pub note: Option<String>,
 }
@@ -261,6 +265,11 @@ async fn counselor_view(
     } else {
         None
     };
+    let callback_phone = if c.allows(Party::Counselor(me), Action::ReadCallbackPhone) {
+        c.callback_phone.clone()
+    } else {
+        None
+    };
     Ok(CounselorConsultation {
         id: c.id.to_string(),
         topic: c.topic.clone(),
@@ -275,6 +284,7 @@ async fn counselor_view(
         claimed_at: c.claimed_at.map(cst),
         waited_seconds: (state.clock.now() - c.created_at).num_seconds().max(0),
         note,
+        callback_phone,
     })
 }
 

@@ -143,7 +143,7 @@ pub struct ExportedReaction {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a5d5-2222-7abc-8def-0123456789ab", "topic": "压力", "description": "……",
-    "status": "closed", "priority": "standard", "priority_reason": "", "counselor_name": "王老师",
+    "status": "closed", "priority": "standard", "priority_reason": "", "counselor_name": "王老师", "callback_phone": null,
     "created_at": "2026-11-22T21:40:00+08:00", "ended_at": "2026-11-22T22:30:00+08:00",
     "rating": 5, "rating_comment": "谢谢", "messages": [{"seq": 1, "sender": "user", "text": "你好", "created_at": "2026-11-22T21:41:00+08:00"}]}))]
 pub struct ExportedConsultation {
@@ -159,6 +159,8 @@ pub struct ExportedConsultation {
     pub priority_reason: String,
     /// The counselor who served it, by display name.
     pub counselor_name: Option<String>,
+    /// The number given to be called back (a screening referral).
+    pub callback_phone: Option<String>,
     pub created_at: DateTime<FixedOffset>,
     pub ended_at: Option<DateTime<FixedOffset>>,
     pub rating: Option<u8>,
@@ -398,6 +400,7 @@ pub async fn export_me(state: State, caller: UserCaller) -> ApiResult<HttpRespon
                 counselor_name: c
                     .counselor_id
                     .and_then(|id| counselors.get(&id).cloned().flatten()),
+                callback_phone: c.callback_phone,
                 created_at: cst(c.created_at),
                 ended_at: c.ended_at.map(cst),
                 rating: c.rating,

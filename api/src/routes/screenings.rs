@@ -91,11 +91,9 @@ pub async fn referral(
     let now = state.clock.now();
     let risk =
         xinli_domain::assessment::current_risk(state.assessments.as_ref(), caller.id, now).await?;
-    let description = match details.phone {
-        Some(p) => format!("普查后申请一对一咨询。联系电话：{p}"),
-        None => "普查后申请一对一咨询。".into(),
-    };
-    let req = xinli_domain::consultation::NewRequest::parse("其他", &description, "text")?;
+    let mut req =
+        xinli_domain::consultation::NewRequest::parse("其他", "普查后申请一对一咨询。", "text")?;
+    req.callback_phone = details.phone;
     let c = crate::routes::consultations::open_request(
         &state,
         caller.id,

@@ -9,6 +9,7 @@ pub struct Model {
     pub open_key: Option<String>,
     pub topic: String,
     pub description: String,
+    pub callback_phone: Option<String>,
     pub status: String,
     pub priority: i16,
     pub priority_reason: String,
