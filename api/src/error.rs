@@ -333,6 +333,7 @@ impl From<RepoError> for ApiError {
             RepoError::Conflict(Conflict::OpenConsultation) => {
                 Self::new(ErrorCode::ConsultationOpen)
             }
+            RepoError::Conflict(Conflict::AlreadyScreened) => Self::new(ErrorCode::AlreadyScreened),
             RepoError::Conflict(Conflict::SurveyAnswered) => {
                 Self::new(ErrorCode::AlreadyRated).with_message("你已经填写过这次的评价")
             }

@@ -18,6 +18,8 @@ pub enum Conflict {
     SurveyAnswered,
     /// The consultation already has an open risk alert at this level.
     OpenAlert,
+    /// The person already took this scale in this screening.
+    AlreadyScreened,
 }
 
 /// What went wrong in a repository. Adapters translate their own errors into this, so the

@@ -864,8 +864,10 @@ pub trait LectureRepository: Send + Sync {
     async fn find_by_code(&self, code: &str) -> Result<Option<LectureRequest>, RepoError>;
     /// The scales `user` has already taken in this screening.
     async fn screened_scales(&self, request: Uuid, user: Uuid) -> Result<Vec<String>, RepoError>;
-    /// Counts `assessment` (the participant's own result) in the screening.
-    async fn record_screening(
+    /// Stores the participant's own result and counts it in the screening, in one
+    /// transaction. A person takes a scale once per screening: a unique key says so, so that
+    /// two concurrent submissions count once (`Conflict::AlreadyScreened`, nothing stored).
+    async fn insert_screened(
         &self,
         request: Uuid,
         assessment: &crate::assessment::Assessment,

@@ -89,28 +89,30 @@ impl ScaleRepository for AssessmentStore {
     }
 }
 
+/// A result as stored (also by a screening, which stores it with its entry).
+pub(crate) fn row(a: &Assessment) -> Result<assessments::ActiveModel, RepoError> {
+    let json =
+        |v: &[usize]| serde_json::to_string(v).map_err(|e| RepoError::Storage(e.to_string()));
+    Ok(assessments::ActiveModel {
+        id: Set(a.id.to_string()),
+        user_id: Set(a.user_id.to_string()),
+        scale_code: Set(a.scale_code.clone()),
+        answers: Set(json(&a.answers)?),
+        raw_score: Set(a.raw_score),
+        score: Set(a.score),
+        level: Set(i16::from(a.level)),
+        band_label: Set(a.band_label.clone()),
+        interpretation: Set(a.interpretation.clone()),
+        critical_items: Set(json(&a.critical_items)?),
+        critical: Set(!a.critical_items.is_empty()),
+        created_at: Set(a.created_at),
+    })
+}
+
 #[async_trait]
 impl AssessmentRepository for AssessmentStore {
     async fn insert(&self, a: &Assessment) -> Result<(), RepoError> {
-        let json =
-            |v: &[usize]| serde_json::to_string(v).map_err(|e| RepoError::Storage(e.to_string()));
-        assessments::ActiveModel {
-            id: Set(a.id.to_string()),
-            user_id: Set(a.user_id.to_string()),
-            scale_code: Set(a.scale_code.clone()),
-            answers: Set(json(&a.answers)?),
-            raw_score: Set(a.raw_score),
-            score: Set(a.score),
-            level: Set(i16::from(a.level)),
-            band_label: Set(a.band_label.clone()),
-            interpretation: Set(a.interpretation.clone()),
-            critical_items: Set(json(&a.critical_items)?),
-            critical: Set(!a.critical_items.is_empty()),
-            created_at: Set(a.created_at),
-        }
-        .insert(&self.db)
-        .await
-        .map_err(storage)?;
+        row(a)?.insert(&self.db).await.map_err(storage)?;
         Ok(())
     }
 

@@ -391,22 +391,11 @@ impl LectureRepository for LectureStore {
     }
 
     async fn screened_scales(&self, request: Uuid, user: Uuid) -> Result<Vec<String>, RepoError> {
-        let mine: Vec<String> = assessments::Entity::find()
-            .select_only()
-            .column(assessments::Column::Id)
-            .filter(assessments::Column::UserId.eq(user.to_string()))
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(storage)?;
-        if mine.is_empty() {
-            return Ok(vec![]);
-        }
         let mut scales: Vec<String> = se::Entity::find()
             .select_only()
             .column(se::Column::ScaleCode)
             .filter(se::Column::RequestId.eq(request.to_string()))
-            .filter(se::Column::AssessmentId.is_in(mine))
+            .filter(se::Column::UserId.eq(user.to_string()))
             .into_tuple()
             .all(&self.db)
             .await
@@ -416,23 +405,30 @@ impl LectureRepository for LectureStore {
         Ok(scales)
     }
 
-    async fn record_screening(
+    async fn insert_screened(
         &self,
         request: Uuid,
         assessment: &xinli_domain::assessment::Assessment,
     ) -> Result<(), RepoError> {
+        let txn = begin_write(&self.db).await.map_err(storage)?;
+        crate::assessments::row(assessment)?
+            .insert(&txn)
+            .await
+            .map_err(storage)?;
         se::ActiveModel {
             id: Set(Uuid::now_v7().to_string()),
             request_id: Set(request.to_string()),
             assessment_id: Set(assessment.id.to_string()),
+            user_id: Set(Some(assessment.user_id.to_string())),
             scale_code: Set(assessment.scale_code.clone()),
             level: Set(i16::from(assessment.level)),
             created_at: Set(assessment.created_at),
             referred_at: Set(None),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
-        .map_err(storage)?;
+        .map_err(repo_err(Conflict::AlreadyScreened))?;
+        txn.commit().await.map_err(storage)?;
         Ok(())
     }
 

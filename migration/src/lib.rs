@@ -30,6 +30,7 @@ mod m20261201_000019_one_open_alert;
 mod m20261207_000020_screening_close;
 mod m20261207_000021_audit_counts;
 mod m20261207_000022_callback_phone;
+mod m20261207_000023_screening_once;
 
 pub struct Migrator;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_screening_close::Migration),
             Box::new(m20261207_000021_audit_counts::Migration),
             Box::new(m20261207_000022_callback_phone::Migration),
+            Box::new(m20261207_000023_screening_once::Migration),
         ]
     }
 }

@@ -1070,3 +1070,31 @@ async fn the_export_holds_screenings_surveys_messages_and_every_request() {
         "the acceptance"
     );
 }
+
+/// One scale per person per screening holds under concurrent submissions (#30): a unique
+/// key, not a check before inserting. Exactly one of eight counts; the rest answer
+/// `already_screened` and store nothing.
+#[tokio::test]
+async fn concurrent_submissions_of_one_scale_count_once() {
+    let (app, _liaison, _admin, _id, code) = with_screening("race-liaison", Some(Utc::now())).await;
+    let person = app.user_token("impatient-participant").await;
+    let answers = [1, 1, 1, 1, 1, 1, 1, 1, 0];
+    let tries = (0..8).map(|_| take_phq9(&app, &person, &code, answers));
+    let statuses: Vec<u16> = futures::future::join_all(tries)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    let mine = app.get_ok("/api/v1/me/export", Some(&person)).await;
+    assert_eq!(mine["assessments"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine["screenings"].as_array().unwrap().len(), 1);
+}

@@ -480,9 +480,9 @@ pub async fn submit(
     if state.users.find_by_id(caller.id).await?.is_none() {
         return Err(ApiError::not_found());
     }
-    state.assessments.insert(&assessment).await?;
-    if let Some(r) = &screening {
-        state.lectures.record_screening(r.id, &assessment).await?;
+    match &screening {
+        Some(r) => state.lectures.insert_screened(r.id, &assessment).await?,
+        None => state.assessments.insert(&assessment).await?,
     }
     if !assessment.critical_items.is_empty() {
         // Thoughts of self-harm from someone waiting or in a session: a supervisor is told.

@@ -7,6 +7,8 @@ pub struct Model {
     pub id: String,
     pub request_id: String,
     pub assessment_id: String,
+    /// The participant (the unique key: one scale per person per screening).
+    pub user_id: Option<String>,
     pub scale_code: String,
     pub level: i16,
     pub created_at: DateTimeUtc,
