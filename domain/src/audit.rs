@@ -7,7 +7,12 @@
 //! - a transfer of a consultation (to a named counselor or back to the pool);
 //! - an admin's creation or change of a staff account, and change of a scale's texts;
 //! - a supervisor's read of the words that raised a risk alert; an admin's change of the
-//!   risk lexicon.
+//!   risk lexicon;
+//! - a station's day sheet read, an attendance mark, an admin's change of a station or of its
+//!   closures, and the organiser's decisions on lecture requests (#30).
+//!
+//! A counselor's chat client polls for new messages: their reads of one consultation's
+//! messages are one entry per China day ([`AuditAction::once_per_day`]), not one per poll.
 //!
 //! When a person deletes their account, the entries about them lose their link to the person
 //! (`subject_user_id` becomes empty): the trail still says that a counselor read a client's
@@ -35,10 +40,19 @@ pub enum AuditAction {
     ReadRiskAlert,
     /// An admin replaced the risk lexicon.
     UpdateRiskLexicon,
+    /// A station marked a booking attended or not (target: the booking).
+    MarkAttendance,
+    /// An admin created, changed or deleted a station (target: `station:<id>`).
+    ChangeStation,
+    /// An admin added or removed a station's closure (target: `station:<id>:<date>`).
+    ChangeStationClosure,
+    /// The organiser decided on a lecture request: accepted, proposed, declined, held, or
+    /// closed its screening (target: `lecture:<id>:<step>`).
+    DecideLectureRequest,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::ReadClientAssessments,
         AuditAction::ReadClientMessages,
         AuditAction::TransferConsultation,
@@ -48,6 +62,10 @@ impl AuditAction {
         AuditAction::ReadStationDaySheet,
         AuditAction::ReadRiskAlert,
         AuditAction::UpdateRiskLexicon,
+        AuditAction::MarkAttendance,
+        AuditAction::ChangeStation,
+        AuditAction::ChangeStationClosure,
+        AuditAction::DecideLectureRequest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,7 +79,16 @@ impl AuditAction {
             AuditAction::ReadStationDaySheet => "read_station_day_sheet",
             AuditAction::ReadRiskAlert => "read_risk_alert",
             AuditAction::UpdateRiskLexicon => "update_risk_lexicon",
+            AuditAction::MarkAttendance => "mark_attendance",
+            AuditAction::ChangeStation => "change_station",
+            AuditAction::ChangeStationClosure => "change_station_closure",
+            AuditAction::DecideLectureRequest => "decide_lecture_request",
         }
+    }
+
+    /// Reads repeated by polling count once per actor, consultation and China day.
+    pub fn once_per_day(self) -> bool {
+        self == AuditAction::ReadClientMessages
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -107,6 +134,22 @@ impl AuditEntry {
     pub fn target(mut self, target: impl Into<String>) -> Self {
         self.target = Some(target.into());
         self
+    }
+
+    /// For an action counted once per day: the China day it falls in, `[start, end)`; an
+    /// entry by the same actor, of the same action and consultation in it makes this one
+    /// redundant.
+    pub fn once_within(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        if !self.action.once_per_day() {
+            return None;
+        }
+        let day = crate::schedule::china_date(self.at);
+        let start = day
+            .and_hms_opt(0, 0, 0)?
+            .and_local_timezone(crate::schedule::CHINA)
+            .single()?
+            .with_timezone(&Utc);
+        Some((start, start + chrono::Duration::days(1)))
     }
 }
 

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod cache;
 pub mod clock;
 pub mod consultation;
+pub mod disclosure;
 pub mod error;
 pub mod hotline;
 pub mod lecture;

@@ -9,9 +9,9 @@
 //!   multiple of [`OPEN_ROUNDING`], and no bands.
 //! - At the first read after closing the counts are frozen ([`FrozenCounts`]): a later deletion
 //!   removes the person's own result but not a number from the unit's report.
-//! - The frozen counts are shown under [`disclose`] (after CDC WONDER, which hides counts of 1–9,
-//!   and the UK ONS, which hides counts under 10), made so that no hidden cell can be computed
-//!   back from the total and the cells shown.
+//! - The frozen counts are shown under [`disclose`] (`crate::disclosure` at 10: after CDC
+//!   WONDER, which hides counts of 1–9, and the UK ONS, which hides counts under 10), made so
+//!   that no hidden cell can be computed back from the total and the cells shown.
 //! - The liaison's own result is not counted.
 
 use chrono::{DateTime, Duration, Utc};
@@ -193,73 +193,11 @@ pub struct ScaleReport {
     pub bands: Vec<BandCell>,
 }
 
-/// What the rule lets a unit see of one scale's counts (in band order): the total and each
-/// cell, `None` where hidden.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Disclosure {
-    pub total: Option<u64>,
-    pub cells: Vec<Option<u64>>,
-}
+pub use crate::disclosure::Disclosure;
 
-/// The disclosure rule. Nothing when fewer than [`MIN_CELL`] took the scale. Otherwise a count
-/// from 1 to 9 is hidden, and beside a hidden count the zeros are hidden too (a zero shown next
-/// to hidden cells narrows what they can be). Then, until the hidden cells are at least two,
-/// add up to [`MIN_CELL`] or more (that sum is the total minus what is shown), and are not all
-/// small counts adding up to 9 each (which would pin every one of them at 9), the smallest
-/// shown count is hidden as well, together with every shown count equal to it (a tie left
-/// shown would bound the hidden one). A test over every combination of up to 40 participants
-/// in 4 bands (and 3 and 5 bands) checks that no hidden cell's value follows from what is shown
-/// and the rule itself; the rule was chosen by running that check on candidates.
+/// The disclosure rule of `crate::disclosure` at the unit's threshold, [`MIN_CELL`].
 pub fn disclose(counts: &[u64]) -> Disclosure {
-    let total: u64 = counts.iter().sum();
-    if total < MIN_CELL {
-        return Disclosure {
-            total: None,
-            cells: vec![None; counts.len()],
-        };
-    }
-    let small = |c: u64| (1..MIN_CELL).contains(&c);
-    let mut hidden: Vec<bool> = counts.iter().map(|c| small(*c)).collect();
-    if hidden.contains(&true) {
-        for (h, c) in hidden.iter_mut().zip(counts) {
-            *h |= *c == 0;
-        }
-        loop {
-            let hidden_counts = || {
-                counts
-                    .iter()
-                    .zip(&hidden)
-                    .filter(|(_, h)| **h)
-                    .map(|(c, _)| *c)
-            };
-            let cells = hidden_counts().count() as u64;
-            let sum: u64 = hidden_counts().sum();
-            let all_nines = sum >= (MIN_CELL - 1) * cells && hidden_counts().all(|c| c < MIN_CELL);
-            if cells >= 2 && sum >= MIN_CELL && !all_nines {
-                break;
-            }
-            let Some(smallest) = counts
-                .iter()
-                .zip(&hidden)
-                .filter(|(_, h)| !**h)
-                .map(|(c, _)| *c)
-                .min()
-            else {
-                break;
-            };
-            for (h, c) in hidden.iter_mut().zip(counts) {
-                *h |= *c == smallest;
-            }
-        }
-    }
-    Disclosure {
-        total: Some(total),
-        cells: counts
-            .iter()
-            .zip(&hidden)
-            .map(|(c, h)| (!h).then_some(*c))
-            .collect(),
-    }
+    crate::disclosure::disclose(counts, MIN_CELL)
 }
 
 /// A scale's cells: bands that share a severity level (PHQ-9's 中度 and 中重度) are one cell
@@ -475,59 +413,6 @@ mod tests {
         let r = scale_report(&s, &[(2, 12)]);
         assert_eq!(r.bands[2].label, "中度、中重度");
         assert_eq!(r.bands.len(), 4);
-    }
-
-    /// Every way `total` people fall into `cells` bands, for every total up to `max`.
-    fn all_counts(cells: usize, max: u64) -> Vec<Vec<u64>> {
-        let mut out = vec![vec![]];
-        for _ in 0..cells {
-            out = out
-                .into_iter()
-                .flat_map(|prefix: Vec<u64>| {
-                    let used: u64 = prefix.iter().sum();
-                    (0..=max - used).map(move |c| {
-                        let mut v = prefix.clone();
-                        v.push(c);
-                        v
-                    })
-                })
-                .collect();
-        }
-        out
-    }
-
-    /// An attacker who knows the rule and reads one report: for every report, the cells it
-    /// hides must each have at least two values among the counts that give that same report.
-    /// Checked over every combination of up to 40 participants in 4 bands (135,751), and up to
-    /// 25 in 3 and 5 bands.
-    #[test]
-    fn no_hidden_cell_follows_from_what_is_shown() {
-        for (cells, max) in [(4, 40), (3, 25), (5, 25)] {
-            let mut seen: std::collections::HashMap<Disclosure, Vec<(u64, u64)>> =
-                Default::default();
-            let all = all_counts(cells, max);
-            for counts in &all {
-                let d = disclose(counts);
-                assert_eq!(d.cells.len(), cells);
-                for (c, shown) in counts.iter().zip(&d.cells) {
-                    assert!(shown.is_none_or(|v| v == *c), "{counts:?} shown as {d:?}");
-                    if shown.is_some() && *c > 0 {
-                        assert!(*c >= MIN_CELL, "{counts:?}: a small count shown");
-                    }
-                }
-                let range = seen.entry(d).or_insert_with(|| vec![(u64::MAX, 0); cells]);
-                for (r, c) in range.iter_mut().zip(counts) {
-                    *r = (r.0.min(*c), r.1.max(*c));
-                }
-            }
-            for (d, range) in &seen {
-                for (i, (shown, (lo, hi))) in d.cells.iter().zip(range).enumerate() {
-                    if shown.is_none() {
-                        assert!(lo < hi, "{cells} bands: cell {i} of {d:?} is always {lo}");
-                    }
-                }
-            }
-        }
     }
 
     #[test]

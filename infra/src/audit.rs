@@ -57,6 +57,20 @@ pub(crate) async fn forget_subject(db: &impl ConnectionTrait, user: Uuid) -> Res
 #[async_trait]
 impl AuditLog for AuditStore {
     async fn record(&self, e: &AuditEntry) -> Result<(), RepoError> {
+        if let Some((from, to)) = e.once_within() {
+            let already = a::Entity::find()
+                .filter(a::Column::ActorId.eq(e.actor_id.to_string()))
+                .filter(a::Column::Action.eq(e.action.as_str()))
+                .filter(a::Column::ConsultationId.eq(e.consultation_id.map(|id| id.to_string())))
+                .filter(a::Column::At.gte(from))
+                .filter(a::Column::At.lt(to))
+                .one(&self.db)
+                .await
+                .map_err(storage)?;
+            if already.is_some() {
+                return Ok(());
+            }
+        }
         a::ActiveModel {
             id: Set(e.id.to_string()),
             at: Set(e.at),

@@ -778,6 +778,12 @@ async fn client_assessments_only_while_serving_and_every_read_is_audited() {
         1,
         "a read that returned nothing read nothing"
     );
+    // The chat polls: more reads of the same consultation on the same day are one entry
+    // (#30), not one per poll.
+    write(&app, &user, &id, "还是睡不好").await;
+    messages(&app, &c1, &id, Some(after)).await;
+    messages(&app, &c1, &id, Some(0)).await;
+    assert_eq!(total(&app, &reads, &admin).await, 1, "once per day");
     assert_error(
         app.get("/api/v1/admin/audit", Some(&c1)).await,
         403,
@@ -940,61 +946,83 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
     let admin = app.admin_token().await;
     let (c1, _) = counselor(&app, &admin, "rated.counselor", 5).await;
     let mut ids = vec![];
-    for (i, score) in [5, 4, 2].iter().enumerate() {
-        let user = app.user_token(&format!("rater-{i}")).await;
-        let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
-        let rating = format!("/api/v1/consultations/{id}/rating");
-        let survey = format!("/api/v1/consultations/{id}/survey");
-        assert_error(
-            app.post(&rating, Some(&user), json!({"score": 5})).await,
-            409,
-            "invalid_transition",
-        )
-        .await;
-        assert_error(
-            app.post(&survey, Some(&user), json!({"content": 5, "gain": 5}))
-                .await,
-            409,
-            "survey_not_open",
-        )
-        .await;
-        claimed(&app, &c1).await;
-        // A message exists to stay out of the figures.
-        write(&app, &user, &id, "秘密的话").await;
-        close(&app, &c1, &id, "私密笔记").await;
-        assert_error(
-            app.post(&rating, Some(&user), json!({"score": 6})).await,
-            422,
-            "validation_failed",
-        )
-        .await;
-        rate(&app, &user, &id, *score, "谢谢").await;
-        assert_error(
-            app.post(&rating, Some(&user), json!({"score": 1})).await,
-            409,
-            "already_rated",
-        )
-        .await;
-        // The same two-question survey as after a lecture, once.
-        answer_survey(&app, &user, &id, *score, 5).await;
-        assert_error(
-            app.post(&survey, Some(&user), json!({"content": 5, "gain": 5}))
-                .await,
-            409,
-            "already_rated",
-        )
-        .await;
-        ids.push(id);
+    // Three ratings first: about fewer than 5 people, the admin sees none of them (#30).
+    for (round, scores) in [[5, 4, 2], [5, 5, 1]].iter().enumerate() {
+        if round == 1 {
+            let stats = app.get_ok("/api/v1/admin/stats", Some(&admin)).await;
+            assert_eq!(stats["consultations"]["total"], 3);
+            assert_eq!(stats["satisfaction"]["ratings"], Value::Null);
+            assert_eq!(stats["satisfaction"]["satisfaction_rate"], Value::Null);
+            assert_eq!(stats["satisfaction"]["flagged_for_review"], Value::Null);
+            let by_status = stats["consultations"]["by_status"].as_array().unwrap();
+            assert!(
+                by_status.iter().all(|c| c["count"].is_null()),
+                "{by_status:?}"
+            );
+        }
+        for (i, score) in scores.iter().enumerate() {
+            let user = app.user_token(&format!("rater-{round}-{i}")).await;
+            let id = ask(&app, &user).await["id"].as_str().unwrap().to_owned();
+            let rating = format!("/api/v1/consultations/{id}/rating");
+            let survey = format!("/api/v1/consultations/{id}/survey");
+            assert_error(
+                app.post(&rating, Some(&user), json!({"score": 5})).await,
+                409,
+                "invalid_transition",
+            )
+            .await;
+            assert_error(
+                app.post(&survey, Some(&user), json!({"content": 5, "gain": 5}))
+                    .await,
+                409,
+                "survey_not_open",
+            )
+            .await;
+            claimed(&app, &c1).await;
+            // A message exists to stay out of the figures.
+            write(&app, &user, &id, "秘密的话").await;
+            close(&app, &c1, &id, "私密笔记").await;
+            assert_error(
+                app.post(&rating, Some(&user), json!({"score": 6})).await,
+                422,
+                "validation_failed",
+            )
+            .await;
+            rate(&app, &user, &id, *score, "谢谢").await;
+            assert_error(
+                app.post(&rating, Some(&user), json!({"score": 1})).await,
+                409,
+                "already_rated",
+            )
+            .await;
+            // The same two-question survey as after a lecture, once.
+            answer_survey(&app, &user, &id, *score, 5).await;
+            assert_error(
+                app.post(&survey, Some(&user), json!({"content": 5, "gain": 5}))
+                    .await,
+                409,
+                "already_rated",
+            )
+            .await;
+            ids.push(id);
+        }
     }
     let user = app.user_token("still-waiting").await;
     ask(&app, &user).await;
 
     let stats = app.get_ok("/api/v1/admin/stats", Some(&admin)).await;
-    assert_eq!(stats["consultations"]["total"], 4);
-    assert_eq!(stats["satisfaction"]["ratings"], 3);
+    // Six ratings: the count and the rate show; the two low ones (flagged) stay hidden, and so
+    // does the single waiting request beside the six closed.
+    assert_eq!(stats["consultations"]["total"], 7);
+    assert_eq!(stats["satisfaction"]["ratings"], 6);
     let rate = stats["satisfaction"]["satisfaction_rate"].as_f64().unwrap();
-    assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{rate}");
-    assert_eq!(stats["satisfaction"]["flagged_for_review"], 1);
+    assert!((rate - 4.0 / 6.0).abs() < 1e-9, "{rate}");
+    assert_eq!(stats["satisfaction"]["flagged_for_review"], Value::Null);
+    let by_status = stats["consultations"]["by_status"].as_array().unwrap();
+    assert!(
+        by_status.iter().all(|c| c["count"].is_null()),
+        "{by_status:?}"
+    );
     assert!(stats["consultations"]["wait_median_seconds"].is_number());
     let text = stats.to_string();
     assert!(
@@ -1010,9 +1038,9 @@ async fn rating_once_after_close_and_admin_figures_without_content() {
     let figures = app.get_ok("/api/v1/admin/satisfaction", Some(&admin)).await;
     let consultation = &figures[0];
     assert_eq!(consultation["service"], "consultation");
-    assert_eq!(consultation["survey_responses"], 3);
+    assert_eq!(consultation["survey_responses"], 6);
     assert_eq!(consultation["gain_very_rate"], 1.0);
-    assert_eq!(consultation["content_very_satisfied_rate"], 0.3333);
+    assert_eq!(consultation["content_very_satisfied_rate"], 0.5);
 }
 
 #[tokio::test]
@@ -1106,9 +1134,12 @@ async fn export_holds_consultations_and_delete_keeps_only_an_anonymous_record() 
     db.close().await.unwrap();
     let stats = app.get_ok("/api/v1/admin/stats", Some(&admin)).await;
     assert_eq!(
-        stats["satisfaction"]["ratings"], 1,
-        "figures keep the anonymous rating"
+        stats["satisfaction"]["ratings"],
+        Value::Null,
+        "one anonymous rating stays, hidden as a count of 1"
     );
+    let closed = &stats["consultations"]["total"];
+    assert_eq!(closed, 1, "the anonymous record is counted");
 }
 
 #[tokio::test]

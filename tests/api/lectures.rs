@@ -287,6 +287,20 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .map(|i| i["count"].as_u64().unwrap())
         .sum();
     assert_eq!(told, 2);
+    // Each of the organiser's decisions is in the audit trail (#30).
+    let decided = app
+        .get_ok(
+            "/api/v1/admin/audit?action=decide_lecture_request",
+            Some(&admin),
+        )
+        .await;
+    assert!(decided["total"].as_u64().unwrap() >= 2, "{decided}");
+    assert!(
+        decided["items"][0]["target"]
+            .as_str()
+            .unwrap()
+            .ends_with(":done")
+    );
     // Export holds the request; after deletion the organiser keeps it without the account.
     let export = app.get_ok("/api/v1/me/export", Some(&liaison)).await;
     assert_eq!(export["lecture_requests"][0]["id"], id);
@@ -538,12 +552,17 @@ async fn a_screening_report_counts_without_naming_anyone() {
     let after = screening_report(&app, &admin, &id).await;
     assert_eq!(after["scales"], report["scales"]);
     assert_eq!(after["frozen_at"], report["frozen_at"]);
-    // The organiser's figures count the results and the one referral, once the lecture is held.
+    // The organiser's figures count the results once the lecture is held; the one referral
+    // is a count about fewer than 5 people.
     held(&app, &admin, &id).await;
     let stats = lecture_stats(&app, &admin).await;
     assert_eq!(stats[0]["screenings"], 1);
     assert_eq!(stats[0]["screening_results"], 20);
-    assert_eq!(stats[0]["referrals_accepted"], 1);
+    assert_eq!(
+        stats[0]["referrals_accepted"],
+        Value::Null,
+        "one referral at one unit is about one person: hidden (#30)"
+    );
 }
 
 /// A test app (logins not limited, on a manual clock from `clock_at` if given) with a unit's

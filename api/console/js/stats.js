@@ -1,7 +1,7 @@
 // 统计 (admin): figures for a period of whole months (China time), drawn in the browser from
 // the admin figure routes. Each part loads on its own: one that fails says so in place.
 import { api } from './api.js';
-import { h, clear, showError, fmtDuration, fmtRate, chinaDate, barChart, table, badge, label, LABELS } from './ui.js';
+import { h, clear, showError, fmtDuration, fmtRate, fmtCount, chinaDate, barChart, table, badge, label, LABELS } from './ui.js';
 
 const MAX_MONTHS = 12; // the server takes at most 366 days per request
 let period = null; // { from: 'YYYY-MM', to: 'YYYY-MM' }, kept while the console is open
@@ -101,7 +101,7 @@ function counts(title, set, entries) {
   const order = Object.keys(LABELS[set]);
   const rank = ([k]) => (order.includes(k) ? order.indexOf(k) : order.length);
   return h('p', { class: 'small' }, h('span', { class: 'muted' }, title + '：'),
-    entries.length ? [...entries].sort((a, b) => rank(a) - rank(b)).map(([k, n]) => [badge(set, k), ` ${n}　`])
+    entries.length ? [...entries].sort((a, b) => rank(a) - rank(b)).map(([k, n]) => [badge(set, k), ` ${fmtCount(n)}　`])
       : h('span', { class: 'muted' }, '无'));
 }
 
@@ -119,8 +119,8 @@ function overview(s) {
       [fmtDuration(c.wait_median_seconds), '等待时长 · 中位数'],
       [fmtDuration(c.wait_p90_seconds), '等待时长 · 90% 在此之内'],
       [fmtDuration(c.handling_median_seconds), '咨询时长 · 中位数'],
-      [fmtRate(s.satisfaction.satisfaction_rate), `咨询满意度（${s.satisfaction.ratings} 条评价）`],
-      [s.satisfaction.flagged_for_review, '低分评价（待复核）'],
+      [fmtRate(s.satisfaction.satisfaction_rate), `咨询满意度（${fmtCount(s.satisfaction.ratings)} 条评价）`],
+      [fmtCount(s.satisfaction.flagged_for_review), '低分评价（待复核）'],
       [s.hotline_dials, '热线拨打点击'],
       [sum(s.assessments, (a) => a.submitted), '测评提交（份）'],
     ]),
@@ -128,8 +128,8 @@ function overview(s) {
     counts('优先级', 'priority', c.by_priority.map((x) => [x.status, x.count])),
     s.assessments.length ? table([
       { title: '量表', render: (a) => a.scale.toUpperCase() },
-      { title: '提交（份）', render: (a) => a.submitted },
-      { title: '含危机条目作答', render: (a) => a.with_crisis_answer },
+      { title: '提交（份）', render: (a) => fmtCount(a.submitted) },
+      { title: '含危机条目作答', render: (a) => fmtCount(a.with_crisis_answer) },
     ], s.assessments) : null);
 }
 
@@ -145,10 +145,10 @@ function satisfaction(rows) {
     barChart(rows.map((r) => ({ label: label('service', r.service), value: r.satisfied_rate })), { title: '满意度（4 分与 5 分所占比例）', format: fmtRate }),
     table([
       { title: '服务', render: (r) => label('service', r.service) },
-      { title: '评价数', render: (r) => r.responses },
+      { title: '评价数', render: (r) => fmtCount(r.responses) },
       { title: '满意度', render: (r) => fmtRate(r.satisfied_rate) },
       { title: '非常满意', render: (r) => fmtRate(r.very_satisfied_rate) },
-      { title: '问卷（份）', render: (r) => r.survey_responses },
+      { title: '问卷（份）', render: (r) => fmtCount(r.survey_responses) },
       { title: '内容非常满意', render: (r) => fmtRate(r.content_very_satisfied_rate) },
       { title: '收获很大', render: (r) => fmtRate(r.gain_very_rate) },
     ], rows));
@@ -213,9 +213,9 @@ function lectures(months, rows) {
       { title: '讲座', render: (r) => r.lectures },
       { title: '参加人数', render: (r) => r.attendees },
       { title: '普查', render: (r) => r.screenings },
-      { title: '普查结果', render: (r) => r.screening_results },
-      { title: '接受转介', render: (r) => r.referrals_accepted },
-      { title: '问卷（份）', render: (r) => r.survey_responses },
+      { title: '普查结果', render: (r) => fmtCount(r.screening_results) },
+      { title: '接受转介', render: (r) => fmtCount(r.referrals_accepted) },
+      { title: '问卷（份）', render: (r) => fmtCount(r.survey_responses) },
       { title: '内容非常满意', render: (r) => fmtRate(r.content_very_satisfied_rate) },
     ], rows, { empty: '本期间没有已举办的讲座' }));
 }
@@ -228,11 +228,11 @@ function stations(months, rows) {
     table([
       { title: '月份', render: (r) => r.month },
       { title: '站点', render: (r) => r.station_name },
-      { title: '预约', render: (r) => r.bookings },
-      { title: '到场', render: (r) => r.attended },
-      { title: '未到场', render: (r) => r.no_shows },
-      { title: '已取消', render: (r) => r.cancelled },
-      { title: '未标记', render: (r) => r.unmarked },
-      { title: '平均评分', render: (r) => (r.average_rating === null ? '—' : `${r.average_rating.toFixed(2)}（${r.ratings} 条）`) },
+      { title: '预约', render: (r) => fmtCount(r.bookings) },
+      { title: '到场', render: (r) => fmtCount(r.attended) },
+      { title: '未到场', render: (r) => fmtCount(r.no_shows) },
+      { title: '已取消', render: (r) => fmtCount(r.cancelled) },
+      { title: '未标记', render: (r) => fmtCount(r.unmarked) },
+      { title: '平均评分', render: (r) => (r.average_rating === null ? '—' : `${r.average_rating.toFixed(2)}（${fmtCount(r.ratings)} 条）`) },
     ], rows, { empty: '本期间没有站点预约' }));
 }

@@ -86,6 +86,9 @@ export function fmtDuration(seconds) {
   return `${hrs} 小时 ${m % 60} 分钟`;
 }
 
+/** A count an admin may see; `null` is a cell hidden for being about fewer than 5 people. */
+export function fmtCount(n) { return n === null || n === undefined ? '—（已隐藏）' : String(n); }
+
 export function fmtRate(r) { return r === null || r === undefined ? '—' : (r * 100).toFixed(1) + '%'; }
 
 /** Today (or a shifted day) in China time, as YYYY-MM-DD. */

@@ -35,6 +35,10 @@ pub enum AuditActionName {
     ReadStationDaySheet,
     ReadRiskAlert,
     UpdateRiskLexicon,
+    MarkAttendance,
+    ChangeStation,
+    ChangeStationClosure,
+    DecideLectureRequest,
 }
 
 impl From<AuditAction> for AuditActionName {
@@ -49,6 +53,10 @@ impl From<AuditAction> for AuditActionName {
             AuditAction::ReadStationDaySheet => Self::ReadStationDaySheet,
             AuditAction::ReadRiskAlert => Self::ReadRiskAlert,
             AuditAction::UpdateRiskLexicon => Self::UpdateRiskLexicon,
+            AuditAction::MarkAttendance => Self::MarkAttendance,
+            AuditAction::ChangeStation => Self::ChangeStation,
+            AuditAction::ChangeStationClosure => Self::ChangeStationClosure,
+            AuditAction::DecideLectureRequest => Self::DecideLectureRequest,
         }
     }
 }
@@ -65,6 +73,10 @@ impl From<AuditActionName> for AuditAction {
             AuditActionName::ReadStationDaySheet => Self::ReadStationDaySheet,
             AuditActionName::ReadRiskAlert => Self::ReadRiskAlert,
             AuditActionName::UpdateRiskLexicon => Self::UpdateRiskLexicon,
+            AuditActionName::MarkAttendance => Self::MarkAttendance,
+            AuditActionName::ChangeStation => Self::ChangeStation,
+            AuditActionName::ChangeStationClosure => Self::ChangeStationClosure,
+            AuditActionName::DecideLectureRequest => Self::DecideLectureRequest,
         }
     }
 }

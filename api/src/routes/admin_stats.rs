@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
+use xinli_domain::disclosure;
 use xinli_domain::period::DayRange;
 use xinli_domain::schedule::china_date;
 
@@ -32,20 +33,36 @@ pub struct StatsQuery {
     pub to: Option<NaiveDate>,
 }
 
+/// Counts that split one total, labelled, as an admin may see them.
+fn status_counts<'a>(counts: impl Iterator<Item = (&'a str, u64)>) -> Vec<StatusCount> {
+    let counts: Vec<(&str, u64)> = counts.collect();
+    disclosure::admin_cells(&counts)
+        .into_iter()
+        .map(|(status, count)| StatusCount {
+            status: status.into(),
+            count,
+        })
+        .collect()
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "closed", "count": 120}))]
 pub struct StatusCount {
     /// A status, priority or scale code.
     pub status: String,
-    pub count: u64,
+    /// `null`: hidden, about fewer than 5 people or enough to compute such a cell back
+    /// (`domain::disclosure`).
+    pub count: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"scale": "phq9", "submitted": 230, "with_crisis_answer": 7}))]
 pub struct ScaleCount {
     pub scale: String,
-    pub submitted: u64,
-    pub with_crisis_answer: u64,
+    /// `null` from 1 to 4.
+    pub submitted: Option<u64>,
+    /// `null` when it, or the results without it, are 1 to 4.
+    pub with_crisis_answer: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,16 +103,19 @@ pub struct ConsultationFigures {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"ratings": 92, "satisfaction_rate": 0.978, "flagged_for_review": 1}))]
 pub struct SatisfactionFigures {
-    pub ratings: u64,
-    /// Share of ratings that are 4 or 5 (满意度); `null` without ratings.
+    /// `null` from 1 to 4.
+    pub ratings: Option<u64>,
+    /// Share of ratings that are 4 or 5 (满意度); `null` under 5 ratings.
     pub satisfaction_rate: Option<f64>,
-    /// Ratings of 1–2, to be reviewed.
-    pub flagged_for_review: u64,
+    /// Ratings of 1–2, to be reviewed; `null` when it, or the other ratings, are 1 to 4.
+    pub flagged_for_review: Option<u64>,
 }
 
 /// Service figures for a period
 ///
-/// Counts and durations only; no personal content. At most 366 days.
+/// Counts and durations only; no personal content. At most 366 days. A count about fewer
+/// than 5 people is `null`, and so is any count that would let one be computed back
+/// (`domain::disclosure`).
 #[utoipa::path(
     operation_id = "admin_get_stats",
     tag = "admin",
@@ -131,38 +151,26 @@ pub async fn stats(
         to,
         consultations: ConsultationFigures {
             total: c.by_status.iter().map(|(_, n)| n).sum(),
-            by_status: c
-                .by_status
-                .iter()
-                .map(|(s, n)| StatusCount {
-                    status: s.as_str().into(),
-                    count: *n,
-                })
-                .collect(),
-            by_priority: c
-                .by_priority
-                .iter()
-                .map(|(p, n)| StatusCount {
-                    status: p.as_str().into(),
-                    count: *n,
-                })
-                .collect(),
+            by_status: status_counts(c.by_status.iter().map(|(s, n)| (s.as_str(), *n))),
+            by_priority: status_counts(c.by_priority.iter().map(|(p, n)| (p.as_str(), *n))),
             wait_median_seconds: c.wait_median,
             wait_p90_seconds: c.wait_p90,
             handling_median_seconds: c.handling_median,
         },
         satisfaction: SatisfactionFigures {
-            ratings: c.ratings,
-            satisfaction_rate: c.satisfaction_rate,
-            flagged_for_review: c.flagged_ratings,
+            ratings: disclosure::admin_count(c.ratings),
+            satisfaction_rate: c
+                .satisfaction_rate
+                .filter(|_| c.ratings >= disclosure::ADMIN_MIN),
+            flagged_for_review: disclosure::admin_part(c.flagged_ratings, c.ratings),
         },
         hotline_dials: dials,
         assessments: assessments
             .into_iter()
-            .map(|(scale, submitted, with_crisis_answer)| ScaleCount {
+            .map(|(scale, submitted, crisis)| ScaleCount {
                 scale,
-                submitted,
-                with_crisis_answer,
+                submitted: disclosure::admin_count(submitted),
+                with_crisis_answer: disclosure::admin_part(crisis, submitted),
             })
             .collect(),
     }))

@@ -180,15 +180,17 @@ string_enum!(
 pub struct ServiceSatisfaction {
     #[schema(value_type = ServiceName)]
     pub service: String,
-    /// Ratings (consultations, sessions) or survey answers (lectures).
-    pub responses: u64,
-    /// Share of 4s and 5s (满意度, as the seeds report it: 97.8 %); `null` without responses.
+    /// Ratings (consultations, sessions) or survey answers (lectures); `null` from 1 to 4.
+    pub responses: Option<u64>,
+    /// Share of 4s and 5s (满意度, as the seeds report it: 97.8 %); `null` under 5 responses
+    /// (one person's answer would show in it). The same holds for every rate here.
     pub satisfied_rate: Option<f64>,
     /// Share of 5s; `null` where the service does not record it.
     pub very_satisfied_rate: Option<f64>,
     /// The same two-question survey for every service: answers, and the share of 5s per
     /// question.
-    pub survey_responses: u64,
+    /// `null` from 1 to 4.
+    pub survey_responses: Option<u64>,
     pub content_very_satisfied_rate: Option<f64>,
     pub gain_very_rate: Option<f64>,
 }
@@ -215,7 +217,7 @@ pub async fn admin_satisfaction(
     _admin: AdminCaller,
     query: Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
-    use xinli_domain::lecture::rate;
+    use xinli_domain::disclosure;
     let range = xinli_domain::period::DayRange::parse(
         query.0.from,
         query.0.to,
@@ -249,33 +251,40 @@ pub async fn admin_satisfaction(
     let lecture_survey = survey(&lecture_answers);
     let figure = |service: &str, scores: &[u8], s: &xinli_domain::lecture::SurveySummary| {
         let n = scores.len() as u64;
+        let share = |f: fn(u8) -> bool| {
+            disclosure::admin_rate(scores.iter().filter(|s| f(**s)).count() as u64, n)
+        };
         ServiceSatisfaction {
             service: service.into(),
-            responses: n,
-            satisfied_rate: rate(
-                scores
-                    .iter()
-                    .filter(|s| xinli_domain::consultation::is_satisfied(**s))
-                    .count() as u64,
-                n,
-            ),
-            very_satisfied_rate: rate(scores.iter().filter(|s| **s == 5).count() as u64, n),
-            survey_responses: s.responses,
-            content_very_satisfied_rate: s.content_very_satisfied_rate,
-            gain_very_rate: s.gain_very_rate,
+            responses: disclosure::admin_count(n),
+            satisfied_rate: share(xinli_domain::consultation::is_satisfied),
+            very_satisfied_rate: share(|s| s == 5),
+            survey_responses: disclosure::admin_count(s.responses),
+            content_very_satisfied_rate: enough(s, s.content_very_satisfied_rate),
+            gain_very_rate: enough(s, s.gain_very_rate),
         }
     };
     Ok(HttpResponse::Ok().json(vec![
         ServiceSatisfaction {
             service: "consultation".into(),
-            responses: c.ratings,
-            satisfied_rate: c.satisfaction_rate,
+            responses: disclosure::admin_count(c.ratings),
+            satisfied_rate: c
+                .satisfaction_rate
+                .filter(|_| c.ratings >= disclosure::ADMIN_MIN),
             very_satisfied_rate: None,
-            survey_responses: consultation_survey.responses,
-            content_very_satisfied_rate: consultation_survey.content_very_satisfied_rate,
-            gain_very_rate: consultation_survey.gain_very_rate,
+            survey_responses: disclosure::admin_count(consultation_survey.responses),
+            content_very_satisfied_rate: enough(
+                &consultation_survey,
+                consultation_survey.content_very_satisfied_rate,
+            ),
+            gain_very_rate: enough(&consultation_survey, consultation_survey.gain_very_rate),
         },
         figure("booking", &bookings, &booking_survey),
         figure("lecture", &lectures, &lecture_survey),
     ]))
+}
+
+/// A survey's rate, shown over at least `disclosure::ADMIN_MIN` answers.
+fn enough(s: &xinli_domain::lecture::SurveySummary, rate: Option<f64>) -> Option<f64> {
+    rate.filter(|_| s.responses >= xinli_domain::disclosure::ADMIN_MIN)
 }

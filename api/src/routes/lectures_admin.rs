@@ -149,6 +149,13 @@ pub async fn admin_decide(
         state.clock.now(),
     )?;
     let done = step(&state, r, actor, action, Some(decision)).await?;
+    super::admin_audit::record_admin_change(
+        &state,
+        admin.0.id,
+        xinli_domain::audit::AuditAction::DecideLectureRequest,
+        format!("lecture:{}:{}", done.id, b.decision),
+    )
+    .await?;
     tracing::info!(admin_id = %admin.0.id, request_id = %done.id, status = done.status.as_str(), "lecture request decided");
     Ok(HttpResponse::Ok().json(view(&state, &done).await?))
 }
@@ -175,6 +182,13 @@ pub async fn admin_done(
 ) -> ApiResult<HttpResponse> {
     let (r, actor) = load(&state, &id, admin.0.id, true).await?;
     let done = step(&state, r, actor, Action::MarkDone, None).await?;
+    super::admin_audit::record_admin_change(
+        &state,
+        admin.0.id,
+        xinli_domain::audit::AuditAction::DecideLectureRequest,
+        format!("lecture:{}:done", done.id),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view(&state, &done).await?))
 }
 
@@ -366,11 +380,14 @@ pub struct LectureStatsView {
     /// Attendees as the units declared them.
     pub attendees: u64,
     pub screenings: u64,
-    /// Screening results counted (one per scale and participant).
-    pub screening_results: u64,
-    /// Participants who accepted one-to-one counseling (organiser only; never shown to units).
-    pub referrals_accepted: u64,
-    pub survey_responses: u64,
+    /// Screening results counted (one per scale and participant); `null` from 1 to 4.
+    pub screening_results: Option<u64>,
+    /// Participants who accepted one-to-one counseling (organiser only; never shown to units);
+    /// `null` when it, or the results without a referral, are 1 to 4.
+    pub referrals_accepted: Option<u64>,
+    /// `null` from 1 to 4.
+    pub survey_responses: Option<u64>,
+    /// `null` under 5 answers.
     pub content_very_satisfied_rate: Option<f64>,
 }
 
@@ -412,10 +429,15 @@ pub async fn admin_stats(
                 lectures: f.lectures,
                 attendees: f.attendees,
                 screenings: f.screenings,
-                screening_results: f.screening_results,
-                referrals_accepted: f.referrals_accepted,
-                survey_responses: f.survey_responses,
-                content_very_satisfied_rate: f.content_very_satisfied_rate,
+                screening_results: xinli_domain::disclosure::admin_count(f.screening_results),
+                referrals_accepted: xinli_domain::disclosure::admin_part(
+                    f.referrals_accepted,
+                    f.screening_results,
+                ),
+                survey_responses: xinli_domain::disclosure::admin_count(f.survey_responses),
+                content_very_satisfied_rate: f
+                    .content_very_satisfied_rate
+                    .filter(|_| f.survey_responses >= xinli_domain::disclosure::ADMIN_MIN),
             })
             .collect::<Vec<_>>(),
     ))

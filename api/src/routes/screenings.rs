@@ -340,6 +340,13 @@ pub async fn close(
             .await?
             .ok_or_else(ApiError::not_found)?
     };
+    super::admin_audit::record_admin_change(
+        &state,
+        admin.0.id,
+        xinli_domain::audit::AuditAction::DecideLectureRequest,
+        format!("lecture:{}:close_screening", r.id),
+    )
+    .await?;
     tracing::info!(admin_id = %admin.0.id, request_id = %r.id, "screening closed");
     Ok(HttpResponse::Ok().json(report_of(&state, &r).await?))
 }

@@ -1068,7 +1068,35 @@ pub async fn mark_attendance(
         .bookings
         .mark_attendance(booking.id, body.0.attended, staff.0.id, state.clock.now())
         .await?;
+    state
+        .audit
+        .record(
+            &AuditEntry::new(
+                state.clock.now(),
+                staff.0.id,
+                staff.0.role.role(),
+                AuditAction::MarkAttendance,
+            )
+            .target(format!("booking:{}", marked.id)),
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(booking_view(&marked, Some(&station))))
+}
+
+/// Records an admin's change of a station in the audit trail.
+async fn station_changed(
+    state: &AppState,
+    admin: Uuid,
+    station: Uuid,
+    verb: &str,
+) -> ApiResult<()> {
+    super::admin_audit::record_admin_change(
+        state,
+        admin,
+        AuditAction::ChangeStation,
+        format!("station:{station}:{verb}"),
+    )
+    .await
 }
 
 /// All stations, including inactive ones
@@ -1114,6 +1142,7 @@ pub async fn admin_create(
 ) -> ApiResult<HttpResponse> {
     let input = body.0.parse_input(&state).await?;
     let created = state.stations.create(input, state.clock.now()).await?;
+    station_changed(&state, admin.0.id, created.id, "create").await?;
     tracing::info!(admin_id = %admin.0.id, station_id = %created.id, "station created");
     Ok(HttpResponse::Created().json(StationView::new(&created, state.clock.now(), true)))
 }
@@ -1149,6 +1178,7 @@ pub async fn admin_update(
         .update(id, input, state.clock.now(), &state.config.booking)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    station_changed(&state, admin.0.id, id, "update").await?;
     tracing::info!(admin_id = %admin.0.id, station_id = %id, "station updated");
     Ok(HttpResponse::Ok().json(StationView::new(&updated, state.clock.now(), true)))
 }
@@ -1179,6 +1209,7 @@ pub async fn admin_delete(
     if !state.stations.delete(id, state.clock.now()).await? {
         return Err(ApiError::not_found());
     }
+    station_changed(&state, admin.0.id, id, "delete").await?;
     tracing::info!(admin_id = %admin.0.id, station_id = %id, "station deleted");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -1292,6 +1323,13 @@ pub async fn admin_add_closure(
         )
         .await?
         .ok_or_else(ApiError::not_found)?;
+    super::admin_audit::record_admin_change(
+        &state,
+        admin.0.id,
+        AuditAction::ChangeStationClosure,
+        format!("station:{id}:{}:add", body.0.date),
+    )
+    .await?;
     tracing::info!(admin_id = %admin.0.id, station_id = %id, cancelled, "station closure added");
     Ok(HttpResponse::Created().json(ClosureView {
         date: body.0.date,
@@ -1321,7 +1359,7 @@ pub async fn admin_add_closure(
 #[delete("/admin/stations/{id}/closures/{date}")]
 pub async fn admin_remove_closure(
     state: State,
-    _admin: AdminCaller,
+    admin: AdminCaller,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (id, date) = path.into_inner();
@@ -1330,6 +1368,13 @@ pub async fn admin_remove_closure(
     if !state.stations.remove_closure(id, date).await? {
         return Err(ApiError::not_found());
     }
+    super::admin_audit::record_admin_change(
+        &state,
+        admin.0.id,
+        AuditAction::ChangeStationClosure,
+        format!("station:{id}:{date}:remove"),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -1356,21 +1401,24 @@ pub struct StationMonthView {
     pub station_name: String,
     /// `YYYY-MM`, by the session's date.
     pub month: String,
-    /// All bookings for sessions in the period and month, cancelled ones included.
-    pub bookings: u64,
-    pub attended: u64,
-    pub no_shows: u64,
-    pub cancelled: u64,
+    /// All bookings for sessions in the period and month, cancelled ones included; `null`
+    /// from 1 to 4. The four parts below are `null` where one of them is about fewer than 5
+    /// people or could be computed back (`domain::disclosure`).
+    pub bookings: Option<u64>,
+    pub attended: Option<u64>,
+    pub no_shows: Option<u64>,
+    pub cancelled: Option<u64>,
     /// Booked, attendance not marked.
-    pub unmarked: u64,
-    pub ratings: u64,
-    /// Mean rating (1–5), two decimals; `null` without ratings.
+    pub unmarked: Option<u64>,
+    /// `null` from 1 to 4.
+    pub ratings: Option<u64>,
+    /// Mean rating (1–5), two decimals; `null` under 5 ratings.
     pub average_rating: Option<f64>,
 }
 
 /// Bookings per station and month
 ///
-/// Counts only: who booked is never shown.
+/// Counts only: who booked is never shown. Counts about fewer than 5 people are `null`.
 #[utoipa::path(
     operation_id = "admin_get_station_stats",
     tag = "admin",
@@ -1402,20 +1450,30 @@ pub async fn admin_stats(
     let stations = stations_by_id(&state).await?;
     let items: Vec<StationMonthView> = rules::month_figures(&facts)
         .into_iter()
-        .map(|m| StationMonthView {
-            station_name: stations
-                .get(&m.station_id)
-                .map(|s| s.name.clone())
-                .unwrap_or_default(),
-            station_id: m.station_id.to_string(),
-            month: m.month,
-            bookings: m.bookings,
-            attended: m.attended,
-            no_shows: m.no_shows,
-            cancelled: m.cancelled,
-            unmarked: m.unmarked,
-            ratings: m.ratings,
-            average_rating: m.average_rating,
+        .map(|m| {
+            let parts = xinli_domain::disclosure::admin_cells(&[
+                ((), m.attended),
+                ((), m.no_shows),
+                ((), m.cancelled),
+                ((), m.unmarked),
+            ]);
+            StationMonthView {
+                station_name: stations
+                    .get(&m.station_id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+                station_id: m.station_id.to_string(),
+                month: m.month,
+                bookings: xinli_domain::disclosure::admin_count(m.bookings),
+                attended: parts[0].1,
+                no_shows: parts[1].1,
+                cancelled: parts[2].1,
+                unmarked: parts[3].1,
+                ratings: xinli_domain::disclosure::admin_count(m.ratings),
+                average_rating: m
+                    .average_rating
+                    .filter(|_| m.ratings >= xinli_domain::disclosure::ADMIN_MIN),
+            }
         })
         .collect();
     Ok(HttpResponse::Ok().json(items))
