@@ -29,10 +29,17 @@ pub const MAX_BULK_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// without a Content-Type) is read as `{}`: action routes whose fields are all optional
 /// (`publish`, `claim`, `cancel`, …) need none, and a route with required fields names the
 /// first missing one. `LIMIT` is the largest body in bytes (a bulk route raises it).
+/// `EMPTY_OK = false` ([`RequiredJson`]) refuses an empty body with 422 `body` (a change
+/// whose fields are all optional, like `PATCH /me`, still needs a body that says what).
 #[derive(Debug)]
-pub struct Json<T, const LIMIT: usize = MAX_BODY_BYTES>(pub T);
+pub struct Json<T, const LIMIT: usize = MAX_BODY_BYTES, const EMPTY_OK: bool = true>(pub T);
 
-impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, LIMIT> {
+/// A JSON body that must be present (see [`Json`]).
+pub type RequiredJson<T> = Json<T, MAX_BODY_BYTES, false>;
+
+impl<T: DeserializeOwned + 'static, const LIMIT: usize, const EMPTY_OK: bool> FromRequest
+    for Json<T, LIMIT, EMPTY_OK>
+{
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -70,6 +77,9 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, 
                 body.extend_from_slice(&chunk);
             }
             if body.iter().all(u8::is_ascii_whitespace) {
+                if !EMPTY_OK {
+                    return Err(ApiError::field("body", "请求体不能为空"));
+                }
                 return parse_json(b"{}").map(Json);
             }
             if content_type_ok.is_none() {
@@ -84,11 +94,13 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, 
 ///
 /// In two steps: the syntax first (into a `Value`), then the shape. In one step serde_json
 /// reports some shape errors as syntax errors (an array or a number where an enum's string
-/// is expected is "expected value"), which would answer 400 without naming the field.
+/// is expected is "expected value"), which would answer 400 without naming the field. The
+/// shape is read through [`crate::strict_json::Strict`]: an object is required wherever the
+/// schema says object (serde alone would also take an array in the struct's field order).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| ApiError::new(ErrorCode::MalformedJson))?;
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
+    serde_path_to_error::deserialize::<_, T>(crate::strict_json::Strict(value)).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };
         ApiError::field(field, describe_serde_error(&err.into_inner()))

@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod strict_json;
 pub mod telemetry;
 
 pub use config::Config;

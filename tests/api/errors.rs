@@ -184,6 +184,62 @@ async fn wrong_types_of_enums_and_nested_values_are_422_naming_the_field() {
     assert_eq!(body["details"][0]["field"], "hours.windows[0].day");
 }
 
+/// An object's fields in an array (serde's sequence form of a struct) are refused at any
+/// depth, as the spec says: a generated client never sends them (#30). A change whose
+/// fields are all optional still needs a body.
+#[tokio::test]
+async fn arrays_where_objects_belong_and_a_missing_patch_body_are_422() {
+    let app = TestApp::spawn().await;
+    let user = app.user_token("sequence-form").await;
+    let body = assert_error(
+        app.post(
+            "/api/v1/me/subscriptions",
+            Some(&user),
+            json!({"grants": [["consultation_ready", true]]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "grants[0]", "{body}");
+    let body = assert_error(
+        app.client
+            .patch(app.url("/api/v1/me"))
+            .bearer_auth(&user)
+            .json(&json!(["小林", null]))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "body", "{body}");
+    let body = assert_error(
+        app.client
+            .patch(app.url("/api/v1/me"))
+            .bearer_auth(&user)
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["details"][0]["field"], "body", "{body}");
+    // The object form still works, and an empty object changes nothing.
+    let me = app
+        .client
+        .patch(app.url("/api/v1/me"))
+        .bearer_auth(&user)
+        .json(&json!({"nickname": "小林"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+}
+
 /// Action routes whose body has only optional fields need no body and no Content-Type; a
 /// route with required fields names the first missing one; a body that is not JSON is
 /// still 415.

@@ -14,7 +14,7 @@ use xinli_domain::validation::Collector;
 use crate::auth::UserCaller;
 use crate::dto::{Audience, ConsultationStatus, ConsultationTopic, cst, nullable, string_enum};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::RequiredJson;
 use crate::routes::auth::UserProfile;
 use crate::state::State;
 
@@ -143,7 +143,7 @@ pub struct ExportedReaction {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a5d5-2222-7abc-8def-0123456789ab", "topic": "压力", "description": "……",
-    "status": "closed", "priority": "standard", "priority_reason": "", "counselor_name": "王老师", "callback_phone": null,
+    "status": "closed", "priority": "normal", "priority_reason": "", "counselor_name": "王老师", "callback_phone": null,
     "created_at": "2026-11-22T21:40:00+08:00", "ended_at": "2026-11-22T22:30:00+08:00",
     "rating": 5, "rating_comment": "谢谢", "messages": [{"seq": 1, "sender": "user", "text": "你好", "created_at": "2026-11-22T21:41:00+08:00"}]}))]
 pub struct ExportedConsultation {
@@ -263,7 +263,7 @@ pub async fn get_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse>
 pub async fn patch_me(
     state: State,
     caller: UserCaller,
-    body: Json<ProfilePatch>,
+    body: RequiredJson<ProfilePatch>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
     let mut c = Collector::new();
