@@ -50,6 +50,9 @@ pub struct Config {
     pub bootstrap_admin: Option<(String, SecretString)>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// Staff refresh tokens live shorter (`XINLI_STAFF_REFRESH_HOURS`, 8): each refresh starts
+    /// the period again, so a console in use stays logged in and one left overnight does not.
+    pub staff_refresh_token_ttl: Duration,
     /// Take the client address from `X-Forwarded-For` (`XINLI_TRUST_PROXY=true`); only
     /// behind a reverse proxy that sets it, otherwise clients could choose their address.
     pub trust_proxy: bool,
@@ -485,6 +488,11 @@ impl Config {
             bootstrap_admin,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            staff_refresh_token_ttl: positive(
+                "XINLI_STAFF_REFRESH_HOURS",
+                Duration::from_secs(8 * 3600),
+                |h| Duration::from_secs(h * 3600),
+            )?,
             trust_proxy: bool_var("XINLI_TRUST_PROXY", false)?,
             limits: Limits::from_vars(var)?,
             workers,

@@ -324,3 +324,46 @@ async fn a_new_staff_password_ends_existing_sessions() {
         200
     );
 }
+
+/// Staff refresh tokens live 8 hours from their last use (#30); a resident's live 30 days.
+#[tokio::test]
+async fn a_staff_login_ends_after_eight_idle_hours_and_slides_while_used() {
+    let app = xinli_tests::TestApp::spawn_with(xinli_tests::TestOptions {
+        clock_at: Some(chrono::Utc::now()),
+        ..Default::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
+    let login = app
+        .staff_login_ok(xinli_tests::ADMIN_USERNAME, xinli_tests::ADMIN_PASSWORD)
+        .await;
+    assert_eq!(login["refresh_expires_in"], 8 * 3600);
+    let user = app.dev_login("long-lived-resident").await;
+    assert_eq!(user["refresh_expires_in"], 30 * 24 * 3600);
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/auth/refresh",
+                None,
+                json!({"refresh_token": token}),
+            )
+            .await
+        }
+    };
+    // Used every 7 hours, the console stays logged in past the first 8.
+    let mut token = login["refresh_token"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        clock.advance(chrono::Duration::hours(7));
+        let res = refresh(token.clone()).await;
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        token = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    // Left for more than 8 hours, it is over.
+    clock.advance(chrono::Duration::hours(8) + chrono::Duration::minutes(1));
+    assert_error(refresh(token).await, 401, "invalid_refresh_token").await;
+    // The resident's login is not.
+    let res = refresh(user["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(res.status(), 200);
+}

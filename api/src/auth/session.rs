@@ -41,7 +41,10 @@ pub async fn issue(
     let now = state.clock.now();
     let access_token = state.tokens.issue(subject.id(), role, now)?;
     let refresh_token = new_refresh_token();
-    let refresh_ttl = state.config.refresh_token_ttl;
+    let refresh_ttl = match subject {
+        Subject::Staff(_) => state.config.staff_refresh_token_ttl,
+        Subject::User(_) => state.config.refresh_token_ttl,
+    };
     state
         .refresh_tokens
         .insert(&NewRefreshToken {
