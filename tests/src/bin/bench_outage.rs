@@ -42,7 +42,9 @@ async fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(5),
     );
-    let mut redis = PrivateRedis::start().await;
+    let mut redis = PrivateRedis::start()
+        .await
+        .expect("the outage bench needs redis-server: apt-get install -y redis-server");
     let app = TestApp::spawn_with(TestOptions {
         redis_url: Some(redis.url()),
         ..TestOptions::default()
