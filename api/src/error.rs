@@ -337,6 +337,10 @@ impl From<RepoError> for ApiError {
             RepoError::Conflict(Conflict::SurveyAnswered) => {
                 Self::new(ErrorCode::AlreadyRated).with_message("你已经填写过这次的评价")
             }
+            RepoError::Unavailable(cause) => {
+                tracing::warn!(cause = %cause, "database unavailable");
+                Self::new(ErrorCode::ServiceUnavailable).retry_after(Duration::from_secs(2))
+            }
             other => Self::internal(other),
         }
     }

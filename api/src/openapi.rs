@@ -188,6 +188,10 @@ fn conventions(spec: &mut Spec) {
                 "500",
                 "`internal`: a fault on our side; quote the request id",
             ));
+            shared.push((
+                "503",
+                "`service_unavailable`: the database does not answer for a moment; try again after `Retry-After` seconds",
+            ));
             for (status, description) in shared {
                 match op.responses.responses.get_mut(status) {
                     Some(RefOr::T(existing)) if existing.description.is_empty() => {
@@ -209,12 +213,17 @@ fn conventions(spec: &mut Spec) {
                     response
                         .headers
                         .insert(REQUEST_ID_HEADER.to_owned(), request_id_header());
-                    if status == "429" {
+                    let retry = match status.as_str() {
+                        "429" => Some("Seconds until the limit allows another try"),
+                        "503" => Some("Seconds to wait before trying again"),
+                        _ => None,
+                    };
+                    if let Some(description) = retry {
                         response.headers.insert(
                             "retry-after".to_owned(),
                             HeaderBuilder::new()
                                 .schema(ObjectBuilder::new().schema_type(Type::Integer))
-                                .description(Some("Seconds until the limit allows another try"))
+                                .description(Some(description))
                                 .build(),
                         );
                     }

@@ -30,7 +30,11 @@ pub enum RepoError {
     /// tell the user which field clashes.
     #[error("unique constraint violated: {0:?}")]
     Conflict(Conflict),
-    /// Anything else: connection lost, bad SQL, corrupt row. The message is for logs only.
+    /// The store did not answer (connection refused or lost, no connection free in time): a
+    /// moment later the same request may well succeed. The message is for logs only.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: bad SQL, corrupt row. The message is for logs only.
     #[error("storage failure: {0}")]
     Storage(String),
 }

@@ -152,13 +152,42 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
 pub fn repo_err(rule: xinli_domain::Conflict) -> impl Fn(DbErr) -> RepoError {
     move |e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => RepoError::Conflict(rule),
-        _ => RepoError::Storage(e.to_string()),
+        _ => storage(e),
     }
 }
 
-/// For queries where no uniqueness rule can be violated.
+/// For queries where no uniqueness rule can be violated. A database that does not answer is
+/// told apart from a failing query: the first is worth retrying (503), the second is a bug.
 pub fn storage(e: DbErr) -> RepoError {
-    RepoError::Storage(e.to_string())
+    if unavailable(&e) {
+        RepoError::Unavailable(e.to_string())
+    } else {
+        RepoError::Storage(e.to_string())
+    }
+}
+
+/// Whether the error says the database could not be reached, not that the query failed:
+/// no connection from the pool in time, a connection refused or cut, or PostgreSQL shutting
+/// down or starting (SQLSTATE class 57P, 08).
+fn unavailable(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(s))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(s)) => match s.as_ref() {
+            Sqlx::Io(_)
+            | Sqlx::Tls(_)
+            | Sqlx::Protocol(_)
+            | Sqlx::PoolTimedOut
+            | Sqlx::PoolClosed
+            | Sqlx::WorkerCrashed => true,
+            Sqlx::Database(d) => d
+                .code()
+                .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// Stored ids are UUID strings; a row holding anything else is corrupt.

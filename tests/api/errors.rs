@@ -328,3 +328,64 @@ async fn personal_answers_are_never_stored_by_intermediaries() {
     assert_eq!(res.headers()["cache-control"], "no-cache");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 }
+
+/// PostgreSQL unreachable for an instance (its connections cut, new ones refused): requests
+/// answer `503 service_unavailable` with `Retry-After`, never `500`, and the instance serves
+/// again once the database is back (#30). SQLite is embedded: there is no outage to test.
+#[tokio::test]
+async fn a_database_outage_answers_503_with_retry_after_and_passes() {
+    let Some(admin_url) = xinli_tests::test_database_url() else {
+        eprintln!("database outage test: PostgreSQL only (XINLI_TEST_DATABASE_URL)");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let upstream = reqwest::Url::parse(&admin_url).unwrap();
+    let proxy = xinli_tests::CuttableProxy::start(format!(
+        "{}:{}",
+        upstream.host_str().unwrap(),
+        upstream.port().unwrap_or(5432)
+    ))
+    .await;
+    let mut through = reqwest::Url::parse(&app.config.database_url).unwrap();
+    through.set_port(Some(proxy.port())).unwrap();
+    let instance = app
+        .sibling_with(|c| c.database_url = through.to_string())
+        .await;
+    let user = instance.user_token("during-an-outage").await;
+    let change = |nickname: &'static str| {
+        let (instance, user) = (&instance, user.clone());
+        async move {
+            instance
+                .client
+                .patch(instance.url("/api/v1/me"))
+                .bearer_auth(&user)
+                .json(&json!({"nickname": nickname}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(change("之前").await.status(), 200);
+    proxy.cut();
+    for _ in 0..4 {
+        let res = change("之间").await;
+        assert_eq!(res.status(), 503, "not a 500");
+        assert!(res.headers().contains_key("retry-after"));
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "service_unavailable");
+        assert!(
+            !body.to_string().contains("Connection"),
+            "no driver text: {body}"
+        );
+    }
+    proxy.restore();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = change("之后").await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200, "served again once the database is back");
+}

@@ -120,6 +120,75 @@ impl Drop for RedisNamespace {
     }
 }
 
+/// A TCP forwarder in front of the test database that a test can cut and restore: a
+/// database outage for one app instance, without stopping the server other tests share.
+pub struct CuttableProxy {
+    port: u16,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    conns: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl CuttableProxy {
+    /// Forwards a free local port to `upstream` (`host:port`).
+    pub async fn start(upstream: String) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let port = listener.local_addr().expect("local address").port();
+        let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let conns: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let accept = {
+            let (open, conns) = (open.clone(), conns.clone());
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !open.load(Ordering::SeqCst) {
+                        continue; // dropped: the client sees the connection close
+                    }
+                    let upstream = upstream.clone();
+                    let task = tokio::spawn(async move {
+                        if let Ok(mut out) = tokio::net::TcpStream::connect(upstream).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                        }
+                    });
+                    conns.lock().expect("lock").push(task.abort_handle());
+                }
+            })
+        };
+        Self {
+            port,
+            open,
+            conns,
+            accept,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Closes every forwarded connection and refuses new ones.
+    pub fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for c in self.conns.lock().expect("lock").drain(..) {
+            c.abort();
+        }
+    }
+
+    /// Forwards new connections again.
+    pub fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for CuttableProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}
+
 /// A Redis server of one test's own, on a free port, which the test may kill, pause or
 /// restart (outage tests). Killed when dropped. Needs `redis-server`; without it
 /// [`PrivateRedis::start`] says how to install it and gives `None` (the test passes without
@@ -418,7 +487,7 @@ impl TestApp {
 
     /// A [`Self::sibling`] with its configuration changed, e.g. the same database restarted
     /// outside dev mode.
-    pub async fn sibling_with(&self, configure: fn(&mut Config)) -> Self {
+    pub async fn sibling_with(&self, configure: impl FnOnce(&mut Config)) -> Self {
         let mut config = self.config.clone();
         configure(&mut config);
         config.bind = "127.0.0.1:0".into();
