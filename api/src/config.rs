@@ -568,6 +568,7 @@ impl Config {
                 BookingPolicy {
                     per_day: count("XINLI_BOOKING_PER_DAY", d.per_day)?,
                     max_upcoming: count("XINLI_BOOKING_MAX_UPCOMING", d.max_upcoming)?,
+                    max_waiting: count("XINLI_BOOKING_MAX_WAITING", d.max_waiting)?,
                     no_show_limit: count("XINLI_BOOKING_NO_SHOWS", d.no_show_limit)?,
                     no_show_days: days("XINLI_BOOKING_NO_SHOW_DAYS", d.no_show_days)?,
                     pause_days: days("XINLI_BOOKING_PAUSE_DAYS", d.pause_days)?,

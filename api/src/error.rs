@@ -110,6 +110,8 @@ error_codes! {
     SlotAvailable => (StatusCode::CONFLICT, "slot_available", "该时段还有名额，请直接预约"),
     /// Already waiting for, or holding a seat in, this session.
     AlreadyWaiting => (StatusCode::CONFLICT, "already_waiting", "你已在该时段的候补队列中或已有预约"),
+    /// Already waiting for as many future sessions as allowed.
+    WaitlistLimit => (StatusCode::CONFLICT, "waitlist_limit", "候补的时段已达上限，请先退出其他候补"),
     /// The cancel deadline has passed.
     TooLateToCancel => (StatusCode::CONFLICT, "too_late_to_cancel", "已过取消截止时间，如不能到场请联系站点"),
     /// The booking's state does not allow this (cancelled, already marked).
@@ -371,6 +373,8 @@ impl From<BookingError> for ApiError {
                     .until(until),
                 Refusal::SlotAvailable => Self::new(ErrorCode::SlotAvailable),
                 Refusal::AlreadyWaiting => Self::new(ErrorCode::AlreadyWaiting),
+                Refusal::WaitlistLimit { max } => Self::new(ErrorCode::WaitlistLimit)
+                    .with_message(format!("最多同时候补 {max} 个时段，请先退出其他候补")),
                 Refusal::TooLateToCancel { deadline } => Self::new(ErrorCode::TooLateToCancel)
                     .with_message(format!(
                         "取消截止时间为 {}，已无法在线取消；如不能到场请联系站点",

@@ -48,6 +48,29 @@ impl Default for PageRequest {
     }
 }
 
+/// Every item of a paged list, fetched page by page at [`MAX_PAGE_SIZE`] (a person's export
+/// holds all of their records, not the first page).
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, crate::RepoError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, crate::RepoError>>,
+{
+    let mut all = vec![];
+    for page in 1..=MAX_PAGE {
+        let found = fetch(PageRequest {
+            page,
+            page_size: MAX_PAGE_SIZE,
+        })
+        .await?;
+        let last = (found.items.len() as u64) < MAX_PAGE_SIZE;
+        all.extend(found.items);
+        if last {
+            break;
+        }
+    }
+    Ok(all)
+}
+
 /// One page of results plus the total number of matching rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {

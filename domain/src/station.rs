@@ -371,6 +371,10 @@ pub enum Refusal {
     SlotAvailable,
     /// Already in line (or booked) for this session.
     AlreadyWaiting,
+    /// Already waiting for as many future sessions as the policy allows.
+    WaitlistLimit {
+        max: u32,
+    },
     /// Cancelling after the deadline.
     TooLateToCancel {
         deadline: DateTime<Utc>,
@@ -426,6 +430,9 @@ pub struct BookingPolicy {
     pub no_show_days: i64,
     /// How long booking is paused (`XINLI_BOOKING_PAUSE_DAYS`, 30).
     pub pause_days: i64,
+    /// Sessions one person may wait for at once (`XINLI_BOOKING_MAX_WAITING`, 3): a line
+    /// held by one person in every session keeps the others' positions meaningless.
+    pub max_waiting: u32,
 }
 
 impl Default for BookingPolicy {
@@ -436,6 +443,7 @@ impl Default for BookingPolicy {
             no_show_limit: 3,
             no_show_days: 90,
             pause_days: 30,
+            max_waiting: 3,
         }
     }
 }
@@ -792,11 +800,13 @@ pub struct WaitEntry {
 }
 
 /// Joining the line of a session: only when it is full, not twice, not while holding a seat
-/// in it, and not while paused.
+/// in it, not while waiting for [`BookingPolicy::max_waiting`] other future sessions, and not
+/// while paused.
 pub fn check_join(
     remaining: u16,
     holds_seat_in_slot: bool,
     already_waiting: bool,
+    waiting_elsewhere: u32,
     record: &BookerRecord,
     now: DateTime<Utc>,
     policy: &BookingPolicy,
@@ -807,10 +817,22 @@ pub fn check_join(
     if remaining > 0 {
         return Err(Refusal::SlotAvailable);
     }
+    if waiting_elsewhere >= policy.max_waiting {
+        return Err(Refusal::WaitlistLimit {
+            max: policy.max_waiting,
+        });
+    }
     if let Some(until) = paused_until(&record.no_shows, now, policy) {
         return Err(Refusal::Paused { until });
     }
     Ok(())
+}
+
+/// A waiting entry's place in its session's line: the line goes by when each joined (the
+/// entry's id breaks ties), 1 = next. `line` holds every waiting entry of the session.
+pub fn position_in_line(entry: (DateTime<Utc>, Uuid), line: &[(DateTime<Utc>, Uuid)]) -> u32 {
+    let ahead = line.iter().filter(|other| **other <= entry).count();
+    u32::try_from(ahead).unwrap_or(u32::MAX)
 }
 
 /// Events a booking owes its person, written to the outbox in the transaction that caused
@@ -1101,7 +1123,12 @@ pub trait BookingRepository: Send + Sync {
     ) -> Result<Booking, BookingError>;
     async fn of_user(&self, user: Uuid, page: PageRequest) -> Result<Page<Booking>, RepoError>;
     /// Waiting (with positions) and past entries of a person, newest first.
-    async fn waitlist_of_user(&self, user: Uuid) -> Result<Vec<WaitEntry>, RepoError>;
+    /// The person's waitlist entries, newest first, with their positions.
+    async fn waitlist_of_user(
+        &self,
+        user: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<WaitEntry>, RepoError>;
     /// Seat-holding bookings of a station on one China date, by start then seat.
     async fn day_sheet(&self, station: Uuid, date: NaiveDate) -> Result<Vec<Booking>, RepoError>;
     async fn facts(

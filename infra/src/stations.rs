@@ -737,24 +737,23 @@ impl BookingStore {
     }
 }
 
+/// The (joined, id) keys of the entries waiting for one session.
+fn line_key(m: &wl::Model) -> Result<(DateTime<Utc>, Uuid), RepoError> {
+    Ok((m.created_at, parse_id(&m.id)?))
+}
+
 async fn position_of(db: &impl ConnectionTrait, entry: &wl::Model) -> Result<u32, RepoError> {
-    let ahead: Vec<(String, DateTime<Utc>)> = wl::Entity::find()
-        .select_only()
-        .column(wl::Column::Id)
-        .column(wl::Column::CreatedAt)
+    let line = wl::Entity::find()
         .filter(wl::Column::StationId.eq(entry.station_id.clone()))
         .filter(wl::Column::StartAt.eq(entry.start_at))
         .filter(wl::Column::Status.eq(WaitStatus::Waiting.as_str()))
-        .filter(wl::Column::CreatedAt.lte(entry.created_at))
-        .into_tuple()
         .all(db)
         .await
-        .map_err(storage)?;
-    let n = ahead
+        .map_err(storage)?
         .iter()
-        .filter(|(id, at)| (*at, id.as_str()) <= (entry.created_at, entry.id.as_str()))
-        .count();
-    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        .map(line_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rules::position_in_line(line_key(entry)?, &line))
 }
 
 #[async_trait]
@@ -857,11 +856,21 @@ impl BookingRepository for BookingStore {
             .await
             .map_err(storage)?
             .is_some();
+        let waiting_elsewhere = sea_orm::PaginatorTrait::count(
+            wl::Entity::find()
+                .filter(wl::Column::UserId.eq(user.to_string()))
+                .filter(wl::Column::Status.eq(WaitStatus::Waiting.as_str()))
+                .filter(wl::Column::StartAt.gt(now)),
+            &txn,
+        )
+        .await
+        .map_err(storage)?;
         let record = booker_record(&txn, user, now, policy).await?;
         rules::check_join(
             rules::remaining(station.rules.seats, taken.len()),
             holds,
             waiting,
+            u32::try_from(waiting_elsewhere).unwrap_or(u32::MAX),
             &record,
             now,
             policy,
@@ -1004,24 +1013,57 @@ impl BookingRepository for BookingStore {
         fetch_page(&self.db, q, page, booking_from_row).await
     }
 
-    async fn waitlist_of_user(&self, user: Uuid) -> Result<Vec<WaitEntry>, RepoError> {
-        let rows = wl::Entity::find()
-            .filter(wl::Column::UserId.eq(user.to_string()))
-            .order_by_desc(wl::Column::CreatedAt)
-            .order_by_desc(wl::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(storage)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
+    async fn waitlist_of_user(
+        &self,
+        user: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<WaitEntry>, RepoError> {
+        let rows = fetch_page(
+            &self.db,
+            wl::Entity::find()
+                .filter(wl::Column::UserId.eq(user.to_string()))
+                .order_by_desc(wl::Column::CreatedAt)
+                .order_by_desc(wl::Column::Id),
+            page,
+            Ok,
+        )
+        .await?;
+        // The lines of the sessions the page's waiting entries are in, in one query.
+        let waiting: Vec<&wl::Model> = rows
+            .items
+            .iter()
+            .filter(|r| r.status == WaitStatus::Waiting.as_str())
+            .collect();
+        let lines = if waiting.is_empty() {
+            vec![]
+        } else {
+            wl::Entity::find()
+                .filter(wl::Column::Status.eq(WaitStatus::Waiting.as_str()))
+                .filter(wl::Column::StationId.is_in(waiting.iter().map(|r| r.station_id.clone())))
+                .filter(wl::Column::StartAt.is_in(waiting.iter().map(|r| r.start_at)))
+                .all(&self.db)
+                .await
+                .map_err(storage)?
+        };
+        let mut items = Vec::with_capacity(rows.items.len());
+        for r in &rows.items {
             let position = if r.status == WaitStatus::Waiting.as_str() {
-                Some(position_of(&self.db, &r).await?)
+                let line = lines
+                    .iter()
+                    .filter(|o| o.station_id == r.station_id && o.start_at == r.start_at)
+                    .map(line_key)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(rules::position_in_line(line_key(r)?, &line))
             } else {
                 None
             };
-            out.push(wait_from_row(r, position)?);
+            items.push(wait_from_row(r.clone(), position)?);
         }
-        Ok(out)
+        Ok(Page {
+            items,
+            total: rows.total,
+            request: rows.request,
+        })
     }
 
     async fn day_sheet(&self, station: Uuid, date: NaiveDate) -> Result<Vec<Booking>, RepoError> {

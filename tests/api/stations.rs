@@ -354,10 +354,11 @@ async fn limits_waitlist_promotion_cancel_deadline_and_reminders() {
     assert_eq!(mine_b["items"][0]["status"], "booked");
     assert_eq!(mine_b["items"][0]["promoted"], true);
     let waits_b = app.get_ok("/api/v1/me/waitlist", Some(&b)).await;
-    assert_eq!(waits_b[0]["status"], "promoted");
-    assert_eq!(waits_b[0]["booking_id"], mine_b["items"][0]["id"]);
+    assert_eq!(waits_b["items"][0]["status"], "promoted");
+    assert_eq!(waits_b["items"][0]["booking_id"], mine_b["items"][0]["id"]);
     let waits_c = app.get_ok("/api/v1/me/waitlist", Some(&c)).await;
-    assert_eq!(waits_c[0]["position"], 1);
+    assert_eq!(waits_c["total"], 1);
+    assert_eq!(waits_c["items"][0]["position"], 1);
     // A cancelled booking cannot be cancelled again.
     let res = cancel(&app, &a, &first).await;
     assert_error(res, 409, "booking_not_active").await;
@@ -388,6 +389,26 @@ async fn limits_waitlist_promotion_cancel_deadline_and_reminders() {
     let res = book(&app, &a, &id, at(monday, 5, 9, 0)).await;
     let body = assert_error(res, 409, "booking_limit").await;
     assert!(body["message"].as_str().unwrap().contains("未到期"));
+    // At most 3 future sessions waited for at once (#30).
+    booked(&app, &b, &id, at(monday, 5, 9, 0)).await;
+    for day in 2..=4 {
+        waitlisted(&app, &c, &id, at(monday, day, 9, 0)).await;
+    }
+    let res = app
+        .post(
+            &format!("/api/v1/stations/{id}/waitlist"),
+            Some(&c),
+            json!({"start_at": iso(at(monday, 5, 9, 0))}),
+        )
+        .await;
+    let body = assert_error(res, 409, "waitlist_limit").await;
+    assert!(body["message"].as_str().unwrap().contains('3'));
+    let page = app
+        .get_ok("/api/v1/me/waitlist?page_size=2", Some(&c))
+        .await;
+    assert_eq!(page["total"], 4, "three waiting, one left");
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert!(page["items"][0]["position"].is_u64());
     // Cancel deadline: 2 h before.
     app.clock.as_ref().unwrap().set(at(monday, 2, 7, 1));
     let a = app.user_token("booker-a").await;

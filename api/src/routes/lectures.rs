@@ -529,15 +529,10 @@ pub async fn withdraw(
 
 /// A person's lecture requests, for `GET /me/export`.
 pub async fn export_of_user(state: &AppState, user: Uuid) -> ApiResult<Vec<LectureRequestView>> {
-    let mut all = vec![];
-    for number in 1.. {
-        let page = xinli_domain::page::PageRequest::parse(Some(number), Some(100))?;
-        let found = state.lectures.of_user(user, page).await?;
-        let last = found.items.len() < 100;
-        all.extend(page_view(state, found).await?.items);
-        if last {
-            break;
-        }
+    let all = xinli_domain::page::all_pages(|page| state.lectures.of_user(user, page)).await?;
+    let mut views = Vec::with_capacity(all.len());
+    for r in &all {
+        views.push(view(state, r).await?);
     }
-    Ok(all)
+    Ok(views)
 }

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use xinli_domain::account::StaffRole;
 use xinli_domain::audit::{AuditAction, AuditEntry};
-use xinli_domain::page::PageRequest;
+use xinli_domain::page::{PageRequest, all_pages};
 use xinli_domain::period::DayRange;
 use xinli_domain::schedule::{self, china_date};
 use xinli_domain::station::{
@@ -685,7 +685,7 @@ impl From<&WaitEntry> for WaitEntryView {
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`slot_available` (book instead), `already_waiting`, `booking_paused`, `station_closed`, `station_not_bookable`", body = ErrorBody),
+        (status = 409, description = "`slot_available` (book instead), `already_waiting`, `waitlist_limit` (waiting for 3 future sessions already), `booking_paused`, `station_closed`, `station_not_bookable`", body = ErrorBody),
         (status = 422, description = "`slot_not_found`, `outside_booking_window`", body = ErrorBody),
         (status = 429, body = ErrorBody),
     )
@@ -767,20 +767,31 @@ pub async fn my_bookings(
 }
 
 /// My waitlist entries
+///
+/// Newest first, every state; a waiting entry with its position in the line.
 #[utoipa::path(
     operation_id = "list_my_waitlist",
     tag = "stations",
     security(("bearer" = [])),
+    params(PageParams),
     responses(
-        (status = 200, body = Vec<WaitEntryView>),
+        (status = 200, body = Paged<WaitEntryView>),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
     )
 )]
 #[get("/me/waitlist")]
-pub async fn my_waitlist(state: State, caller: UserCaller) -> ApiResult<HttpResponse> {
-    let entries = state.bookings.waitlist_of_user(caller.id).await?;
-    Ok(HttpResponse::Ok().json(entries.iter().map(WaitEntryView::from).collect::<Vec<_>>()))
+pub async fn my_waitlist(
+    state: State,
+    caller: UserCaller,
+    query: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let page = state
+        .bookings
+        .waitlist_of_user(caller.id, query.0.parse()?)
+        .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_page(page, |w| WaitEntryView::from(&w))))
 }
 
 async fn own_booking(state: &AppState, id: &str, user: Uuid) -> ApiResult<Booking> {
@@ -1485,24 +1496,17 @@ pub async fn export_of_user(
     user: Uuid,
 ) -> ApiResult<(Vec<BookingView>, Vec<WaitEntryView>)> {
     let stations = stations_by_id(state).await?;
-    let mut bookings = vec![];
-    let mut page = PageRequest::parse(Some(1), Some(100))?;
-    loop {
-        let found = state.bookings.of_user(user, page).await?;
-        let done = found.items.len() < page.page_size as usize;
-        bookings.extend(
-            found
-                .items
-                .iter()
-                .map(|b| booking_view(b, stations.get(&b.station_id))),
-        );
-        if done || page.page >= 10_000 {
-            break;
-        }
-        page = PageRequest::parse(Some(page.page + 1), Some(100))?;
-    }
-    let waitlist = state.bookings.waitlist_of_user(user).await?;
-    Ok((bookings, waitlist.iter().map(WaitEntryView::from).collect()))
+    let bookings = all_pages(|page| state.bookings.of_user(user, page))
+        .await?
+        .iter()
+        .map(|b| booking_view(b, stations.get(&b.station_id)))
+        .collect();
+    let waitlist = all_pages(|page| state.bookings.waitlist_of_user(user, page))
+        .await?
+        .iter()
+        .map(WaitEntryView::from)
+        .collect();
+    Ok((bookings, waitlist))
 }
 
 /// A PNG image.
