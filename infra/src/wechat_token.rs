@@ -91,7 +91,13 @@ impl AccessTokens {
     async fn refresh(&self, refused: Option<&str>) -> Result<String, WechatError> {
         for _ in 0..30 {
             if self.cache.incr(LOCK_KEY, LOCK_FOR).await == 1 {
-                let result = self.fetch(refused.is_some()).await;
+                // Checked again under the lock: the holder before us may have stored a token
+                // between our look and our lock (then a second fetch, forced or not, is one
+                // too many).
+                let result = match self.held().await {
+                    Some(held) if Some(held.token.as_str()) != refused => Ok(held.token),
+                    _ => self.fetch(refused.is_some()).await,
+                };
                 self.cache.delete(LOCK_KEY).await;
                 return result;
             }

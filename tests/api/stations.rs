@@ -791,7 +791,9 @@ fn stable_token(force: bool) -> wiremock::MockBuilder {
 /// Redis answering slower than the 250 ms command timeout (as it does now and then while the
 /// whole suite runs on two cores) makes an instance fall back to its own lock, and so fetch a
 /// token of its own: harmless in production (a non-forced stable_token returns the same
-/// token), but not what this test is about. It was the cause of this test's rare failures.
+/// token), but not what this test is about. (The other cause of this test's rare failures was
+/// in the holder: a task that looked before the token was stored and locked after the lock
+/// was released fetched again; it now looks again under the lock.)
 fn patient_redis(c: &mut xinli_api::Config) {
     c.redis_timeouts.command = std::time::Duration::from_secs(5);
 }
