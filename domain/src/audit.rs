@@ -6,13 +6,14 @@
 //!   returned at least one message; an empty long poll reads nothing);
 //! - a transfer of a consultation (to a named counselor or back to the pool);
 //! - an admin's creation or change of a staff account, and change of a scale's texts;
-//! - a supervisor's read of the words that raised a risk alert; an admin's change of the
-//!   risk lexicon;
+//! - a supervisor's read of the words that raised a risk alert, and of the list of alerts;
+//!   an admin's change of the risk lexicon;
 //! - a station's day sheet read, an attendance mark, an admin's change of a station or of its
 //!   closures, and the organiser's decisions on lecture requests (#30).
 //!
-//! A counselor's chat client polls for new messages: their reads of one consultation's
-//! messages are one entry per China day ([`AuditAction::once_per_day`]), not one per poll.
+//! A counselor's chat client polls for new messages, a supervisor's console the alert list:
+//! such reads are one entry per actor, consultation and China day
+//! ([`AuditAction::once_per_day`]), not one per poll.
 //!
 //! When a person deletes their account, the entries about them lose their link to the person
 //! (`subject_user_id` becomes empty): the trail still says that a counselor read a client's
@@ -38,6 +39,9 @@ pub enum AuditAction {
     ReadStationDaySheet,
     /// A supervisor read the words that raised a risk alert, with the consultation's metadata.
     ReadRiskAlert,
+    /// A supervisor read the list of risk alerts (who raised one, at what level, with the
+    /// lexicon's phrase); once per supervisor and day.
+    ListRiskAlerts,
     /// An admin replaced the risk lexicon.
     UpdateRiskLexicon,
     /// A station marked a booking attended or not (target: the booking).
@@ -52,7 +56,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::ReadClientAssessments,
         AuditAction::ReadClientMessages,
         AuditAction::TransferConsultation,
@@ -61,6 +65,7 @@ impl AuditAction {
         AuditAction::UpdateScale,
         AuditAction::ReadStationDaySheet,
         AuditAction::ReadRiskAlert,
+        AuditAction::ListRiskAlerts,
         AuditAction::UpdateRiskLexicon,
         AuditAction::MarkAttendance,
         AuditAction::ChangeStation,
@@ -78,6 +83,7 @@ impl AuditAction {
             AuditAction::UpdateScale => "update_scale",
             AuditAction::ReadStationDaySheet => "read_station_day_sheet",
             AuditAction::ReadRiskAlert => "read_risk_alert",
+            AuditAction::ListRiskAlerts => "list_risk_alerts",
             AuditAction::UpdateRiskLexicon => "update_risk_lexicon",
             AuditAction::MarkAttendance => "mark_attendance",
             AuditAction::ChangeStation => "change_station",
@@ -88,7 +94,10 @@ impl AuditAction {
 
     /// Reads repeated by polling count once per actor, consultation and China day.
     pub fn once_per_day(self) -> bool {
-        self == AuditAction::ReadClientMessages
+        matches!(
+            self,
+            AuditAction::ReadClientMessages | AuditAction::ListRiskAlerts
+        )
     }
 
     pub fn parse(s: &str) -> Option<Self> {

@@ -58,10 +58,14 @@ pub(crate) async fn forget_subject(db: &impl ConnectionTrait, user: Uuid) -> Res
 impl AuditLog for AuditStore {
     async fn record(&self, e: &AuditEntry) -> Result<(), RepoError> {
         if let Some((from, to)) = e.once_within() {
+            let consultation = match e.consultation_id {
+                Some(id) => a::Column::ConsultationId.eq(id.to_string()),
+                None => a::Column::ConsultationId.is_null(),
+            };
             let already = a::Entity::find()
                 .filter(a::Column::ActorId.eq(e.actor_id.to_string()))
                 .filter(a::Column::Action.eq(e.action.as_str()))
-                .filter(a::Column::ConsultationId.eq(e.consultation_id.map(|id| id.to_string())))
+                .filter(consultation)
                 .filter(a::Column::At.gte(from))
                 .filter(a::Column::At.lt(to))
                 .one(&self.db)

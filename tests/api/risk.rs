@@ -177,6 +177,30 @@ async fn words_in_a_waiting_request_reach_a_supervisor_on_duty_and_escalate_when
     .await;
     assert_eq!(audit["total"], 1);
     assert_eq!(audit["items"][0]["actor_role"], "supervisor");
+    // Reading the list is audited too, once per supervisor and day however often the console
+    // polls it (#30).
+    alerts(&app, &on_duty, "open").await;
+    alerts(&app, &on_duty, "all").await;
+    let listed = ok(
+        app.get("/api/v1/admin/audit?action=list_risk_alerts", Some(&admin))
+            .await,
+        200,
+    )
+    .await;
+    let on_duty_id = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_role"] == "supervisor")
+        .map(|e| e["actor_id"].clone())
+        .collect::<Vec<_>>();
+    let distinct: std::collections::HashSet<String> =
+        on_duty_id.iter().map(|v| v.to_string()).collect();
+    assert_eq!(
+        on_duty_id.len(),
+        distinct.len(),
+        "one entry per supervisor: {listed}"
+    );
 
     // Nobody acknowledges within XINLI_ALERT_ESCALATE_MINUTES (5): every supervisor sees it.
     clock.advance(Duration::minutes(4));

@@ -382,6 +382,7 @@ pub struct AlertQuery {
 /// Most serious first, then newest. On duty: every alert. Off duty: the escalated ones (not
 /// acknowledged within `XINLI_ALERT_ESCALATE_MINUTES`, or raised while nobody was on duty) and
 /// the acknowledged history. Each shows the lexicon's phrase, never the person's words.
+/// Reading the list is audited once per supervisor and day.
 #[utoipa::path(
     operation_id = "supervisor_list_alerts",
     tag = "supervision",
@@ -417,6 +418,15 @@ pub async fn list_alerts(
     for a in &found.items {
         items.push(alert_view(&state, a).await?);
     }
+    state
+        .audit
+        .record(&AuditEntry::new(
+            now,
+            me.0.id,
+            Role::Supervisor,
+            AuditAction::ListRiskAlerts,
+        ))
+        .await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total: found.total,
