@@ -185,8 +185,13 @@ impl From<&Article> for AdminArticle {
 pub struct ListQuery {
     /// Searches title, summary and body: any Chinese text of two or more characters (e.g. 压力)
     /// wherever it occurs; words separated by spaces must all occur. Articles whose title
-    /// holds the query come first, then by relevance. At most 50 characters.
-    #[param(example = "压力", max_length = 50)]
+    /// holds the query come first, then by relevance. At most 50 characters, no control
+    /// characters.
+    #[param(
+        example = "压力",
+        max_length = 50,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub q: Option<String>,
     /// One of 压力管理, 情绪与睡眠, 人际与家庭, 特殊人群, 危机求助, 心理常识.
     #[param(example = "压力管理")]
