@@ -23,6 +23,7 @@ pub mod startup;
 pub mod state;
 pub mod strict_json;
 pub mod telemetry;
+pub mod wechat_code;
 
 pub use config::Config;
 pub use startup::{Application, Overrides};

@@ -343,7 +343,7 @@ pub async fn admin_create_topic(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Lecture request id")),
     responses(
-        (status = 200, description = "The code", content_type = "image/png", body = crate::routes::stations::Png),
+        (status = 200, description = "The code", content_type = "image/png", body = crate::wechat_code::Png),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "`not_found`: unknown, or not accepted yet (no join code)", body = ErrorBody),
@@ -359,7 +359,7 @@ pub async fn admin_code(
 ) -> ApiResult<HttpResponse> {
     let (r, _) = load(&state, &id, admin.0.id, true).await?;
     let code = r.screening_code.ok_or_else(ApiError::not_found)?;
-    crate::routes::stations::mini_program_code(
+    crate::wechat_code::mini_program_code(
         &state,
         &code,
         &state.config.wechat_screening_page,
