@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod config;
 pub mod console;
+pub mod crisis;
 pub mod dto;
 pub mod error;
 pub mod extract;

@@ -15,10 +15,10 @@ use xinli_domain::page::PageRequest;
 use xinli_domain::validation::Collector;
 
 use crate::auth::{AdminCaller, UserCaller};
-use crate::dto::{CrisisReasonCode, Paged, cst};
+use crate::crisis::{CrisisView, crisis_view};
+use crate::dto::{Paged, cst};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Query, parse_id};
-use crate::routes::hotlines::{HotlineView, crisis_views};
 use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -201,25 +201,6 @@ pub struct SubmissionRequest {
     pub screening_code: Option<String>,
 }
 
-/// Why and whom to call, shown before anything else when present.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"reason_code": "critical_item",
-    "reason": "你的回答提示你最近可能有伤害自己或不想活下去的念头。你并不孤单……",
-    "hotlines": [{"id": "0193a5d2-9e3f-7d8c-9b2a-4f6e3d0c1a23", "name": "上海市心理援助热线", "number": "962525",
-        "dial_number": "962525", "region": "上海市", "audiences": ["general"], "description": "…", "crisis": true,
-        "hours": {"kind": "always", "windows": [], "note": null}, "open_now": true, "next_change_at": null,
-        "status_text": "24 小时服务", "sort_order": 10, "active": true}]}))]
-pub struct CrisisView {
-    /// `critical_item` (thoughts of self-harm), `severe_band` (top severity level) or
-    /// `risk_words` (in a consultation: what the person wrote hit the risk lexicon).
-    #[schema(value_type = CrisisReasonCode)]
-    pub reason_code: String,
-    /// Warm, direct text for the person.
-    pub reason: String,
-    /// Crisis hotlines, open ones first.
-    pub hotlines: Vec<HotlineView>,
-}
-
 /// An article suggested for the result.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a5d3-0000-7000-8000-000000000001", "title": "压力识别与应对", "summary": "……"}))]
@@ -272,18 +253,6 @@ pub struct AssessmentResult {
     /// the online referral. Empty when the unit gave no region or it has no station.
     pub referral_stations: Vec<crate::routes::stations::StationView>,
     pub created_at: DateTime<FixedOffset>,
-}
-
-/// The crisis block: why, warmly, and the crisis hotlines (open ones first).
-pub(crate) async fn crisis_view(
-    state: &AppState,
-    reason: xinli_domain::assessment::CrisisReason,
-) -> ApiResult<CrisisView> {
-    Ok(CrisisView {
-        reason_code: reason.as_str().into(),
-        reason: reason.message().into(),
-        hotlines: crisis_views(state).await?,
-    })
 }
 
 /// The stations a referral offers for the screening `request` (see
@@ -486,7 +455,7 @@ pub async fn submit(
     }
     if !assessment.critical_items.is_empty() {
         // Thoughts of self-harm from someone waiting or in a session: a supervisor is told.
-        crate::routes::risk::check_assessment(&state, caller.id, &scale.short_name).await?;
+        crate::crisis::check_assessment(&state, caller.id, &scale.short_name).await?;
     }
     // Only the id and the scale: answers and scores are sensitive and never logged.
     tracing::info!(assessment_id = %assessment.id, scale = %scale.code, "assessment submitted");

@@ -150,7 +150,7 @@ pub async fn survey_summary(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let (r, _) = load(&state, &id, caller.id, caller.role == Role::Admin).await?;
-    let lexicon = crate::routes::risk::lexicon(&state).await?;
+    let lexicon = crate::crisis::lexicon(&state).await?;
     let s = xinli_domain::lecture::unit_survey(
         &r,
         &state.lectures.survey_answers(r.id).await?,

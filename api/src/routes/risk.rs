@@ -1,5 +1,5 @@
-//! Risk words and supervision (#17): the checks run on what a person writes, the supervisors'
-//! alerts and duty, the admins' figures. The lexicon admins edit: `routes::risk_lexicon`.
+//! Risk supervision (#17): the supervisors' alerts and duty, the admins' figures. The check run
+//! on what a person writes: `crate::crisis`; the lexicon admins edit: `routes::risk_lexicon`.
 //! Rules: `xinli_domain::risk`.
 
 use actix_web::{HttpResponse, get, post, put, web};
@@ -9,12 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use xinli_domain::account::Role;
-use xinli_domain::assessment::CrisisReason;
 use xinli_domain::audit::{AuditAction, AuditEntry};
-use xinli_domain::consultation::{Consultation, Status};
 use xinli_domain::page::PageRequest;
 use xinli_domain::period::DayRange;
-use xinli_domain::risk::{self, Alert, Level, Lexicon, Source, StatusFilter};
+use xinli_domain::risk::{self, Alert, Level, Source, StatusFilter};
 use xinli_domain::schedule::china_date;
 
 use crate::auth::{AdminCaller, SupervisorCaller};
@@ -22,7 +20,7 @@ use crate::dto::{ConsultationPriority, ConsultationStatus, ConsultationTopic, Pa
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{Json, Query, parse_id};
 use crate::routes::admin_stats::StatsQuery;
-use crate::routes::assessments::{CrisisView, crisis_view};
+
 use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -32,136 +30,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_alert)
         .service(acknowledge)
         .service(alert_stats);
-}
-
-// ---------------------------------------------------------------- checks on what people write
-
-/// The lexicon in force: what admins saved, or the built-in list (also when the stored one
-/// cannot be read: a safety net must not fail with its storage).
-pub(crate) async fn lexicon(state: &AppState) -> ApiResult<Lexicon> {
-    match state.risk.lexicon().await {
-        Ok(Some(stored)) => return Ok(stored.lexicon),
-        Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "risk lexicon unreadable; using the built-in list"),
-    }
-    crate::seed::builtin_lexicon()
-        .map_err(|e| ApiError::internal(format!("built-in risk lexicon: {e}")))
-}
-
-/// Checks a person's own words in consultation `c` (its description, or the message `seq`).
-/// On a hit: the request moves up (while waiting), an alert is raised, and the crisis block
-/// for the person's answer is returned. The words are already stored: a failure to move the
-/// request or raise the alert is logged (ids only) and the person still gets the crisis block.
-pub(crate) async fn check_words(
-    state: &AppState,
-    c: &Consultation,
-    text: &str,
-    source: Source,
-    seq: Option<i64>,
-) -> ApiResult<Option<CrisisView>> {
-    let Some(hit) = lexicon(state).await?.check(text) else {
-        return Ok(None);
-    };
-    if let Err(e) = raise(state, c, hit.level, source, &hit.phrase, seq).await {
-        tracing::error!(consultation_id = %c.id, level = hit.level.as_str(), error = %e, "risk alert could not be raised");
-    }
-    Ok(Some(crisis_view(state, CrisisReason::RiskWords).await?))
-}
-
-/// A critical assessment item by a person who is waiting or in a session raises an alert.
-pub(crate) async fn check_assessment(
-    state: &AppState,
-    user: Uuid,
-    scale_name: &str,
-) -> ApiResult<()> {
-    let open = state
-        .consultations
-        .list_of_user(
-            user,
-            PageRequest {
-                page: 1,
-                page_size: 1,
-            },
-        )
-        .await?
-        .items
-        .into_iter()
-        .find(|c| matches!(c.status, Status::Waiting | Status::Active));
-    if let Some(c) = open {
-        let matched = format!("{scale_name} 自伤相关题目");
-        raise(
-            state,
-            &c,
-            risk::ASSESSMENT_LEVEL,
-            Source::Assessment,
-            &matched,
-            None,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-async fn raise(
-    state: &AppState,
-    c: &Consultation,
-    level: Level,
-    source: Source,
-    matched: &str,
-    seq: Option<i64>,
-) -> ApiResult<risk::Effects> {
-    let open = state.risk.open_of_consultation(c.id).await?;
-    let effects = risk::on_hit(
-        level,
-        source,
-        c.status == Status::Waiting,
-        c.priority,
-        &open,
-    );
-    if let Some((priority, reason)) = effects.priority
-        && state
-            .consultations
-            .raise_priority(c.id, priority, reason)
-            .await?
-    {
-        state.chat_signal.notify(c.id).await;
-    }
-    if let Some(level) = effects.alert {
-        let now = state.clock.now();
-        let on_duty = state.risk.on_duty_count().await?;
-        let alert = Alert {
-            id: Uuid::now_v7(),
-            consultation_id: c.id,
-            user_id: c.user_id,
-            level,
-            source,
-            matched: matched.to_owned(),
-            message_seq: seq,
-            created_at: now,
-            escalate_at: risk::escalate_at(now, state.config.alert_escalate_minutes, on_duty),
-            acknowledged_at: None,
-            acknowledged_by: None,
-            note: None,
-        };
-        match state.risk.raise(&alert).await {
-            Ok(()) => {}
-            // Raised at the same instant by another request: one alert is enough.
-            Err(xinli_domain::RepoError::Conflict(xinli_domain::Conflict::OpenAlert)) => {
-                return Ok(effects);
-            }
-            Err(e) => return Err(e.into()),
-        }
-        // Never the text, nor the phrase: ids and the level only.
-        tracing::warn!(
-            alert_id = %alert.id,
-            consultation_id = %c.id,
-            level = level.as_str(),
-            source = source.as_str(),
-            supervisors_on_duty = on_duty,
-            "risk alert raised"
-        );
-    }
-    Ok(effects)
 }
 
 /// A risk alert in the person's own export.

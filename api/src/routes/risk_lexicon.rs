@@ -1,6 +1,6 @@
 //! The risk lexicon admins edit (#17, #31): `GET/PUT /api/v1/admin/risk-lexicon`, audited.
 //! The rules of the data and of matching: `xinli_domain::risk`; the lexicon in force:
-//! `routes::risk::lexicon`.
+//! `crate::crisis::lexicon`.
 
 use actix_web::{HttpResponse, get, put};
 use chrono::{DateTime, FixedOffset};
@@ -12,10 +12,11 @@ use xinli_domain::audit::{AuditAction, AuditEntry};
 use xinli_domain::risk::{Category, Combination, Level, Lexicon, LexiconData, Phrase};
 
 use crate::auth::AdminCaller;
+use crate::crisis::lexicon;
 use crate::dto::{ReadOnly, cst};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
-use crate::routes::risk::{RiskLevelName, lexicon, staff_name};
+use crate::routes::risk::{RiskLevelName, staff_name};
 use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {

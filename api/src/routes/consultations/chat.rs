@@ -48,7 +48,7 @@ pub struct WrittenMessage {
     pub message: ChatMessage,
     /// A warm word and the crisis hotlines open now, when the person's words hit the risk
     /// lexicon (a supervisor is alerted too); otherwise `null`.
-    pub crisis: Option<crate::routes::assessments::CrisisView>,
+    pub crisis: Option<crate::crisis::CrisisView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -252,7 +252,7 @@ pub async fn write_message(
     state.chat_signal.notify(c.id).await;
     // Only the person's own words are checked, never a counselor's.
     let crisis = if sender == Sender::User {
-        crate::routes::risk::check_words(
+        crate::crisis::check_words(
             &state,
             &c,
             &m.text,

@@ -91,7 +91,7 @@ pub struct UserConsultation {
     pub hotlines: Vec<HotlineView>,
     /// In the answer to a request whose description shows risk (`domain::risk`): a warm word
     /// and the crisis hotlines, open ones first. Otherwise `null`.
-    pub crisis: Option<crate::routes::assessments::CrisisView>,
+    pub crisis: Option<crate::crisis::CrisisView>,
     pub created_at: DateTime<FixedOffset>,
     pub claimed_at: Option<DateTime<FixedOffset>>,
     pub ended_at: Option<DateTime<FixedOffset>>,

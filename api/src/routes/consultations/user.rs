@@ -76,7 +76,7 @@ pub async fn create(
     let now = state.clock.now();
     let risk = current_risk(state.assessments.as_ref(), caller.id, now).await?;
     let c = open_request(&state, caller.id, req, Priority::from_risk(risk)).await?;
-    let crisis = crate::routes::risk::check_words(
+    let crisis = crate::crisis::check_words(
         &state,
         &c,
         &c.description,
