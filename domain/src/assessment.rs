@@ -51,6 +51,14 @@ impl Transform {
             Transform::Multiply { factor } => raw * factor,
         }
     }
+
+    /// What the raw sum is multiplied by (1 when it is reported as it is).
+    pub fn multiplier(self) -> i32 {
+        match self {
+            Transform::None => 1,
+            Transform::Multiply { factor } => factor,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,7 +335,32 @@ impl Assessment {
     pub fn crisis(&self) -> Option<CrisisReason> {
         crisis_reason(self.level, &self.critical_items)
     }
+
+    /// The band of `scale` this result was given, for its thresholds: matched by the label and
+    /// level kept with the result, so a band an admin renamed since is not claimed.
+    pub fn band_in<'a>(&self, scale: &'a Scale) -> Option<&'a Band> {
+        scale
+            .bands
+            .iter()
+            .find(|b| b.label == self.band_label && b.level == self.level)
+    }
+
+    /// The raw sum to show beside the score: only on scales whose reported score is
+    /// transformed (WHO-5 ×4). Without the scale, only when the two differ.
+    pub fn shown_raw_score(&self, scale: Option<&Scale>) -> Option<i32> {
+        scale
+            .map_or(self.raw_score != self.score, |s| {
+                s.transform != Transform::None
+            })
+            .then_some(self.raw_score)
+    }
 }
+
+/// How many published articles a result suggests (carrying one of its band's tags).
+pub const RECOMMENDED_ARTICLES: u64 = 3;
+
+/// How many results a trend chart shows: the latest ones.
+pub const TREND_POINTS: u64 = 100;
 
 /// A person's recent risk, for the consultation queue's priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -547,6 +580,25 @@ mod tests {
             critical_items: vec![CriticalItem { item: 1 }],
             minutes: 1,
         }
+    }
+
+    #[test]
+    fn a_result_keeps_its_band_and_shows_the_raw_sum_only_when_transformed() {
+        let mut s = toy();
+        let a = Assessment::from_outcome(Uuid::nil(), &s, s.score(&[3, 0]).unwrap(), Utc::now())
+            .unwrap();
+        assert_eq!(a.band_in(&s).map(|b| (b.min, b.max)), Some((3, 6)));
+        assert_eq!(a.shown_raw_score(Some(&s)), None);
+        s.bands[1].label = "renamed".into();
+        assert_eq!(a.band_in(&s), None, "a renamed band is not claimed");
+        s.transform = Transform::Multiply { factor: 4 };
+        assert_eq!(a.shown_raw_score(Some(&s)), Some(6));
+        assert_eq!(s.transform.multiplier(), 4);
+        assert_eq!(
+            a.shown_raw_score(None),
+            None,
+            "same sum, no scale: nothing extra"
+        );
     }
 
     #[test]

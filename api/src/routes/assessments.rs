@@ -9,7 +9,9 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use xinli_domain::assessment::{Assessment, Band, Scale, ScaleEdit, Transform};
+use xinli_domain::assessment::{
+    Assessment, Band, RECOMMENDED_ARTICLES, Scale, ScaleEdit, TREND_POINTS,
+};
 use xinli_domain::audit::AuditAction;
 use xinli_domain::page::PageRequest;
 use xinli_domain::validation::Collector;
@@ -176,10 +178,7 @@ impl From<&Scale> for ScaleDetail {
                 .collect(),
             score_min,
             score_max,
-            score_multiplier: match s.transform {
-                Transform::None => 1,
-                Transform::Multiply { factor } => factor,
-            },
+            score_multiplier: s.transform.multiplier(),
             bands: s.bands.iter().map(ScaleBand::from).collect(),
             critical_items: s.critical_items.iter().map(|c| c.item).collect(),
             minutes: s.minutes,
@@ -285,11 +284,7 @@ async fn result_view(
     a: &Assessment,
     with_answers: bool,
 ) -> ApiResult<AssessmentResult> {
-    let band = scale.and_then(|s| {
-        s.bands
-            .iter()
-            .find(|b| b.label == a.band_label && b.level == a.level)
-    });
+    let band = scale.and_then(|s| a.band_in(s));
     let crisis = match a.crisis() {
         Some(reason) => Some(crisis_view(state, reason).await?),
         None => None,
@@ -311,9 +306,7 @@ async fn result_view(
             .map(|s| s.short_name.clone())
             .unwrap_or_else(|| a.scale_code.clone()),
         score: a.score,
-        raw_score: scale
-            .map_or(a.raw_score != a.score, |s| s.transform != Transform::None)
-            .then_some(a.raw_score),
+        raw_score: a.shown_raw_score(scale),
         score_max: scale.map(|s| s.score_range().1).unwrap_or(a.score),
         band: ResultBand {
             label: a.band_label.clone(),
@@ -336,7 +329,10 @@ async fn result_view(
 
 /// Up to three published articles carrying one of the band's tags, newest first.
 async fn recommendations(state: &AppState, tags: &[String]) -> ApiResult<Vec<RecommendationView>> {
-    let articles = state.articles.with_tags(tags, 3, state.clock.now()).await?;
+    let articles = state
+        .articles
+        .with_tags(tags, RECOMMENDED_ARTICLES, state.clock.now())
+        .await?;
     Ok(articles
         .into_iter()
         .map(|a| RecommendationView {
@@ -643,7 +639,7 @@ pub async fn my_trend(
     let scale = scale_or_404(&state, &code).await?;
     let history = state
         .assessments
-        .history(caller.id, &scale.code, 100)
+        .history(caller.id, &scale.code, TREND_POINTS)
         .await?;
     let (score_min, score_max) = scale.score_range();
     Ok(HttpResponse::Ok().json(AssessmentTrend {
