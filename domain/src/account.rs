@@ -121,6 +121,12 @@ impl AudienceGroup {
     pub fn parse(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.code() == code)
     }
+
+    /// Whether a service for `audiences` (a hotline, a station) serves this group: it names
+    /// the group, or it is for everyone (全人群).
+    pub fn served_by(self, audiences: &[AudienceGroup]) -> bool {
+        audiences.contains(&self) || audiences.contains(&AudienceGroup::General)
+    }
 }
 
 /// A resident or worker, known by their WeChat `openid`.
@@ -149,6 +155,33 @@ pub struct Staff {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl Staff {
+    /// A counselor account that may work: on duty at a station, given a transfer, in the queue.
+    pub fn is_enabled_counselor(&self) -> bool {
+        self.role == StaffRole::Counselor && !self.disabled
+    }
+}
+
+/// What an admin's change of a staff account ends for them, beyond their sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffChangeEffects {
+    /// A counselor who can no longer serve (disabled, or another role): the people they
+    /// serve or who were assigned to them go back to the queue at once.
+    pub release_consultations: bool,
+    /// A counselor who becomes a supervisor or admin leaves every station roster; a
+    /// disabled counselor keeps their rosters for when they come back.
+    pub leave_rosters: bool,
+}
+
+/// The effects of changing `before` into `after`.
+pub fn effects_of_change(before: &Staff, after: &Staff) -> StaffChangeEffects {
+    let was_counselor = before.role == StaffRole::Counselor;
+    StaffChangeEffects {
+        release_consultations: was_counselor && !after.is_enabled_counselor(),
+        leave_rosters: was_counselor && after.role != StaffRole::Counselor,
+    }
 }
 
 impl std::fmt::Debug for Staff {
@@ -414,20 +447,72 @@ mod tests {
         );
     }
 
-    #[test]
-    fn admins_cannot_lock_themselves_out() {
+    fn staff(role: StaffRole, disabled: bool) -> Staff {
         let now = Utc::now();
-        let me = Staff {
+        Staff {
             id: Uuid::now_v7(),
             username: "root".into(),
             password_hash: String::new(),
-            role: StaffRole::Admin,
+            role,
             display_name: "管理员".into(),
-            disabled: false,
+            disabled,
             created_at: now,
             updated_at: now,
             last_login_at: None,
+        }
+    }
+
+    #[test]
+    fn a_counselor_disabled_is_released_and_one_promoted_also_leaves_the_rosters() {
+        let c = staff(StaffRole::Counselor, false);
+        assert!(c.is_enabled_counselor());
+        let disabled = Staff {
+            disabled: true,
+            ..c.clone()
         };
+        assert!(!disabled.is_enabled_counselor());
+        let e = effects_of_change(&c, &disabled);
+        assert!(e.release_consultations && !e.leave_rosters);
+        let promoted = Staff {
+            role: StaffRole::Supervisor,
+            ..c.clone()
+        };
+        let e = effects_of_change(&c, &promoted);
+        assert!(e.release_consultations && e.leave_rosters);
+        let renamed = Staff {
+            display_name: "王老师".into(),
+            ..c.clone()
+        };
+        assert_eq!(
+            effects_of_change(&c, &renamed),
+            StaffChangeEffects {
+                release_consultations: false,
+                leave_rosters: false
+            }
+        );
+        let admin = staff(StaffRole::Admin, false);
+        let e = effects_of_change(
+            &admin,
+            &Staff {
+                disabled: true,
+                ..admin.clone()
+            },
+        );
+        assert!(!e.release_consultations && !e.leave_rosters);
+    }
+
+    #[test]
+    fn only_a_group_named_or_everyone_is_served() {
+        use AudienceGroup::*;
+        assert!(Worker.served_by(&[Worker, Youth]));
+        assert!(Worker.served_by(&[General]));
+        assert!(!Worker.served_by(&[Youth]));
+        assert!(!Worker.served_by(&[]));
+    }
+
+    #[test]
+    fn admins_cannot_lock_themselves_out() {
+        let me = staff(StaffRole::Admin, false);
         let disable = StaffChanges {
             disabled: Some(true),
             ..Default::default()

@@ -902,13 +902,8 @@ pub fn no_reply(
 
 /// Whether a counselor can receive a transfer: an enabled counselor account, online, and not
 /// the one handing over.
-pub fn can_receive_transfer(
-    role: crate::account::StaffRole,
-    disabled: bool,
-    online: bool,
-    is_self: bool,
-) -> bool {
-    role == crate::account::StaffRole::Counselor && !disabled && online && !is_self
+pub fn can_receive_transfer(staff: &crate::account::Staff, online: bool, is_self: bool) -> bool {
+    staff.is_enabled_counselor() && online && !is_self
 }
 
 #[cfg(test)]
@@ -1057,32 +1052,32 @@ mod tests {
 
     #[test]
     fn only_an_enabled_online_other_counselor_receives_a_transfer() {
-        use crate::account::StaffRole;
-        assert!(can_receive_transfer(
-            StaffRole::Counselor,
-            false,
-            true,
-            false
-        ));
-        assert!(!can_receive_transfer(
-            StaffRole::Counselor,
-            true,
-            true,
-            false
-        ));
-        assert!(!can_receive_transfer(
-            StaffRole::Counselor,
-            false,
-            false,
-            false
-        ));
-        assert!(!can_receive_transfer(
-            StaffRole::Counselor,
-            false,
-            true,
-            true
-        ));
-        assert!(!can_receive_transfer(StaffRole::Admin, false, true, false));
+        use crate::account::{Staff, StaffRole};
+        let now = Utc::now();
+        let counselor = Staff {
+            id: Uuid::now_v7(),
+            username: "wang".into(),
+            password_hash: String::new(),
+            role: StaffRole::Counselor,
+            display_name: "王老师".into(),
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+        };
+        let disabled = Staff {
+            disabled: true,
+            ..counselor.clone()
+        };
+        let admin = Staff {
+            role: StaffRole::Admin,
+            ..counselor.clone()
+        };
+        assert!(can_receive_transfer(&counselor, true, false));
+        assert!(!can_receive_transfer(&disabled, true, false));
+        assert!(!can_receive_transfer(&counselor, false, false));
+        assert!(!can_receive_transfer(&counselor, true, true));
+        assert!(!can_receive_transfer(&admin, true, false));
     }
 
     #[test]

@@ -183,9 +183,7 @@ pub const NATIONWIDE: &str = "全国";
 
 impl DirectoryFilter {
     pub fn matches(&self, h: &Hotline) -> bool {
-        let audience_ok = self.audience.is_none_or(|a| {
-            h.audiences.contains(&a) || h.audiences.contains(&AudienceGroup::General)
-        });
+        let audience_ok = self.audience.is_none_or(|a| a.served_by(&h.audiences));
         let region_ok = self
             .region
             .as_deref()

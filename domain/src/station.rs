@@ -667,6 +667,26 @@ pub fn remaining(seats: u16, taken: usize) -> u16 {
     u16::try_from(usize::from(seats).saturating_sub(taken)).unwrap_or(0)
 }
 
+/// Which stations a person asks to see: those of a region, those serving a group (stations for
+/// everyone included).
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub region: Option<String>,
+    pub audience: Option<crate::account::AudienceGroup>,
+}
+
+impl ListFilter {
+    pub fn matches(&self, s: &Station) -> bool {
+        self.region.as_deref().is_none_or(|r| s.region == r)
+            && self.audience.is_none_or(|a| a.served_by(&s.audiences))
+    }
+}
+
+/// Until when a booking of the session starting at `start_at` can be cancelled online.
+pub fn cancel_deadline(start_at: DateTime<Utc>, rules: &BookingRules) -> DateTime<Utc> {
+    start_at - Duration::hours(i64::from(rules.cancel_hours))
+}
+
 /// Whether its person may cancel the booking now.
 pub fn check_cancel(
     booking: &Booking,
@@ -675,7 +695,7 @@ pub fn check_cancel(
 ) -> Result<BookingStatus, Refusal> {
     let next = transition(booking.status, BookingAction::Cancel)
         .ok_or(Refusal::InvalidState(booking.status))?;
-    let deadline = booking.start_at - Duration::hours(i64::from(rules.cancel_hours));
+    let deadline = cancel_deadline(booking.start_at, rules);
     if now > deadline {
         return Err(Refusal::TooLateToCancel { deadline });
     }

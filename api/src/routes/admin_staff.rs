@@ -286,13 +286,11 @@ pub async fn update_staff(
             .revoke_subject(Subject::Staff(id), now)
             .await?;
     }
-    if target.role == account::StaffRole::Counselor
-        && (staff.disabled || staff.role != account::StaffRole::Counselor)
-    {
+    let effects = account::effects_of_change(&target, &staff);
+    if effects.release_consultations {
         crate::jobs::release_counselor(&state, id, now).await?;
     }
-    if target.role == account::StaffRole::Counselor && staff.role != account::StaffRole::Counselor {
-        // A disabled counselor keeps their rosters for when they come back; a new role does not.
+    if effects.leave_rosters {
         state.stations.remove_from_duty(id).await?;
     }
     super::admin_audit::record_admin_change(

@@ -250,9 +250,8 @@ pub async fn transfer(
                 .await?
                 .iter()
                 .any(|s| s.staff_id == tid && s.online);
-            let usable = staff.is_some_and(|s| {
-                domain::can_receive_transfer(s.role, s.disabled, online, tid == me.0.id)
-            });
+            let usable =
+                staff.is_some_and(|s| domain::can_receive_transfer(&s, online, tid == me.0.id));
             if !usable {
                 return Err(ApiError::new(ErrorCode::TransferTargetUnavailable));
             }

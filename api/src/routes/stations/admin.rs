@@ -5,7 +5,6 @@ use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use xinli_domain::account::StaffRole;
 use xinli_domain::audit::AuditAction;
 use xinli_domain::period::DayRange;
 use xinli_domain::schedule::china_date;
@@ -114,7 +113,7 @@ impl StationRequest {
             let field = format!("counselor_ids[{i}]");
             match Uuid::parse_str(raw) {
                 Ok(id) => match state.staff.find_by_id(id).await? {
-                    Some(s) if s.role == StaffRole::Counselor && !s.disabled => ids.push(id),
+                    Some(s) if s.is_enabled_counselor() => ids.push(id),
                     _ => c.push(field, "不是有效的咨询师账号"),
                 },
                 Err(_) => c.push(field, "不是有效的咨询师账号"),

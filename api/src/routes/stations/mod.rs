@@ -13,7 +13,7 @@ pub use bookings::{WaitEntryView, export_of_user};
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -194,7 +194,6 @@ pub struct BookingView {
 }
 
 fn booking_view(b: &Booking, station: Option<&Station>) -> BookingView {
-    let cancel_hours = station.map(|s| s.rules.cancel_hours).unwrap_or_default();
     BookingView {
         id: b.id.to_string(),
         station_id: b.station_id.to_string(),
@@ -203,7 +202,10 @@ fn booking_view(b: &Booking, station: Option<&Station>) -> BookingView {
         start_at: cst(b.start_at),
         end_at: cst(b.end_at),
         status: b.status.as_str().into(),
-        cancel_until: cst(b.start_at - Duration::hours(i64::from(cancel_hours))),
+        // A deleted station's bookings: their start.
+        cancel_until: cst(
+            station.map_or(b.start_at, |s| rules::cancel_deadline(b.start_at, &s.rules))
+        ),
         cancel_reason: b.cancel_reason.map(|r| r.as_str().into()),
         promoted: b.promoted_at.is_some(),
         name: b.name.clone(),

@@ -52,25 +52,20 @@ pub async fn list_stations(
 ) -> ApiResult<HttpResponse> {
     let q = query.0;
     let page = PageRequest::parse(q.page, q.page_size)?;
-    let region = q
-        .region
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    let audience = q.audience.map(xinli_domain::account::AudienceGroup::from);
+    let filter = rules::ListFilter {
+        region: q
+            .region
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty()),
+        audience: q.audience.map(Into::into),
+    };
     let now = state.clock.now();
     let all: Vec<Station> = state
         .stations
         .list(true)
         .await?
         .into_iter()
-        .filter(|s| region.as_deref().is_none_or(|r| s.region == r))
-        .filter(|s| {
-            audience.is_none_or(|a| {
-                s.audiences.contains(&a)
-                    || s.audiences
-                        .contains(&xinli_domain::account::AudienceGroup::General)
-            })
-        })
+        .filter(|s| filter.matches(s))
         .collect();
     let total = all.len() as u64;
     let items = all
