@@ -52,10 +52,10 @@ pub struct SurveySummaryView {
     pub closes_at: Option<DateTime<FixedOffset>>,
     /// While `open`: rounded down to a multiple of 5. Once `closed`: exact.
     pub responses: u64,
-    /// Share of 5s for the content (seed 000: 281 / 352 = 0.7983); `null` while open or with
+    /// Share of 5s for the content (281 of 352 answers: 0.7983); `null` while open or with
     /// fewer than 10 answers.
     pub content_very_satisfied_rate: Option<f64>,
-    /// Share of 5s for the gain (seed 000: 267 / 352 = 0.7585); as above.
+    /// Share of 5s for the gain (267 of 352: 0.7585); as above.
     pub gain_very_rate: Option<f64>,
     /// Once closed: the comments without names, in no order of time; a comment that hits the
     /// risk lexicon is left out. Empty while open.

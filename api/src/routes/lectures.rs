@@ -70,8 +70,8 @@ impl From<&xinli_domain::lecture::Topic> for TopicView {
 
 /// The lecture menu
 ///
-/// Series in the organiser's order, topics by number. Seed 002 附件 4 (19 topics) verbatim in
-/// dev mode.
+/// Series in the organiser's order, topics by number. The demo data holds a provincial trade
+/// union's menu of 19 topics.
 #[utoipa::path(
     operation_id = "list_lecture_topics",
     tag = "lectures",
@@ -113,7 +113,7 @@ impl From<&Contact> for ContactBody {
     }
 }
 
-/// The form of seed 002 附件 6 (心理健康讲座和普查申报表).
+/// The application form (心理健康讲座和普查申报表).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -263,7 +263,7 @@ pub(crate) async fn page_view(
 
 /// Apply for a lecture (and a screening)
 ///
-/// The fields of seed 002 附件 6. The organiser reviews it; the liaison follows it under
+/// The fields of 心理健康讲座和普查申报表. The organiser reviews it; the liaison follows it under
 /// `/me/lecture-requests` and is told of the decision (`lecture_request_decided`).
 #[utoipa::path(
     operation_id = "create_lecture_request",

@@ -550,7 +550,7 @@ pub async fn admin_stats(
 ///
 /// A PNG of a mini-program code (WeChat `wxa/getwxacodeunlimit`) that opens the station's
 /// booking page (`XINLI_WECHAT_STATION_PAGE`) with the station id as `scene` (32 hex
-/// digits), to print and hang at the station (seed 002 附件 1: "扫描二维码预约"). Kept for a
+/// digits), to print and hang at the station ("扫描二维码预约"). Kept for a
 /// day. The access token comes from the one holder all instances share.
 #[utoipa::path(
     operation_id = "admin_get_station_qrcode",

@@ -35,7 +35,7 @@ pub struct StationListQuery {
 /// Counseling stations
 ///
 /// Active stations in the order the organiser published them. A station whose hours are not
-/// published (seed 002: 长沙市一中 "开放时间待定") is listed with `bookable: false`.
+/// published ("开放时间待定") is listed with `bookable: false`.
 #[utoipa::path(
     operation_id = "list_stations",
     tag = "stations",
