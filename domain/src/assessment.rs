@@ -356,6 +356,23 @@ impl Assessment {
     }
 }
 
+/// Results submitted per scale in a period, as an admin sees them: `(scale, submitted, with
+/// the crisis answer)`, `None` where hidden (`crate::disclosure`; the crisis count is a part
+/// of the submitted one).
+pub fn admin_counts(counts: &[(String, u64, u64)]) -> Vec<(String, Option<u64>, Option<u64>)> {
+    use crate::disclosure::{admin_count, admin_part};
+    counts
+        .iter()
+        .map(|(scale, submitted, crisis)| {
+            (
+                scale.clone(),
+                admin_count(*submitted),
+                admin_part(*crisis, *submitted),
+            )
+        })
+        .collect()
+}
+
 /// How many published articles a result suggests (carrying one of its band's tags).
 pub const RECOMMENDED_ARTICLES: u64 = 3;
 

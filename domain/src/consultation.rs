@@ -635,6 +635,41 @@ pub struct ConsultationStats {
     pub flagged_ratings: u64,
 }
 
+/// A period's consultation figures as an admin sees them (`crate::disclosure`): durations
+/// and the total show; counts by status or priority and the rating figures are `None` where
+/// hidden.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminConsultationFigures {
+    pub total: u64,
+    pub by_status: Vec<(Status, Option<u64>)>,
+    pub by_priority: Vec<(Priority, Option<u64>)>,
+    pub wait_median: Option<i64>,
+    pub wait_p90: Option<i64>,
+    pub handling_median: Option<i64>,
+    pub ratings: Option<u64>,
+    /// Over at least `ADMIN_MIN` ratings.
+    pub satisfaction_rate: Option<f64>,
+    /// A part of `ratings`.
+    pub flagged_ratings: Option<u64>,
+}
+
+impl ConsultationStats {
+    pub fn for_admin(&self) -> AdminConsultationFigures {
+        use crate::disclosure::{ADMIN_MIN, admin_cells, admin_count, admin_part};
+        AdminConsultationFigures {
+            total: self.by_status.iter().map(|(_, n)| n).sum(),
+            by_status: admin_cells(&self.by_status),
+            by_priority: admin_cells(&self.by_priority),
+            wait_median: self.wait_median,
+            wait_p90: self.wait_p90,
+            handling_median: self.handling_median,
+            ratings: admin_count(self.ratings),
+            satisfaction_rate: self.satisfaction_rate.filter(|_| self.ratings >= ADMIN_MIN),
+            flagged_ratings: admin_part(self.flagged_ratings, self.ratings),
+        }
+    }
+}
+
 /// The queue: requests, their transitions, claims, order and positions, counselors' availability.
 #[async_trait]
 pub trait ConsultationRepository: Send + Sync {

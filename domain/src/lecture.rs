@@ -774,6 +774,43 @@ pub fn figures(rows: &[(LectureRequest, u64, u64, Vec<SurveyAnswer>)]) -> Vec<Le
         .collect()
 }
 
+/// A month and unit of lectures as an admin sees it (`crate::disclosure`): the lectures,
+/// attendees and screenings are events, not people's answers, and show as they are; what
+/// counts people's results or answers is `None` where hidden.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminLectureFigures {
+    pub month: String,
+    pub unit_name: String,
+    pub lectures: u64,
+    pub attendees: u64,
+    pub screenings: u64,
+    pub screening_results: Option<u64>,
+    /// A part of `screening_results`.
+    pub referrals_accepted: Option<u64>,
+    pub survey_responses: Option<u64>,
+    /// Over at least `ADMIN_MIN` answers.
+    pub content_very_satisfied_rate: Option<f64>,
+}
+
+impl LectureFigures {
+    pub fn for_admin(&self) -> AdminLectureFigures {
+        use crate::disclosure::{ADMIN_MIN, admin_count, admin_part};
+        AdminLectureFigures {
+            month: self.month.clone(),
+            unit_name: self.unit_name.clone(),
+            lectures: self.lectures,
+            attendees: self.attendees,
+            screenings: self.screenings,
+            screening_results: admin_count(self.screening_results),
+            referrals_accepted: admin_part(self.referrals_accepted, self.screening_results),
+            survey_responses: admin_count(self.survey_responses),
+            content_very_satisfied_rate: self
+                .content_very_satisfied_rate
+                .filter(|_| self.survey_responses >= ADMIN_MIN),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LectureRequest {
     pub id: Uuid,

@@ -1022,6 +1022,46 @@ pub fn month_figures(facts: &[BookingFact]) -> Vec<MonthFigures> {
         .collect()
 }
 
+/// A station's month as an admin sees it (`crate::disclosure`): `None` where hidden.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminMonthFigures {
+    pub station_id: Uuid,
+    pub month: String,
+    /// Standing alone: hidden from 1 to 4.
+    pub bookings: Option<u64>,
+    /// The four parts of `bookings`, hidden together by the small-cell rule.
+    pub attended: Option<u64>,
+    pub no_shows: Option<u64>,
+    pub cancelled: Option<u64>,
+    pub unmarked: Option<u64>,
+    pub ratings: Option<u64>,
+    /// Over at least `ADMIN_MIN` ratings.
+    pub average_rating: Option<f64>,
+}
+
+impl MonthFigures {
+    pub fn for_admin(&self) -> AdminMonthFigures {
+        use crate::disclosure::{ADMIN_MIN, admin_cells, admin_count};
+        let parts = admin_cells(&[
+            ((), self.attended),
+            ((), self.no_shows),
+            ((), self.cancelled),
+            ((), self.unmarked),
+        ]);
+        AdminMonthFigures {
+            station_id: self.station_id,
+            month: self.month.clone(),
+            bookings: admin_count(self.bookings),
+            attended: parts[0].1,
+            no_shows: parts[1].1,
+            cancelled: parts[2].1,
+            unmarked: parts[3].1,
+            ratings: admin_count(self.ratings),
+            average_rating: self.average_rating.filter(|_| self.ratings >= ADMIN_MIN),
+        }
+    }
+}
+
 /// Stations and their closures and duty rosters.
 #[async_trait]
 pub trait StationRepository: Send + Sync {

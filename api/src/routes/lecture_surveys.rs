@@ -1,7 +1,6 @@
 //! The satisfaction survey after a lecture (seed 000): participants answer with the join
-//! code; the liaison and admins read its figures under the screening report's rule; admins read
-//! one satisfaction figure per service. Rules: `xinli_domain::lecture` (the lecture survey)
-//! and `xinli_domain::survey` (the same two questions for every service).
+//! code; the liaison and admins read its figures under the screening report's rule. Rules:
+//! `xinli_domain::lecture`. (One satisfaction figure per service: `routes::admin_stats`.)
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset};
@@ -9,20 +8,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use xinli_domain::account::Role;
-use xinli_domain::schedule::china_date;
 
-use crate::auth::{AdminCaller, Caller, UserCaller};
-use crate::dto::{cst, string_enum};
+use crate::auth::{Caller, UserCaller};
+use crate::dto::cst;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{Json, Query, parse_id};
-use crate::routes::admin_stats::StatsQuery;
+use crate::extract::{Json, parse_id};
 use crate::routes::lectures::load;
 use crate::state::State;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(answer_survey)
-        .service(survey_summary)
-        .service(admin_satisfaction);
+    cfg.service(answer_survey).service(survey_summary);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -165,126 +160,4 @@ pub async fn survey_summary(
         gain_very_rate: s.gain_very_rate,
         comments: s.comments,
     }))
-}
-
-string_enum!(
-    /// A service people rate: `consultation` (online), `booking` (a station session),
-    /// `lecture` (the content question of the survey).
-    ServiceName,
-    ["consultation", "booking", "lecture"]
-);
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"service": "lecture", "responses": 352, "satisfied_rate": 0.9773, "very_satisfied_rate": 0.7983,
-    "survey_responses": 352, "content_very_satisfied_rate": 0.7983, "gain_very_rate": 0.7585}))]
-pub struct ServiceSatisfaction {
-    #[schema(value_type = ServiceName)]
-    pub service: String,
-    /// Ratings (consultations, sessions) or survey answers (lectures); `null` from 1 to 4.
-    pub responses: Option<u64>,
-    /// Share of 4s and 5s (满意度, as the seeds report it: 97.8 %); `null` under 5 responses
-    /// (one person's answer would show in it). The same holds for every rate here.
-    pub satisfied_rate: Option<f64>,
-    /// Share of 5s; `null` where the service does not record it.
-    pub very_satisfied_rate: Option<f64>,
-    /// The same two-question survey for every service: answers, and the share of 5s per
-    /// question.
-    /// `null` from 1 to 4.
-    pub survey_responses: Option<u64>,
-    pub content_very_satisfied_rate: Option<f64>,
-    pub gain_very_rate: Option<f64>,
-}
-
-/// Satisfaction per service
-///
-/// One figure per service, as the seeds report them: consultations (ratings), station
-/// sessions (ratings after attending), lectures (the survey's content question). Counts only.
-#[utoipa::path(
-    operation_id = "admin_get_satisfaction",
-    tag = "admin",
-    security(("bearer" = [])),
-    params(StatsQuery),
-    responses(
-        (status = 200, body = Vec<ServiceSatisfaction>),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody),
-    )
-)]
-#[get("/admin/satisfaction")]
-pub async fn admin_satisfaction(
-    state: State,
-    _admin: AdminCaller,
-    query: Query<StatsQuery>,
-) -> ApiResult<HttpResponse> {
-    use xinli_domain::disclosure;
-    let range = xinli_domain::period::DayRange::parse(
-        query.0.from,
-        query.0.to,
-        china_date(state.clock.now()),
-    )?;
-    let (from, to) = range.instants();
-    let c = state.consultation_figures.stats(from, to).await?;
-    let bookings: Vec<u8> = state
-        .bookings
-        .facts(from, to, None)
-        .await?
-        .into_iter()
-        .filter_map(|f| f.rating)
-        .collect();
-    let lecture_answers = state.lectures.survey_answers_between(from, to).await?;
-    let lectures: Vec<u8> = lecture_answers.iter().map(|a| a.content).collect();
-    let survey =
-        |answers: &[xinli_domain::lecture::SurveyAnswer]| xinli_domain::lecture::summarise(answers);
-    let consultation_survey = survey(
-        &state
-            .surveys
-            .answers_between(xinli_domain::survey::Service::Consultation, from, to)
-            .await?,
-    );
-    let booking_survey = survey(
-        &state
-            .surveys
-            .answers_between(xinli_domain::survey::Service::Booking, from, to)
-            .await?,
-    );
-    let lecture_survey = survey(&lecture_answers);
-    let figure = |service: &str, scores: &[u8], s: &xinli_domain::lecture::SurveySummary| {
-        let n = scores.len() as u64;
-        let share = |f: fn(u8) -> bool| {
-            disclosure::admin_rate(scores.iter().filter(|s| f(**s)).count() as u64, n)
-        };
-        ServiceSatisfaction {
-            service: service.into(),
-            responses: disclosure::admin_count(n),
-            satisfied_rate: share(xinli_domain::consultation::is_satisfied),
-            very_satisfied_rate: share(|s| s == 5),
-            survey_responses: disclosure::admin_count(s.responses),
-            content_very_satisfied_rate: enough(s, s.content_very_satisfied_rate),
-            gain_very_rate: enough(s, s.gain_very_rate),
-        }
-    };
-    Ok(HttpResponse::Ok().json(vec![
-        ServiceSatisfaction {
-            service: "consultation".into(),
-            responses: disclosure::admin_count(c.ratings),
-            satisfied_rate: c
-                .satisfaction_rate
-                .filter(|_| c.ratings >= disclosure::ADMIN_MIN),
-            very_satisfied_rate: None,
-            survey_responses: disclosure::admin_count(consultation_survey.responses),
-            content_very_satisfied_rate: enough(
-                &consultation_survey,
-                consultation_survey.content_very_satisfied_rate,
-            ),
-            gain_very_rate: enough(&consultation_survey, consultation_survey.gain_very_rate),
-        },
-        figure("booking", &bookings, &booking_survey),
-        figure("lecture", &lectures, &lecture_survey),
-    ]))
-}
-
-/// A survey's rate, shown over at least `disclosure::ADMIN_MIN` answers.
-fn enough(s: &xinli_domain::lecture::SurveySummary, rate: Option<f64>) -> Option<f64> {
-    rate.filter(|_| s.responses >= xinli_domain::disclosure::ADMIN_MIN)
 }

@@ -423,21 +423,17 @@ pub async fn admin_stats(
     Ok(HttpResponse::Ok().json(
         xinli_domain::lecture::figures(&rows)
             .into_iter()
+            .map(|f| f.for_admin())
             .map(|f| LectureStatsView {
                 month: f.month,
                 unit_name: f.unit_name,
                 lectures: f.lectures,
                 attendees: f.attendees,
                 screenings: f.screenings,
-                screening_results: xinli_domain::disclosure::admin_count(f.screening_results),
-                referrals_accepted: xinli_domain::disclosure::admin_part(
-                    f.referrals_accepted,
-                    f.screening_results,
-                ),
-                survey_responses: xinli_domain::disclosure::admin_count(f.survey_responses),
-                content_very_satisfied_rate: f
-                    .content_very_satisfied_rate
-                    .filter(|_| f.survey_responses >= xinli_domain::disclosure::ADMIN_MIN),
+                screening_results: f.screening_results,
+                referrals_accepted: f.referrals_accepted,
+                survey_responses: f.survey_responses,
+                content_very_satisfied_rate: f.content_very_satisfied_rate,
             })
             .collect::<Vec<_>>(),
     ))

@@ -517,30 +517,21 @@ pub async fn admin_stats(
     let stations = stations_by_id(&state).await?;
     let items: Vec<StationMonthView> = rules::month_figures(&facts)
         .into_iter()
-        .map(|m| {
-            let parts = xinli_domain::disclosure::admin_cells(&[
-                ((), m.attended),
-                ((), m.no_shows),
-                ((), m.cancelled),
-                ((), m.unmarked),
-            ]);
-            StationMonthView {
-                station_name: stations
-                    .get(&m.station_id)
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default(),
-                station_id: m.station_id.to_string(),
-                month: m.month,
-                bookings: xinli_domain::disclosure::admin_count(m.bookings),
-                attended: parts[0].1,
-                no_shows: parts[1].1,
-                cancelled: parts[2].1,
-                unmarked: parts[3].1,
-                ratings: xinli_domain::disclosure::admin_count(m.ratings),
-                average_rating: m
-                    .average_rating
-                    .filter(|_| m.ratings >= xinli_domain::disclosure::ADMIN_MIN),
-            }
+        .map(|m| m.for_admin())
+        .map(|m| StationMonthView {
+            station_name: stations
+                .get(&m.station_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            station_id: m.station_id.to_string(),
+            month: m.month,
+            bookings: m.bookings,
+            attended: m.attended,
+            no_shows: m.no_shows,
+            cancelled: m.cancelled,
+            unmarked: m.unmarked,
+            ratings: m.ratings,
+            average_rating: m.average_rating,
         })
         .collect();
     Ok(HttpResponse::Ok().json(items))
