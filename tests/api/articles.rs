@@ -783,3 +783,72 @@ async fn concurrent_writers_each_find_their_article_at_once() {
         }
     }
 }
+
+/// What readers are shown (the SQL condition of `list_public`) is the domain's
+/// `Article::is_public`, for drafts, archived articles, and published ones whose time has
+/// come, is now, or is still ahead. On both databases.
+#[tokio::test]
+async fn the_stored_public_list_is_the_domain_rule() {
+    use xinli_domain::account::AudienceGroup;
+    use xinli_domain::article::{
+        ArticleFilter, ArticleInput, ArticleRepository, ArticleStatus, Kind,
+    };
+    use xinli_domain::page::PageRequest;
+
+    let app = TestApp::spawn().await;
+    let db = xinli_infra::db::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    let store = xinli_infra::articles::ArticleStore::new(db);
+    let now = chrono::Utc::now();
+    let at = |m: i64| Some(now + chrono::Duration::minutes(m));
+    let cases = [
+        (ArticleStatus::Draft, None),
+        (ArticleStatus::Published, at(-60)),
+        (ArticleStatus::Published, Some(now)),
+        (ArticleStatus::Published, at(1)),
+        (ArticleStatus::Published, at(60 * 24)),
+        (ArticleStatus::Archived, at(-60)),
+    ];
+    for (i, (status, published_at)) in cases.into_iter().enumerate() {
+        let input = ArticleInput {
+            title: format!("规则核对 {i}"),
+            summary: "摘要".into(),
+            body: "正文".into(),
+            kind: Kind::Article,
+            video_url: None,
+            cover_image_url: None,
+            category: "心理常识".into(),
+            tags: vec![],
+            audience: AudienceGroup::General,
+            author: "编辑部".into(),
+        };
+        let a = store.create(&input, "<p>正文</p>", now).await.unwrap();
+        store
+            .set_status(a.id, status, published_at, now)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let page = PageRequest::parse(Some(1), Some(100)).unwrap();
+    let all = store.list_admin(None, page).await.unwrap();
+    assert!(all.total < 100, "one page holds every article");
+    let mut expected: Vec<_> = all
+        .items
+        .iter()
+        .filter(|a| a.is_public(now))
+        .map(|a| a.id)
+        .collect();
+    let mut shown: Vec<_> = store
+        .list_public(&ArticleFilter::default(), page, now)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    expected.sort();
+    shown.sort();
+    assert!(expected.len() >= 2 && expected.len() < all.items.len());
+    assert_eq!(shown, expected, "readers see what the domain calls public");
+}

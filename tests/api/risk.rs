@@ -757,3 +757,88 @@ async fn a_deleted_account_leaves_alerts_without_words_or_notes() {
     assert!(!text.contains("家属陪同"), "{text}");
     assert!(!text.contains("不想活"), "{text}");
 }
+
+/// What a supervisor off duty is shown (the SQL of `list` with `escalated_by`) is what the
+/// domain's `risk::visible` says, for alerts open before and after their escalation time and
+/// acknowledged before and after it. On both databases.
+#[tokio::test]
+async fn the_stored_off_duty_list_is_the_domain_rule() {
+    use xinli_domain::consultation::{Consultation, ConsultationRepository, NewRequest, Priority};
+    use xinli_domain::page::PageRequest;
+    use xinli_domain::risk::{Alert, Level, RiskRepository, Source, StatusFilter, visible};
+
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let sup = app.create_staff(&admin, "sup.rule", "supervisor").await;
+    let sup = uuid::Uuid::parse_str(sup["id"].as_str().unwrap()).unwrap();
+    let db = xinli_infra::db::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    let consultations = xinli_infra::consultations::ConsultationStore::new(db.clone());
+    let risk = xinli_infra::risk::RiskStore::new(db);
+    let now = Utc::now();
+    let minutes = |m: i64| now + Duration::minutes(m);
+    // (created, escalate at, acknowledged at)
+    let cases = [
+        (minutes(-3), minutes(2), None),
+        (minutes(-10), minutes(-5), None),
+        (minutes(-10), minutes(0), None),
+        (minutes(-20), minutes(-15), Some(minutes(-16))),
+        (minutes(-20), minutes(-15), Some(minutes(-10))),
+        (minutes(-2), minutes(3), Some(minutes(-1))),
+    ];
+    for (created, escalate_at, acknowledged) in cases {
+        let req = NewRequest::parse("压力", "", "text").unwrap();
+        let mut c = Consultation::request(uuid::Uuid::now_v7(), req, Priority::Normal, "", created);
+        c.user_id = None;
+        consultations.create(&c).await.unwrap();
+        let alert = Alert {
+            id: uuid::Uuid::now_v7(),
+            consultation_id: c.id,
+            user_id: None,
+            level: Level::Passive,
+            source: Source::Description,
+            matched: "—".into(),
+            message_seq: None,
+            created_at: created,
+            escalate_at,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            note: None,
+        };
+        risk.raise(&alert).await.unwrap();
+        if let Some(at) = acknowledged {
+            risk.acknowledge(alert.id, sup, None, at)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+    let page = PageRequest::parse(Some(1), Some(100)).unwrap();
+    let all = risk
+        .list(StatusFilter::All, None, page)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(all.len(), cases.len());
+    let expected: Vec<_> = all
+        .iter()
+        .filter(|a| visible(a, false, now))
+        .map(|a| a.id)
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < all.len());
+    let shown: Vec<_> = risk
+        .list(StatusFilter::All, Some(now), page)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(
+        shown, expected,
+        "off duty: the store's list is the domain's"
+    );
+    // On duty every alert shows, in the same order.
+    assert!(all.iter().all(|a| visible(a, true, now)));
+}
