@@ -106,6 +106,83 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&CHINA).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A message a change owes someone, written to the outbox in the change's transaction. The
+/// `key` makes it once: a second notice with the same key is not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub event: Event,
+    pub user: Uuid,
+    /// The booking it is about, so that cancelling the booking withdraws its reminder.
+    pub booking: Option<Uuid>,
+    pub key: String,
+    pub due_at: DateTime<Utc>,
+    pub payload: Payload,
+}
+
+/// A claim tells the person a counselor is ready, once per request: a transfer's second
+/// claim is not news. Nothing for a request whose account is gone.
+pub fn of_claim(claimed: &crate::consultation::Consultation, now: DateTime<Utc>) -> Option<Notice> {
+    Some(Notice {
+        event: Event::ConsultationReady,
+        user: claimed.user_id?,
+        booking: None,
+        key: ready_key(claimed.id),
+        due_at: now,
+        payload: consultation_ready(now),
+    })
+}
+
+/// A counselor's message tells the person after [`REPLY_GRACE_SECONDS`], unless they read it
+/// before (reading withdraws the pending notice by its key). The person's own messages and
+/// the system's tell no one.
+pub fn of_message(
+    consultation: Uuid,
+    user: Option<Uuid>,
+    sender: crate::consultation::Sender,
+    now: DateTime<Utc>,
+) -> Option<Notice> {
+    if sender != crate::consultation::Sender::Counselor {
+        return None;
+    }
+    Some(Notice {
+        event: Event::CounselorReplied,
+        user: user?,
+        booking: None,
+        key: reply_key(consultation),
+        due_at: now + Duration::seconds(REPLY_GRACE_SECONDS),
+        payload: counselor_replied(now),
+    })
+}
+
+/// An organiser's decision on a lecture request tells its liaison: the new state in a word
+/// and the lecture's time (or the decision's); never the reason text or anyone's name. Each
+/// decision is news, also a second one on the same request.
+pub fn of_lecture_decision(
+    request: &crate::lecture::LectureRequest,
+    to: crate::lecture::Status,
+    now: DateTime<Utc>,
+) -> Option<Notice> {
+    let mut payload = Payload::new();
+    payload.insert("status".into(), format!("讲座申请{}", to.label()));
+    payload.insert(
+        "time".into(),
+        format_time(request.scheduled_at.unwrap_or(now)),
+    );
+    Some(Notice {
+        event: Event::LectureRequestDecided,
+        user: request.user_id?,
+        booking: None,
+        key: format!(
+            "lecture:{}:{}:{}",
+            request.id,
+            to.as_str(),
+            now.timestamp_micros()
+        ),
+        due_at: now,
+        payload,
+    })
+}
+
 /// What a "counselor claimed you" message says: a status and the time, never who or why.
 pub fn consultation_ready(now: DateTime<Utc>) -> Payload {
     let mut p = Payload::new();
@@ -393,6 +470,42 @@ pub trait NotificationRepository: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_and_a_counselors_message_tell_the_person_and_nothing_else_does() {
+        use crate::consultation::{Consultation, NewRequest, Priority, Sender};
+        let now = Utc::now();
+        let req = NewRequest::parse("压力", "", "text").unwrap();
+        let mut c = Consultation::request(Uuid::now_v7(), req, Priority::Normal, "", now);
+        let user = c.user_id.unwrap_or_else(Uuid::now_v7);
+        c.user_id = Some(user);
+        let ready = of_claim(&c, now).unwrap();
+        assert_eq!(
+            (ready.event, ready.user, ready.due_at),
+            (Event::ConsultationReady, user, now)
+        );
+        assert_eq!(
+            ready.key,
+            of_claim(&c, now + Duration::hours(1)).unwrap().key,
+            "once per request"
+        );
+        let replied = of_message(c.id, Some(user), Sender::Counselor, now).unwrap();
+        assert_eq!(replied.event, Event::CounselorReplied);
+        assert_eq!(replied.due_at, now + Duration::seconds(REPLY_GRACE_SECONDS));
+        assert!(
+            !replied.payload.values().any(|v| v.contains("压力")),
+            "never the words"
+        );
+        assert_eq!(of_message(c.id, Some(user), Sender::User, now), None);
+        assert_eq!(of_message(c.id, Some(user), Sender::System, now), None);
+        assert_eq!(of_message(c.id, None, Sender::Counselor, now), None);
+        c.user_id = None;
+        assert_eq!(
+            of_claim(&c, now),
+            None,
+            "an account that is gone is told nothing"
+        );
+    }
 
     #[test]
     fn templates_fill_defaults_and_cut_to_wechat_limits() {

@@ -855,6 +855,14 @@ pub fn position_in_line(entry: (DateTime<Utc>, Uuid), line: &[(DateTime<Utc>, Uu
     u32::try_from(ahead).unwrap_or(u32::MAX)
 }
 
+/// Whom a freed seat goes to first: the waiting line in the order [`position_in_line`] counts
+/// (when each joined, the entry's id breaking ties). Going down the line, a seat goes to the
+/// first person whose account still exists and whom [`check_booker`] allows; the others keep
+/// their place, and the line stops when no seat is left.
+pub fn promotion_order<T>(line: &mut [T], key: impl Fn(&T) -> (DateTime<Utc>, Uuid)) {
+    line.sort_by_key(key);
+}
+
 /// Events a booking owes its person, written to the outbox in the transaction that caused
 /// them, so that the notifications module sends them and a cancelled booking never gets a
 /// reminder.
@@ -909,6 +917,25 @@ impl BookingEvent {
             p.insert("change".into(), c.into());
         }
         p
+    }
+
+    /// The notice of this event about `booking` (at `start`) for its person, due at `due`.
+    pub fn notice(
+        self,
+        station: &Station,
+        booking: Uuid,
+        start: DateTime<Utc>,
+        user: Uuid,
+        due: DateTime<Utc>,
+    ) -> crate::notification::Notice {
+        crate::notification::Notice {
+            event: self.event(),
+            user,
+            booking: Some(booking),
+            key: self.idempotency_key(booking),
+            due_at: due,
+            payload: self.payload(station, start),
+        }
     }
 
     /// One event per booking and kind: the outbox refuses a second one.

@@ -22,7 +22,6 @@ use xinli_domain::consultation::{
     ConsultationRepository, ConsultationStats, CounselorState, Effect, Message, OnDeletion,
     Priority, Sender, Status, is_satisfied, may_claim, on_account_deletion, percentiles,
 };
-use xinli_domain::notification::Event;
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::{Conflict, RepoError};
 
@@ -366,19 +365,8 @@ impl ConsultationRepository for ConsultationStore {
             txn.commit().await.map_err(storage)?;
             return Ok(Ok(None));
         };
-        // Tell the person, once per request (a transfer's second claim is not news).
-        if let Some(user) = claimed.user_id {
-            crate::notifications::enqueue(
-                &txn,
-                Event::ConsultationReady,
-                user,
-                None,
-                xinli_domain::notification::ready_key(claimed.id),
-                now,
-                &xinli_domain::notification::consultation_ready(now),
-                now,
-            )
-            .await?;
+        if let Some(notice) = xinli_domain::notification::of_claim(&claimed, now) {
+            crate::notifications::enqueue(&txn, &notice, now).await?;
         }
         txn.commit().await.map_err(storage)?;
         Ok(Ok(Some(claimed)))
@@ -574,21 +562,15 @@ impl ChatRepository for ConsultationStore {
             q = q.lock(LockType::Update);
         }
         let consultation = q.one(&txn).await.map_err(storage)?;
-        // A counselor's reply tells the person, unless they read it within the grace time.
-        if sender == Sender::Counselor
-            && let Some(user) = consultation.as_ref().and_then(|c| c.user_id.as_deref())
+        let user = consultation
+            .as_ref()
+            .and_then(|c| c.user_id.as_deref())
+            .map(parse_id)
+            .transpose()?;
+        if let Some(notice) =
+            xinli_domain::notification::of_message(consultation_id, user, sender, now)
         {
-            crate::notifications::enqueue(
-                &txn,
-                Event::CounselorReplied,
-                parse_id(user)?,
-                None,
-                xinli_domain::notification::reply_key(consultation_id),
-                now + chrono::Duration::seconds(xinli_domain::notification::REPLY_GRACE_SECONDS),
-                &xinli_domain::notification::counselor_replied(now),
-                now,
-            )
-            .await?;
+            crate::notifications::enqueue(&txn, &notice, now).await?;
         }
         let message = insert_message(&txn, consultation_id, sender, sender_id, text, now).await?;
         txn.commit().await.map_err(storage)?;

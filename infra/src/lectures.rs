@@ -16,7 +16,6 @@ use xinli_domain::lecture::{
     Contact, LectureRepository, LectureRequest, Participation, RequestInput, Series, Status, Step,
     SurveyAnswer, Topic, TopicInput, tells_liaison,
 };
-use xinli_domain::notification::{Event, Payload, format_time};
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::screening::FrozenCounts;
 use xinli_domain::{Conflict, RepoError};
@@ -112,40 +111,16 @@ fn json(v: &impl serde::Serialize) -> Result<String, RepoError> {
     serde_json::to_string(v).map_err(|e| RepoError::Storage(e.to_string()))
 }
 
-/// The liaison's message about a decision: the state in a word and the time; never the
-/// reason text or anyone's name.
-fn decided_payload(to: Status, at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Payload {
-    let mut p = Payload::new();
-    p.insert("status".into(), format!("讲座申请{}", to.label()));
-    p.insert("time".into(), format_time(at.unwrap_or(now)));
-    p
-}
-
 async fn tell(
     txn: &DatabaseTransaction,
     req: &LectureRequest,
     to: Status,
     now: DateTime<Utc>,
 ) -> Result<(), RepoError> {
-    if let Some(user) = req.user_id {
-        crate::notifications::enqueue(
-            txn,
-            Event::LectureRequestDecided,
-            user,
-            None,
-            format!(
-                "lecture:{}:{}:{}",
-                req.id,
-                to.as_str(),
-                now.timestamp_micros()
-            ),
-            now,
-            &decided_payload(to, req.scheduled_at, now),
-            now,
-        )
-        .await?;
+    match xinli_domain::notification::of_lecture_decision(req, to, now) {
+        Some(notice) => crate::notifications::enqueue(txn, &notice, now).await,
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[async_trait]

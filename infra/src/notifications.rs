@@ -21,28 +21,24 @@ use sea_orm::{
 use uuid::Uuid;
 use xinli_domain::RepoError;
 use xinli_domain::notification::{
-    Claimed, Event, Figure, MAX_UNUSED_GRANTS, NotificationRepository, Outcome, Payload, Status,
+    Claimed, Event, Figure, MAX_UNUSED_GRANTS, Notice, NotificationRepository, Outcome, Payload,
+    Status,
 };
 use xinli_domain::schedule::china_date;
 
 use crate::db::{begin_write, parse_id, storage};
 use crate::entities::{outbox, subscription_grants as grants, users};
 
-/// One outbox row for `user`, unless a row with `key` exists already (one message per event
-/// and person from our side). Call inside the transaction of the event.
-#[allow(clippy::too_many_arguments)]
+/// The notice's outbox row, unless a row with its key exists already (one message per event
+/// and person from our side). Call inside the transaction of the change that owes it; what
+/// is owed is the domain's (`xinli_domain::notification::of_*`).
 pub(crate) async fn enqueue(
     txn: &DatabaseTransaction,
-    event: Event,
-    user: Uuid,
-    booking: Option<Uuid>,
-    key: String,
-    due: DateTime<Utc>,
-    payload: &Payload,
+    notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), RepoError> {
     let exists = outbox::Entity::find()
-        .filter(outbox::Column::IdempotencyKey.eq(key.clone()))
+        .filter(outbox::Column::IdempotencyKey.eq(notice.key.clone()))
         .count(txn)
         .await
         .map_err(storage)?
@@ -52,18 +48,19 @@ pub(crate) async fn enqueue(
     }
     outbox::ActiveModel {
         id: Set(Uuid::now_v7().to_string()),
-        event: Set(event.as_str().to_owned()),
-        user_id: Set(user.to_string()),
-        booking_id: Set(booking.map(|b| b.to_string())),
-        idempotency_key: Set(key),
-        due_at: Set(due),
+        event: Set(notice.event.as_str().to_owned()),
+        user_id: Set(notice.user.to_string()),
+        booking_id: Set(notice.booking.map(|b| b.to_string())),
+        idempotency_key: Set(notice.key.clone()),
+        due_at: Set(notice.due_at),
         status: Set(Status::Pending.as_str().into()),
         attempts: Set(0),
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
         payload: Set(Some(
-            serde_json::to_string(payload).map_err(|e| RepoError::Storage(e.to_string()))?,
+            serde_json::to_string(&notice.payload)
+                .map_err(|e| RepoError::Storage(e.to_string()))?,
         )),
         lease_until: Set(None),
         errcode: Set(None),

@@ -299,17 +299,8 @@ async fn write_events(
     now: DateTime<Utc>,
 ) -> Result<(), RepoError> {
     for (event, due) in events {
-        crate::notifications::enqueue(
-            txn,
-            event.event(),
-            user,
-            Some(booking),
-            event.idempotency_key(booking),
-            *due,
-            &event.payload(station, start),
-            now,
-        )
-        .await?;
+        let notice = event.notice(station, booking, start, user, *due);
+        crate::notifications::enqueue(txn, &notice, now).await?;
     }
     Ok(())
 }
@@ -380,9 +371,9 @@ async fn insert_booking(
     Ok(booking_from_row(row)?)
 }
 
-/// Gives the free seats of one session to the people waiting for it, first in line first,
-/// skipping anyone the booking rules refuse now (they stay in line). Runs inside the
-/// transaction that freed the seat, with the station locked.
+/// Gives the free seats of one session to the people waiting for it, in the domain's order
+/// (`station::promotion_order`, which says who is skipped). Runs inside the transaction that
+/// freed the seat, with the station locked.
 async fn promote_waiting(
     txn: &DatabaseTransaction,
     station: &Station,
@@ -395,17 +386,19 @@ async fn promote_waiting(
     let Ok(slot) = rules::find_slot(station, &closures, start, now) else {
         return Ok(0);
     };
-    let waiting = wl::Entity::find()
+    let mut waiting = wl::Entity::find()
         .filter(wl::Column::StationId.eq(station.id.to_string()))
         .filter(wl::Column::StartAt.eq(start))
         .filter(wl::Column::Status.eq(WaitStatus::Waiting.as_str()))
-        .order_by_asc(wl::Column::CreatedAt)
-        .order_by_asc(wl::Column::Id)
         .all(txn)
         .await
-        .map_err(storage)?;
+        .map_err(storage)?
+        .into_iter()
+        .map(|m| Ok((line_key(&m)?, m)))
+        .collect::<Result<Vec<_>, RepoError>>()?;
+    rules::promotion_order(&mut waiting, |(key, _)| *key);
     let mut promoted = 0;
-    for entry in waiting {
+    for (_, entry) in waiting {
         let taken = seats_taken(txn, station.id, start).await?;
         let Some(seat) = rules::free_seat(station.rules.seats, &taken) else {
             break;
