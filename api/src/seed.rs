@@ -35,7 +35,9 @@ async fn ensure_staff(
     }
     let password = NewPassword::parse(password)
         .map_err(|e| StartupError::Seed(format!("password: {}", e.0[0].message)))?;
-    let password_hash = xinli_infra::password::hash(password.expose().to_owned())
+    let password_hash = state
+        .passwords
+        .hash(&password)
         .await
         .map_err(|e| StartupError::Seed(e.to_string()))?;
     state
@@ -272,7 +274,7 @@ async fn seed_articles(state: &AppState) -> Result<(), StartupError> {
         let input = req
             .parse()
             .map_err(|e| StartupError::Seed(format!("article {}: {e}", req.title)))?;
-        let html = xinli_infra::markdown::to_safe_html(&input.body);
+        let html = state.markdown.to_safe_html(&input.body);
         let a = state
             .articles
             .create(&input, &html, now)
@@ -368,7 +370,10 @@ async fn disable_demo_staff(state: &AppState) -> Result<(), StartupError> {
             continue;
         };
         if staff.disabled
-            || !xinli_infra::password::verify(DEMO_PASSWORD.to_owned(), staff.password_hash).await
+            || !state
+                .passwords
+                .verify(DEMO_PASSWORD, &staff.password_hash)
+                .await
         {
             continue;
         }

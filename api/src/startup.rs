@@ -307,6 +307,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let user_presence = UserPresence::new(accounts.clone(), cache.clone(), config.access_token_ttl);
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
+        passwords: Arc::new(xinli_infra::password::Argon2Passwords),
+        markdown: Arc::new(xinli_infra::markdown::SafeHtml),
         config,
         db,
         user_presence,

@@ -69,9 +69,13 @@ pub struct AppState {
     pub wechat: Arc<dyn WechatGateway>,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenService,
+    /// Staff password hashing (argon2id).
+    pub passwords: Arc<dyn xinli_domain::account::Passwords>,
     /// Verified against when a staff username does not exist, so that unknown and known
     /// accounts take equally long to reject.
     pub dummy_password_hash: String,
+    /// Article bodies: Markdown → safe HTML.
+    pub markdown: Arc<dyn xinli_domain::article::Renderer>,
 }
 
 pub type State = actix_web::web::Data<AppState>;

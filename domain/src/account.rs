@@ -269,6 +269,65 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
+/// One-way hashing of staff passwords (argon2id in `infra::password`). Hashing is slow on
+/// purpose; an implementation keeps it off the request workers.
+#[async_trait]
+pub trait Passwords: Send + Sync {
+    /// A PHC string for a password that passed the policy.
+    async fn hash(&self, password: &NewPassword) -> Result<String, RepoError>;
+    /// Whether `password` matches the PHC string `hash`; a malformed hash never matches.
+    async fn verify(&self, password: &str, hash: &str) -> bool;
+}
+
+/// A staff login's two fields, bounded before either is hashed or becomes a cache key (no
+/// account has a longer one); the name may be any text here — an unknown name is refused
+/// like a wrong password, later.
+pub fn check_login_fields(username: &str, password: &str) -> Result<(), ValidationError> {
+    let mut c = validation::Collector::new();
+    if username.trim().is_empty() {
+        c.push("username", "请输入用户名");
+    } else if username.trim().chars().count() > Username::MAX_CHARS {
+        c.push(
+            "username",
+            format!("用户名不能超过 {} 个字符", Username::MAX_CHARS),
+        );
+    }
+    if password.is_empty() {
+        c.push("password", "请输入密码");
+    } else if password.chars().count() > NewPassword::MAX_CHARS {
+        c.push(
+            "password",
+            format!("密码不能超过 {} 个字符", NewPassword::MAX_CHARS),
+        );
+    }
+    c.finish()
+}
+
+/// The key failed logins to one account name are counted under (any case, trimmed).
+pub fn login_failure_key(username: &str) -> String {
+    format!("login:fail:{}", username.trim().to_lowercase())
+}
+
+/// Why a staff login is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// No such account, or the wrong password — the same answer for both, and a failure
+    /// counted against the name.
+    InvalidCredentials,
+    /// Said only once the password is right, and not counted as a failure.
+    Disabled,
+}
+
+/// The outcome of a staff login: the account found by name (if any) and whether the password
+/// matched its hash (a dummy hash is checked when there is none, so both take as long).
+pub fn login_outcome(staff: Option<Staff>, password_ok: bool) -> Result<Staff, LoginRefusal> {
+    match staff {
+        Some(s) if password_ok && s.disabled => Err(LoginRefusal::Disabled),
+        Some(s) if password_ok => Ok(s),
+        _ => Err(LoginRefusal::InvalidCredentials),
+    }
+}
+
 /// A staff member's name as shown to users and colleagues: 1–32 characters.
 pub fn parse_display_name(raw: &str) -> Result<String, ValidationError> {
     validation::text("display_name", "显示名称", raw, 1, 32)
@@ -499,6 +558,29 @@ mod tests {
             },
         );
         assert!(!e.release_consultations && !e.leave_rosters);
+    }
+
+    #[test]
+    fn a_login_says_disabled_only_to_the_right_password() {
+        let s = staff(StaffRole::Counselor, true);
+        assert_eq!(
+            login_outcome(Some(s.clone()), false),
+            Err(LoginRefusal::InvalidCredentials)
+        );
+        assert_eq!(
+            login_outcome(Some(s.clone()), true),
+            Err(LoginRefusal::Disabled)
+        );
+        assert_eq!(
+            login_outcome(None, true),
+            Err(LoginRefusal::InvalidCredentials)
+        );
+        let ok = staff(StaffRole::Counselor, false);
+        assert_eq!(login_outcome(Some(ok.clone()), true), Ok(ok));
+        assert_eq!(login_failure_key("  Admin "), login_failure_key("admin"));
+        assert!(check_login_fields("admin", "x").is_ok());
+        let e = check_login_fields(" ", &"x".repeat(129)).unwrap_err();
+        assert_eq!(e.0.len(), 2);
     }
 
     #[test]

@@ -320,6 +320,12 @@ impl ArticleFilter {
     }
 }
 
+/// Markdown as authored → HTML safe for the mini-program's `rich-text` (`infra::markdown`):
+/// what a reader is shown of an article's body.
+pub trait Renderer: Send + Sync {
+    fn to_safe_html(&self, markdown: &str) -> String;
+}
+
 #[async_trait]
 pub trait ArticleRepository: Send + Sync {
     async fn list_public(

@@ -15,6 +15,16 @@ pub fn to_safe_html(markdown: &str) -> String {
         .to_string()
 }
 
+/// pulldown-cmark and ammonia behind `xinli_domain::article::Renderer`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SafeHtml;
+
+impl xinli_domain::article::Renderer for SafeHtml {
+    fn to_safe_html(&self, markdown: &str) -> String {
+        to_safe_html(markdown)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

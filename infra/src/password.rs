@@ -45,3 +45,23 @@ pub async fn dummy_hash() -> String {
     rand::rng().fill_bytes(&mut bytes);
     hash(format!("{bytes:?}")).await.unwrap_or_default()
 }
+
+/// The argon2id hasher behind `xinli_domain::account::Passwords`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Argon2Passwords;
+
+#[async_trait::async_trait]
+impl xinli_domain::account::Passwords for Argon2Passwords {
+    async fn hash(
+        &self,
+        password: &xinli_domain::account::NewPassword,
+    ) -> Result<String, xinli_domain::RepoError> {
+        hash(password.expose().to_owned())
+            .await
+            .map_err(|e| xinli_domain::RepoError::Storage(e.to_string()))
+    }
+
+    async fn verify(&self, password: &str, hash: &str) -> bool {
+        verify(password.to_owned(), hash.to_owned()).await
+    }
+}

@@ -137,9 +137,7 @@ pub async fn create_staff(
     else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let password_hash = xinli_infra::password::hash(password.expose().to_owned())
-        .await
-        .map_err(ApiError::internal)?;
+    let password_hash = state.passwords.hash(&password).await?;
     let staff = state
         .staff
         .create(
@@ -268,11 +266,7 @@ pub async fn update_staff(
         return Err(ApiError::new(ErrorCode::CannotModifySelf));
     }
     if let Some(p) = password {
-        changes.password_hash = Some(
-            xinli_infra::password::hash(p.expose().to_owned())
-                .await
-                .map_err(ApiError::internal)?,
-        );
+        changes.password_hash = Some(state.passwords.hash(&p).await?);
     }
     let now = state.clock.now();
     let staff = state

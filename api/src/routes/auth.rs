@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use xinli_domain::account::{Consumed, NewPassword, Role, Staff, Subject, User, Username};
+use xinli_domain::account::{self, Consumed, Role, Staff, Subject, User, Username};
 use xinli_domain::throttle::{self, Limit};
 use xinli_domain::validation;
 use xinli_domain::wechat::WechatError;
@@ -317,29 +317,11 @@ pub async fn staff_login(
     body: Json<StaffLoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let StaffLoginRequest { username, password } = body.0;
-    // Bounded before either is hashed or becomes a cache key: no account has a longer one.
-    let mut c = validation::Collector::new();
-    if username.trim().is_empty() {
-        c.push("username", "请输入用户名");
-    } else if username.trim().chars().count() > Username::MAX_CHARS {
-        c.push(
-            "username",
-            format!("用户名不能超过 {} 个字符", Username::MAX_CHARS),
-        );
-    }
-    if password.is_empty() {
-        c.push("password", "请输入密码");
-    } else if password.chars().count() > NewPassword::MAX_CHARS {
-        c.push(
-            "password",
-            format!("密码不能超过 {} 个字符", NewPassword::MAX_CHARS),
-        );
-    }
-    c.finish()?;
+    account::check_login_fields(&username, &password)?;
     let limits = state.config.limits;
     limit_client(&state, &req, "direct", limits.logins_per_ip).await?;
 
-    let account_key = format!("login:fail:{}", username.trim().to_lowercase());
+    let account_key = account::login_failure_key(&username);
     throttle::check(
         state.cache.as_ref(),
         &account_key,
@@ -361,10 +343,10 @@ pub async fn staff_login(
         .as_ref()
         .map(|s| s.password_hash.clone())
         .unwrap_or_else(|| state.dummy_password_hash.clone());
-    let password_ok = xinli_infra::password::verify(password, hash).await;
-    let staff = match staff {
-        Some(s) if password_ok => s,
-        _ => {
+    let password_ok = state.passwords.verify(&password, &hash).await;
+    let staff = match account::login_outcome(staff, password_ok) {
+        Ok(staff) => staff,
+        Err(account::LoginRefusal::InvalidCredentials) => {
             throttle::record_failure(
                 state.cache.as_ref(),
                 &account_key,
@@ -373,10 +355,10 @@ pub async fn staff_login(
             .await;
             return Err(ApiError::new(ErrorCode::InvalidCredentials));
         }
+        Err(account::LoginRefusal::Disabled) => {
+            return Err(ApiError::new(ErrorCode::AccountDisabled));
+        }
     };
-    if staff.disabled {
-        return Err(ApiError::new(ErrorCode::AccountDisabled));
-    }
     state.cache.delete(&account_key).await;
     state
         .staff

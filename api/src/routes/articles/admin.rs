@@ -217,7 +217,7 @@ pub async fn admin_create(
     body: Json<ArticleRequest>,
 ) -> ApiResult<HttpResponse> {
     let input = body.0.parse()?;
-    let html = xinli_infra::markdown::to_safe_html(&input.body);
+    let html = state.markdown.to_safe_html(&input.body);
     let a = state
         .articles
         .create(&input, &html, state.clock.now())
@@ -293,7 +293,7 @@ pub async fn admin_import(
                     .to_input()
                     .map_err(|e| e.under(&format!("articles[{i}]"))),
             )?;
-            let html = xinli_infra::markdown::to_safe_html(&input.body);
+            let html = state.markdown.to_safe_html(&input.body);
             let published_at = item.published_at.map(|t| t.with_timezone(&Utc));
             Some((
                 ImportedArticle {
@@ -329,7 +329,7 @@ pub async fn admin_update(
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
     let input = body.0.parse()?;
-    let html = xinli_infra::markdown::to_safe_html(&input.body);
+    let html = state.markdown.to_safe_html(&input.body);
     let a = state
         .articles
         .update(id, &input, &html, state.clock.now())
