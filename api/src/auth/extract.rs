@@ -35,19 +35,27 @@ pub struct UserCaller {
 
 /// An enabled counselor account.
 #[derive(Debug, Clone)]
-pub struct CounselorCaller(pub Staff);
+pub struct CounselorCaller {
+    pub account: Staff,
+}
 
 /// An enabled admin account.
 #[derive(Debug, Clone)]
-pub struct AdminCaller(pub Staff);
+pub struct AdminCaller {
+    pub account: Staff,
+}
 
 /// An enabled supervisor (督导) account.
 #[derive(Debug, Clone)]
-pub struct SupervisorCaller(pub Staff);
+pub struct SupervisorCaller {
+    pub account: Staff,
+}
 
 /// An enabled staff account of any role; the handler decides what each role may do.
 #[derive(Debug, Clone)]
-pub struct StaffCaller(pub Staff);
+pub struct StaffCaller {
+    pub account: Staff,
+}
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
@@ -203,7 +211,7 @@ impl FromRequest for CounselorCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let fut = staff_with_role(req, StaffRole::Counselor);
-        Box::pin(async move { fut.await.map(CounselorCaller) })
+        Box::pin(async move { fut.await.map(|account| CounselorCaller { account }) })
     }
 }
 
@@ -213,7 +221,7 @@ impl FromRequest for AdminCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let fut = staff_with_role(req, StaffRole::Admin);
-        Box::pin(async move { fut.await.map(AdminCaller) })
+        Box::pin(async move { fut.await.map(|account| AdminCaller { account }) })
     }
 }
 
@@ -223,7 +231,7 @@ impl FromRequest for SupervisorCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let fut = staff_with_role(req, StaffRole::Supervisor);
-        Box::pin(async move { fut.await.map(SupervisorCaller) })
+        Box::pin(async move { fut.await.map(|account| SupervisorCaller { account }) })
     }
 }
 
@@ -245,7 +253,7 @@ impl FromRequest for StaffCaller {
             };
             enabled_staff(&*state?, caller.id, role)
                 .await
-                .map(StaffCaller)
+                .map(|account| StaffCaller { account })
         })
     }
 }

@@ -152,12 +152,12 @@ pub async fn create_staff(
         .await?;
     super::admin_audit::record_admin_change(
         &state,
-        admin.0.id,
+        admin.account.id,
         AuditAction::CreateStaff,
         staff.id.to_string(),
     )
     .await?;
-    tracing::info!(admin_id = %admin.0.id, staff_id = %staff.id, role = staff.role.as_str(), "staff account created");
+    tracing::info!(admin_id = %admin.account.id, staff_id = %staff.id, role = staff.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(&staff)))
 }
 
@@ -262,7 +262,7 @@ pub async fn update_staff(
         disabled: req.disabled,
         password_hash: None,
     };
-    if changes.locks_out_self(admin.0.id, &target) {
+    if changes.locks_out_self(admin.account.id, &target) {
         return Err(ApiError::new(ErrorCode::CannotModifySelf));
     }
     if let Some(p) = password {
@@ -289,11 +289,11 @@ pub async fn update_staff(
     }
     super::admin_audit::record_admin_change(
         &state,
-        admin.0.id,
+        admin.account.id,
         AuditAction::UpdateStaff,
         id.to_string(),
     )
     .await?;
-    tracing::info!(admin_id = %admin.0.id, staff_id = %id, "staff account updated");
+    tracing::info!(admin_id = %admin.account.id, staff_id = %id, "staff account updated");
     Ok(HttpResponse::Ok().json(StaffView::from(&staff)))
 }

@@ -347,7 +347,7 @@ pub async fn admin_create(
 ) -> ApiResult<HttpResponse> {
     let input = body.0.parse()?;
     let created = state.hotlines.create(input, state.clock.now()).await?;
-    tracing::info!(admin_id = %admin.0.id, hotline_id = %created.id, "hotline created");
+    tracing::info!(admin_id = %admin.account.id, hotline_id = %created.id, "hotline created");
     Ok(HttpResponse::Created().json(view_now(&state, created)))
 }
 
@@ -380,7 +380,7 @@ pub async fn admin_update(
         .update(id, input, state.clock.now())
         .await?
         .ok_or_else(ApiError::not_found)?;
-    tracing::info!(admin_id = %admin.0.id, hotline_id = %id, "hotline updated");
+    tracing::info!(admin_id = %admin.account.id, hotline_id = %id, "hotline updated");
     Ok(HttpResponse::Ok().json(view_now(&state, updated)))
 }
 
@@ -409,7 +409,7 @@ pub async fn admin_delete(
     if !state.hotlines.delete(id, state.clock.now()).await? {
         return Err(ApiError::not_found());
     }
-    tracing::info!(admin_id = %admin.0.id, hotline_id = %id, "hotline deleted");
+    tracing::info!(admin_id = %admin.account.id, hotline_id = %id, "hotline deleted");
     Ok(HttpResponse::NoContent().finish())
 }
 

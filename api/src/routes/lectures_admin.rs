@@ -127,7 +127,7 @@ pub async fn admin_decide(
     id: web::Path<String>,
     body: Json<DecisionBody>,
 ) -> ApiResult<HttpResponse> {
-    let (r, actor) = load(&state, &id, admin.0.id, true).await?;
+    let (r, actor) = load(&state, &id, admin.account.id, true).await?;
     let b = body.0;
     let action = match b.decision.as_str() {
         "accept" => Action::Accept,
@@ -151,12 +151,12 @@ pub async fn admin_decide(
     let done = step(&state, r, actor, action, Some(decision)).await?;
     super::admin_audit::record_admin_change(
         &state,
-        admin.0.id,
+        admin.account.id,
         xinli_domain::audit::AuditAction::DecideLectureRequest,
         format!("lecture:{}:{}", done.id, b.decision),
     )
     .await?;
-    tracing::info!(admin_id = %admin.0.id, request_id = %done.id, status = done.status.as_str(), "lecture request decided");
+    tracing::info!(admin_id = %admin.account.id, request_id = %done.id, status = done.status.as_str(), "lecture request decided");
     Ok(HttpResponse::Ok().json(view(&state, &done).await?))
 }
 
@@ -180,11 +180,11 @@ pub async fn admin_done(
     admin: AdminCaller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let (r, actor) = load(&state, &id, admin.0.id, true).await?;
+    let (r, actor) = load(&state, &id, admin.account.id, true).await?;
     let done = step(&state, r, actor, Action::MarkDone, None).await?;
     super::admin_audit::record_admin_change(
         &state,
-        admin.0.id,
+        admin.account.id,
         xinli_domain::audit::AuditAction::DecideLectureRequest,
         format!("lecture:{}:done", done.id),
     )
@@ -357,7 +357,7 @@ pub async fn admin_code(
     admin: AdminCaller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let (r, _) = load(&state, &id, admin.0.id, true).await?;
+    let (r, _) = load(&state, &id, admin.account.id, true).await?;
     let code = r.screening_code.ok_or_else(ApiError::not_found)?;
     crate::wechat_code::mini_program_code(
         &state,

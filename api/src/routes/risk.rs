@@ -85,7 +85,7 @@ pub struct DutyBody {
 )]
 #[get("/supervisor/status")]
 pub async fn get_duty(state: State, me: SupervisorCaller) -> ApiResult<HttpResponse> {
-    let on_duty = state.risk.on_duty(me.0.id).await?;
+    let on_duty = state.risk.on_duty(me.account.id).await?;
     Ok(HttpResponse::Ok().json(DutyBody { on_duty }))
 }
 
@@ -112,7 +112,10 @@ pub async fn set_duty(
     body: Json<DutyBody>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
-    state.risk.set_on_duty(me.0.id, body.0.on_duty, now).await?;
+    state
+        .risk
+        .set_on_duty(me.account.id, body.0.on_duty, now)
+        .await?;
     if !body.0.on_duty && risk::escalate_when_off_duty(state.risk.on_duty_count().await?) {
         let n = state.risk.escalate_open(now).await?;
         if n > 0 {
@@ -276,7 +279,7 @@ pub async fn list_alerts(
         AlertStatusFilter::Acknowledged => StatusFilter::Acknowledged,
         AlertStatusFilter::All => StatusFilter::All,
     };
-    let on_duty = state.risk.on_duty(me.0.id).await?;
+    let on_duty = state.risk.on_duty(me.account.id).await?;
     let now = state.clock.now();
     let found = state
         .risk
@@ -290,7 +293,7 @@ pub async fn list_alerts(
         .audit
         .record(&AuditEntry::new(
             now,
-            me.0.id,
+            me.account.id,
             Role::Supervisor,
             AuditAction::ListRiskAlerts,
         ))
@@ -320,7 +323,7 @@ pub struct AlertDetail {
 async fn visible_alert(state: &AppState, me: &SupervisorCaller, id: &str) -> ApiResult<Alert> {
     let id = parse_id(id)?;
     let alert = state.risk.find(id).await?.ok_or_else(ApiError::not_found)?;
-    let on_duty = state.risk.on_duty(me.0.id).await?;
+    let on_duty = state.risk.on_duty(me.account.id).await?;
     if !risk::visible(&alert, on_duty, state.clock.now()) {
         return Err(ApiError::not_found());
     }
@@ -367,7 +370,7 @@ pub async fn get_alert(
     };
     let mut entry = AuditEntry::new(
         state.clock.now(),
-        me.0.id,
+        me.account.id,
         Role::Supervisor,
         AuditAction::ReadRiskAlert,
     )
@@ -422,7 +425,7 @@ pub async fn acknowledge(
     let alert = visible_alert(&state, &me, &id).await?;
     let done = state
         .risk
-        .acknowledge(alert.id, me.0.id, note, state.clock.now())
+        .acknowledge(alert.id, me.account.id, note, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::AlertAcknowledged))?;
     tracing::info!(alert_id = %done.id, "risk alert acknowledged");

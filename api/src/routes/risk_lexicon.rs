@@ -264,13 +264,18 @@ pub async fn put_lexicon(
     let now = state.clock.now();
     state
         .risk
-        .save_lexicon(&lexicon, Some(admin.0.id), now, false)
+        .save_lexicon(&lexicon, Some(admin.account.id), now, false)
         .await?;
     state
         .audit
         .record(
-            &AuditEntry::new(now, admin.0.id, Role::Admin, AuditAction::UpdateRiskLexicon)
-                .target(format!("{} phrases", lexicon.phrases.len())),
+            &AuditEntry::new(
+                now,
+                admin.account.id,
+                Role::Admin,
+                AuditAction::UpdateRiskLexicon,
+            )
+            .target(format!("{} phrases", lexicon.phrases.len())),
         )
         .await?;
     Ok(HttpResponse::Ok().json(lexicon_view(&state).await?))

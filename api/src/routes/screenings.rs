@@ -342,12 +342,12 @@ pub async fn close(
     };
     super::admin_audit::record_admin_change(
         &state,
-        admin.0.id,
+        admin.account.id,
         xinli_domain::audit::AuditAction::DecideLectureRequest,
         format!("lecture:{}:close_screening", r.id),
     )
     .await?;
-    tracing::info!(admin_id = %admin.0.id, request_id = %r.id, "screening closed");
+    tracing::info!(admin_id = %admin.account.id, request_id = %r.id, "screening closed");
     Ok(HttpResponse::Ok().json(report_of(&state, &r).await?))
 }
 

@@ -87,11 +87,11 @@ pub async fn edit_scale(
     state.scales.save(&edited, state.clock.now()).await?;
     crate::routes::admin_audit::record_admin_change(
         &state,
-        admin.0.id,
+        admin.account.id,
         AuditAction::UpdateScale,
         edited.code.clone(),
     )
     .await?;
-    tracing::info!(admin_id = %admin.0.id, scale = %edited.code, "scale edited");
+    tracing::info!(admin_id = %admin.account.id, scale = %edited.code, "scale edited");
     Ok(HttpResponse::Ok().json(ScaleDetail::from(&edited)))
 }

@@ -69,9 +69,9 @@ pub async fn put_status(
     let capacity = domain::parse_capacity(body.0.capacity)?;
     state
         .consultations
-        .set_counselor_state(me.0.id, body.0.online, capacity, state.clock.now())
+        .set_counselor_state(me.account.id, body.0.online, capacity, state.clock.now())
         .await?;
-    Ok(HttpResponse::Ok().json(status_view(&state, me.0.id).await?))
+    Ok(HttpResponse::Ok().json(status_view(&state, me.account.id).await?))
 }
 
 /// My status
@@ -83,7 +83,7 @@ pub async fn put_status(
 )]
 #[get("/counselor/status")]
 pub async fn get_status(state: State, me: CounselorCaller) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(status_view(&state, me.0.id).await?))
+    Ok(HttpResponse::Ok().json(status_view(&state, me.account.id).await?))
 }
 
 /// The people I may take, in the order claiming will give them
@@ -105,10 +105,10 @@ pub async fn queue(
 ) -> ApiResult<HttpResponse> {
     let found = state
         .consultations
-        .queue_for(me.0.id, query.0.parse()?)
+        .queue_for(me.account.id, query.0.parse()?)
         .await?;
     Ok(HttpResponse::Ok().json(Paged {
-        items: counselor_views(&state, &found.items, me.0.id).await?,
+        items: counselor_views(&state, &found.items, me.account.id).await?,
         total: found.total,
         page: found.request.page,
         page_size: found.request.page_size,
@@ -135,7 +135,7 @@ pub async fn queue(
 pub async fn claim(state: State, me: CounselorCaller) -> ApiResult<HttpResponse> {
     match state
         .consultations
-        .claim_next(me.0.id, state.clock.now())
+        .claim_next(me.account.id, state.clock.now())
         .await?
     {
         Err(ClaimRefusal::Offline) => Err(ApiError::new(ErrorCode::CounselorOffline)),
@@ -143,8 +143,8 @@ pub async fn claim(state: State, me: CounselorCaller) -> ApiResult<HttpResponse>
         Ok(None) => Ok(HttpResponse::NoContent().finish()),
         Ok(Some(c)) => {
             state.chat_signal.notify(c.id).await;
-            tracing::info!(consultation_id = %c.id, counselor_id = %me.0.id, "consultation claimed");
-            Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.0.id).await?))
+            tracing::info!(consultation_id = %c.id, counselor_id = %me.account.id, "consultation claimed");
+            Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.account.id).await?))
         }
     }
 }
@@ -158,8 +158,11 @@ pub async fn claim(state: State, me: CounselorCaller) -> ApiResult<HttpResponse>
 )]
 #[get("/counselor/consultations")]
 pub async fn my_active(state: State, me: CounselorCaller) -> ApiResult<HttpResponse> {
-    let active = state.consultations.active_of_counselor(me.0.id).await?;
-    let out = counselor_views(&state, &active, me.0.id).await?;
+    let active = state
+        .consultations
+        .active_of_counselor(me.account.id)
+        .await?;
+    let out = counselor_views(&state, &active, me.account.id).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -198,9 +201,9 @@ pub async fn close(
 ) -> ApiResult<HttpResponse> {
     let note = xinli_domain::validation::multiline("note", "咨询记录", &body.0.note, 0, 2000)?;
     let c = load(&state, &id).await?;
-    allowed(&c, Party::Counselor(me.0.id), Action::Handle)?;
+    allowed(&c, Party::Counselor(me.account.id), Action::Handle)?;
     let c = apply(&state, &c, Change::Close { note }).await?;
-    Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.0.id).await?))
+    Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.account.id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -237,7 +240,7 @@ pub async fn transfer(
     body: Json<ConsultationTransferRequest>,
 ) -> ApiResult<HttpResponse> {
     let c = load(&state, &id).await?;
-    allowed(&c, Party::Counselor(me.0.id), Action::Handle)?;
+    allowed(&c, Party::Counselor(me.account.id), Action::Handle)?;
     let target = match body.0.counselor_id.as_deref() {
         None => None,
         Some(raw) => {
@@ -250,8 +253,8 @@ pub async fn transfer(
                 .await?
                 .iter()
                 .any(|s| s.staff_id == tid && s.online);
-            let usable =
-                staff.is_some_and(|s| domain::can_receive_transfer(&s, online, tid == me.0.id));
+            let usable = staff
+                .is_some_and(|s| domain::can_receive_transfer(&s, online, tid == me.account.id));
             if !usable {
                 return Err(ApiError::new(ErrorCode::TransferTargetUnavailable));
             }
@@ -267,14 +270,14 @@ pub async fn transfer(
     let to = target.map_or_else(|| "pool".to_owned(), |t| t.to_string());
     audit(
         &state,
-        me.0.id,
+        me.account.id,
         AuditAction::TransferConsultation,
         &c,
         Some(to),
     )
     .await?;
-    tracing::info!(consultation_id = %c.id, from = %me.0.id, to = ?target, "consultation transferred");
-    Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.0.id).await?))
+    tracing::info!(consultation_id = %c.id, from = %me.account.id, to = ?target, "consultation transferred");
+    Ok(HttpResponse::Ok().json(counselor_view(&state, &c, me.account.id).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -313,11 +316,11 @@ pub async fn client_assessments(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let c = load(&state, &id).await?;
-    allowed(&c, Party::Counselor(me.0.id), Action::ReadAssessments)?;
+    allowed(&c, Party::Counselor(me.account.id), Action::ReadAssessments)?;
     let user = c.user_id.ok_or_else(ApiError::not_found)?;
     audit(
         &state,
-        me.0.id,
+        me.account.id,
         AuditAction::ReadClientAssessments,
         &c,
         None::<String>,

@@ -209,8 +209,8 @@ pub async fn admin_create(
 ) -> ApiResult<HttpResponse> {
     let input = body.0.parse_input(&state).await?;
     let created = state.stations.create(input, state.clock.now()).await?;
-    station_changed(&state, admin.0.id, created.id, "create").await?;
-    tracing::info!(admin_id = %admin.0.id, station_id = %created.id, "station created");
+    station_changed(&state, admin.account.id, created.id, "create").await?;
+    tracing::info!(admin_id = %admin.account.id, station_id = %created.id, "station created");
     Ok(HttpResponse::Created().json(StationView::new(&created, state.clock.now(), true)))
 }
 
@@ -245,8 +245,8 @@ pub async fn admin_update(
         .update(id, input, state.clock.now(), &state.config.booking)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    station_changed(&state, admin.0.id, id, "update").await?;
-    tracing::info!(admin_id = %admin.0.id, station_id = %id, "station updated");
+    station_changed(&state, admin.account.id, id, "update").await?;
+    tracing::info!(admin_id = %admin.account.id, station_id = %id, "station updated");
     Ok(HttpResponse::Ok().json(StationView::new(&updated, state.clock.now(), true)))
 }
 
@@ -276,8 +276,8 @@ pub async fn admin_delete(
     if !state.stations.delete(id, state.clock.now()).await? {
         return Err(ApiError::not_found());
     }
-    station_changed(&state, admin.0.id, id, "delete").await?;
-    tracing::info!(admin_id = %admin.0.id, station_id = %id, "station deleted");
+    station_changed(&state, admin.account.id, id, "delete").await?;
+    tracing::info!(admin_id = %admin.account.id, station_id = %id, "station deleted");
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -392,12 +392,12 @@ pub async fn admin_add_closure(
         .ok_or_else(ApiError::not_found)?;
     crate::routes::admin_audit::record_admin_change(
         &state,
-        admin.0.id,
+        admin.account.id,
         AuditAction::ChangeStationClosure,
         format!("station:{id}:{}:add", body.0.date),
     )
     .await?;
-    tracing::info!(admin_id = %admin.0.id, station_id = %id, cancelled, "station closure added");
+    tracing::info!(admin_id = %admin.account.id, station_id = %id, cancelled, "station closure added");
     Ok(HttpResponse::Created().json(ClosureView {
         date: body.0.date,
         reason,
@@ -437,7 +437,7 @@ pub async fn admin_remove_closure(
     }
     crate::routes::admin_audit::record_admin_change(
         &state,
-        admin.0.id,
+        admin.account.id,
         AuditAction::ChangeStationClosure,
         format!("station:{id}:{date}:remove"),
     )

@@ -74,7 +74,7 @@ async fn kept_station(state: &AppState, staff: &StaffCaller, id: Uuid) -> ApiRes
         .find(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    if !rules::keeps_day_sheet(&station, staff.0.id, staff.0.role) {
+    if !rules::keeps_day_sheet(&station, staff.account.id, staff.account.role) {
         return Err(ApiError::forbidden());
     }
     Ok(station)
@@ -116,12 +116,17 @@ pub async fn day_sheet(
         .next()
         .map(|c| c.reason);
     let bookings = state.bookings.day_sheet(station.id, date).await?;
-    let role = staff.0.role.role();
+    let role = staff.account.role.role();
     state
         .audit
         .record(
-            &AuditEntry::new(now, staff.0.id, role, AuditAction::ReadStationDaySheet)
-                .target(format!("station:{}:{date}", station.id)),
+            &AuditEntry::new(
+                now,
+                staff.account.id,
+                role,
+                AuditAction::ReadStationDaySheet,
+            )
+            .target(format!("station:{}:{date}", station.id)),
         )
         .await?;
     let mut sessions: Vec<DaySheetSession> = rules::slots_on(&station.hours, &station.rules, date)
@@ -205,15 +210,20 @@ pub async fn mark_attendance(
     let station = kept_station(&state, &staff, booking.station_id).await?;
     let marked = state
         .bookings
-        .mark_attendance(booking.id, body.0.attended, staff.0.id, state.clock.now())
+        .mark_attendance(
+            booking.id,
+            body.0.attended,
+            staff.account.id,
+            state.clock.now(),
+        )
         .await?;
     state
         .audit
         .record(
             &AuditEntry::new(
                 state.clock.now(),
-                staff.0.id,
-                staff.0.role.role(),
+                staff.account.id,
+                staff.account.role.role(),
                 AuditAction::MarkAttendance,
             )
             .target(format!("booking:{}", marked.id)),
