@@ -179,6 +179,29 @@ impl Default for Limits {
     }
 }
 
+/// Every number setting is read here, so that 0 and ranges mean the same for each: a whole
+/// number within `range` (0 is refused unless the range holds it), or `default` when unset.
+fn number<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    k: &'static str,
+    range: std::ops::RangeInclusive<T>,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match var(k) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<T>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                ConfigError::BadNumber(k, format!("{} to {}", range.start(), range.end()))
+            }),
+    }
+}
+
 impl Limits {
     /// The defaults, each replaced by its `XINLI_LIMIT_*` variable when set.
     fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -223,14 +246,12 @@ impl Limits {
             )?,
             join_codes_per_user: limit("XINLI_LIMIT_JOIN_CODES", d.join_codes_per_user)?,
             refreshes_per_login: limit("XINLI_LIMIT_REFRESHES", d.refreshes_per_login)?,
-            long_polls_per_user: match var("XINLI_LIMIT_LONG_POLLS") {
-                Some(v) => v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or(ConfigError::BadNumber("XINLI_LIMIT_LONG_POLLS"))?,
-                None => d.long_polls_per_user,
-            },
+            long_polls_per_user: number(
+                &var,
+                "XINLI_LIMIT_LONG_POLLS",
+                1..=100,
+                d.long_polls_per_user,
+            )?,
         })
     }
 }
@@ -245,8 +266,8 @@ pub enum ConfigError {
     ShortJwtSecret,
     #[error("{0} is not a valid boolean: use true or false")]
     BadBool(&'static str),
-    #[error("{0} is not a valid number")]
-    BadNumber(&'static str),
+    #[error("{0} must be a whole number from {1}")]
+    BadNumber(&'static str, String),
     #[error(
         "XINLI_DEV_MODE is not set, but this start looks like production ({0}): set XINLI_DEV_MODE=false (or true, deliberately, for a development setup)"
     )]
@@ -391,71 +412,41 @@ impl Config {
             (None, None) => None,
             _ => return Err(ConfigError::HalfAdmin),
         };
-        let minutes = |k: &'static str, default: u64| -> Result<Duration, ConfigError> {
-            match var(k) {
-                Some(v) => v
-                    .parse::<u64>()
-                    .map(|m| Duration::from_secs(m * 60))
-                    .map_err(|_| ConfigError::BadNumber(k)),
-                None => Ok(Duration::from_secs(default * 60)),
-            }
+        // A duration setting in `unit`s (seconds, minutes…), from 1 to `max`.
+        let duration = |k: &'static str, default: Duration, unit: Duration, max: u64| {
+            let d = u64::try_from(default.as_nanos() / unit.as_nanos()).unwrap_or(u64::MAX);
+            number(&var, k, 1..=max, d).map(|n| unit * u32::try_from(n).unwrap_or(u32::MAX))
         };
+        const MS: Duration = Duration::from_millis(1);
+        const SECOND: Duration = Duration::from_secs(1);
+        const MINUTE: Duration = Duration::from_secs(60);
+        const HOUR: Duration = Duration::from_secs(3600);
         let queue = QueueSettings {
-            max_wait: minutes("XINLI_QUEUE_MAX_WAIT_MINUTES", 120)?,
-            no_reply: minutes("XINLI_QUEUE_NO_REPLY_MINUTES", 5)?,
-            sweep_every: match var("XINLI_QUEUE_SWEEP_SECONDS") {
-                Some(v) => Duration::from_secs(
-                    v.parse()
-                        .map_err(|_| ConfigError::BadNumber("XINLI_QUEUE_SWEEP_SECONDS"))?,
-                ),
-                None => Duration::from_secs(30),
-            },
+            max_wait: duration(
+                "XINLI_QUEUE_MAX_WAIT_MINUTES",
+                120 * MINUTE,
+                MINUTE,
+                24 * 60,
+            )?,
+            no_reply: duration("XINLI_QUEUE_NO_REPLY_MINUTES", 5 * MINUTE, MINUTE, 24 * 60)?,
+            sweep_every: duration("XINLI_QUEUE_SWEEP_SECONDS", 30 * SECOND, SECOND, 3600)?,
             max_poll: Duration::from_secs(25),
         };
-        let positive = |k: &'static str, default: Duration, unit: fn(u64) -> Duration| match var(k)
-        {
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .map(unit)
-                .ok_or(ConfigError::BadNumber(k)),
-            None => Ok(default),
-        };
-        let days = |k: &'static str, default: i64| -> Result<i64, ConfigError> {
-            match var(k) {
-                Some(v) => v
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|d| (1..=36_500).contains(d))
-                    .ok_or(ConfigError::BadNumber(k)),
-                None => Ok(default),
-            }
-        };
+        let days = |k: &'static str, default: i64| number(&var, k, 1..=36_500, default);
         let d = RedisTimeouts::default();
         let redis_timeouts = RedisTimeouts {
-            command: positive("XINLI_REDIS_TIMEOUT_MS", d.command, Duration::from_millis)?,
-            connect: positive(
-                "XINLI_REDIS_CONNECT_TIMEOUT_MS",
-                d.connect,
-                Duration::from_millis,
-            )?,
-            retry_max: positive(
-                "XINLI_REDIS_RETRY_MAX_MS",
-                d.retry_max,
-                Duration::from_millis,
-            )?,
-            outage_cache_ttl: positive(
+            command: duration("XINLI_REDIS_TIMEOUT_MS", d.command, MS, 60_000)?,
+            connect: duration("XINLI_REDIS_CONNECT_TIMEOUT_MS", d.connect, MS, 60_000)?,
+            retry_max: duration("XINLI_REDIS_RETRY_MAX_MS", d.retry_max, MS, 600_000)?,
+            outage_cache_ttl: duration(
                 "XINLI_REDIS_OUTAGE_CACHE_SECONDS",
                 d.outage_cache_ttl,
-                Duration::from_secs,
+                SECOND,
+                3600,
             )?,
         };
         let workers = match var("XINLI_WORKERS") {
-            Some(w) => Some(
-                w.parse()
-                    .map_err(|_| ConfigError::BadNumber("XINLI_WORKERS"))?,
-            ),
+            Some(_) => Some(number(&var, "XINLI_WORKERS", 1..=256, 1)?),
             None => None,
         };
 
@@ -466,15 +457,13 @@ impl Config {
             redis_url: var("XINLI_REDIS_URL"),
             redis_prefix: var("XINLI_REDIS_PREFIX").unwrap_or_else(|| "xinli:".into()),
             redis_timeouts,
-            cache_max_bytes: match var("XINLI_CACHE_MAX_MB") {
-                Some(v) => v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|m| *m > 0)
-                    .map(|m| m * 1024 * 1024)
-                    .ok_or(ConfigError::BadNumber("XINLI_CACHE_MAX_MB"))?,
-                None => xinli_infra::cache::DEFAULT_MAX_BYTES,
-            },
+            cache_max_bytes: number(
+                &var,
+                "XINLI_CACHE_MAX_MB",
+                1..=65_536,
+                xinli_infra::cache::DEFAULT_MAX_BYTES / (1024 * 1024),
+            )? * 1024
+                * 1024,
             jwt_secret,
             jwt_secret_generated,
             dev_mode,
@@ -488,11 +477,7 @@ impl Config {
             bootstrap_admin,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
-            staff_refresh_token_ttl: positive(
-                "XINLI_STAFF_REFRESH_HOURS",
-                Duration::from_secs(8 * 3600),
-                |h| Duration::from_secs(h * 3600),
-            )?,
+            staff_refresh_token_ttl: duration("XINLI_STAFF_REFRESH_HOURS", 8 * HOUR, HOUR, 720)?,
             trust_proxy: bool_var("XINLI_TRUST_PROXY", false)?,
             limits: Limits::from_vars(var)?,
             workers,
@@ -503,26 +488,19 @@ impl Config {
                     Ok(p.with(*k, days(k.setting(), k.default_days())?))
                 },
             )?,
-            retention_every: positive(
-                "XINLI_RETENTION_SWEEP_SECONDS",
-                Duration::from_secs(3600),
-                Duration::from_secs,
-            )?,
-            search_refresh_every: positive(
+            retention_every: duration("XINLI_RETENTION_SWEEP_SECONDS", HOUR, SECOND, 86_400)?,
+            search_refresh_every: duration(
                 "XINLI_SEARCH_REFRESH_SECONDS",
-                Duration::from_secs(30),
-                Duration::from_secs,
+                30 * SECOND,
+                SECOND,
+                3600,
             )?,
             notifications: NotificationSettings {
                 templates: match get("XINLI_WECHAT_TEMPLATES").filter(|s| !s.trim().is_empty()) {
                     Some(raw) => parse_templates(&raw)?,
                     None => vec![],
                 },
-                poll_every: positive(
-                    "XINLI_OUTBOX_POLL_MS",
-                    Duration::from_secs(2),
-                    Duration::from_millis,
-                )?,
+                poll_every: duration("XINLI_OUTBOX_POLL_MS", 2 * SECOND, MS, 600_000)?,
                 miniprogram_state: match var("XINLI_WECHAT_MINIPROGRAM_STATE") {
                     None => "formal".into(),
                     Some(v) if matches!(v.as_str(), "formal" | "trial" | "developer") => v,
@@ -545,26 +523,10 @@ impl Config {
                 }
                 None => None,
             },
-            alert_escalate_minutes: match var("XINLI_ALERT_ESCALATE_MINUTES") {
-                Some(v) => v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|m| (1..=1440).contains(m))
-                    .ok_or(ConfigError::BadNumber("XINLI_ALERT_ESCALATE_MINUTES"))?,
-                None => 5,
-            },
+            alert_escalate_minutes: number(&var, "XINLI_ALERT_ESCALATE_MINUTES", 1..=1440, 5)?,
             booking: {
                 let d = BookingPolicy::default();
-                let count = |k: &'static str, default: u32| -> Result<u32, ConfigError> {
-                    match var(k) {
-                        Some(v) => v
-                            .parse::<u32>()
-                            .ok()
-                            .filter(|n| (1..=1000).contains(n))
-                            .ok_or(ConfigError::BadNumber(k)),
-                        None => Ok(default),
-                    }
-                };
+                let count = |k: &'static str, default: u32| number(&var, k, 1..=1000, default);
                 BookingPolicy {
                     per_day: count("XINLI_BOOKING_PER_DAY", d.per_day)?,
                     max_upcoming: count("XINLI_BOOKING_MAX_UPCOMING", d.max_upcoming)?,
@@ -712,6 +674,57 @@ mod tests {
         assert_eq!(
             cfg(&[("XINLI_LIMIT_MESSAGES", "0/60")]).unwrap_err(),
             ConfigError::BadLimit("XINLI_LIMIT_MESSAGES")
+        );
+    }
+
+    #[test]
+    fn every_number_setting_refuses_zero_and_words_and_names_its_range() {
+        for k in [
+            "XINLI_QUEUE_MAX_WAIT_MINUTES",
+            "XINLI_QUEUE_NO_REPLY_MINUTES",
+            "XINLI_QUEUE_SWEEP_SECONDS",
+            "XINLI_REDIS_TIMEOUT_MS",
+            "XINLI_REDIS_CONNECT_TIMEOUT_MS",
+            "XINLI_REDIS_RETRY_MAX_MS",
+            "XINLI_REDIS_OUTAGE_CACHE_SECONDS",
+            "XINLI_WORKERS",
+            "XINLI_CACHE_MAX_MB",
+            "XINLI_STAFF_REFRESH_HOURS",
+            "XINLI_RETENTION_SWEEP_SECONDS",
+            "XINLI_SEARCH_REFRESH_SECONDS",
+            "XINLI_OUTBOX_POLL_MS",
+            "XINLI_ALERT_ESCALATE_MINUTES",
+            "XINLI_BOOKING_PER_DAY",
+            "XINLI_BOOKING_NO_SHOW_DAYS",
+            "XINLI_LIMIT_LONG_POLLS",
+        ] {
+            for bad in ["0", "-1", "ten", "1.5", "99999999999999999999"] {
+                let err = cfg(&[(k, bad)]).unwrap_err();
+                assert!(
+                    matches!(&err, ConfigError::BadNumber(name, range) if *name == k && range.starts_with("1 to ")),
+                    "{k}={bad}: {err}"
+                );
+            }
+            assert!(cfg(&[(k, "1")]).is_ok(), "{k}=1");
+        }
+        let c = cfg(&[
+            ("XINLI_QUEUE_NO_REPLY_MINUTES", "7"),
+            ("XINLI_OUTBOX_POLL_MS", "250"),
+            ("XINLI_CACHE_MAX_MB", "3"),
+        ])
+        .unwrap();
+        assert_eq!(c.queue.no_reply, Duration::from_secs(7 * 60));
+        assert_eq!(c.notifications.poll_every, Duration::from_millis(250));
+        assert_eq!(c.cache_max_bytes, 3 * 1024 * 1024);
+        let defaults = cfg(&[]).unwrap();
+        assert_eq!(defaults.queue.max_wait, Duration::from_secs(120 * 60));
+        assert_eq!(
+            defaults.staff_refresh_token_ttl,
+            Duration::from_secs(8 * 3600)
+        );
+        assert_eq!(
+            defaults.cache_max_bytes,
+            xinli_infra::cache::DEFAULT_MAX_BYTES
         );
     }
 
