@@ -400,7 +400,10 @@ impl Config {
             var("XINLI_WECHAT_APPID"),
             get("XINLI_WECHAT_SECRET").filter(|s| !s.is_empty()),
         ) {
-            (Some(appid), Some(secret)) => Some(WechatCredentials { appid, secret }),
+            (Some(appid), Some(secret)) => Some(WechatCredentials {
+                appid,
+                secret: SecretString::from(secret),
+            }),
             (None, None) => None,
             _ => return Err(ConfigError::HalfWechat),
         };

@@ -10,6 +10,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use xinli_domain::cache::Cache;
 use xinli_domain::wechat::{
@@ -18,20 +19,12 @@ use xinli_domain::wechat::{
 
 use crate::wechat_token::AccessTokens;
 
-/// Mini-program credentials. `Debug` never shows the secret.
-#[derive(Clone)]
+/// Mini-program credentials. The secret is a `SecretString`: never in `Debug`, zeroed when
+/// dropped, read only where a request to WeChat needs it.
+#[derive(Clone, Debug)]
 pub struct WechatCredentials {
     pub appid: String,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for WechatCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WechatCredentials")
-            .field("appid", &self.appid)
-            .field("secret", &"***")
-            .finish()
-    }
+    pub secret: SecretString,
 }
 
 pub struct WechatClient {
@@ -239,7 +232,7 @@ impl WechatGateway for WechatClient {
                 .get(format!("{}/sns/jscode2session", self.base))
                 .query(&[
                     ("appid", creds.appid.as_str()),
-                    ("secret", creds.secret.as_str()),
+                    ("secret", creds.secret.expose_secret()),
                     ("js_code", code),
                     ("grant_type", "authorization_code"),
                 ]),

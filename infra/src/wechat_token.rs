@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use xinli_domain::cache::Cache;
 use xinli_domain::wechat::WechatError;
@@ -119,7 +120,7 @@ impl AccessTokens {
                 .json(&serde_json::json!({
                     "grant_type": "client_credential",
                     "appid": self.credentials.appid,
-                    "secret": self.credentials.secret,
+                    "secret": self.credentials.secret.expose_secret(),
                     "force_refresh": force,
                 })),
         )

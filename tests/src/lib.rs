@@ -518,7 +518,7 @@ impl TestApp {
         if opts.wechat_configured {
             config.wechat = Some(xinli_infra::wechat::WechatCredentials {
                 appid: "wx-test-appid".into(),
-                secret: "wx-test-secret".into(),
+                secret: secrecy::SecretString::from("wx-test-secret"),
             });
         }
         if let Some(r) = &redis {
