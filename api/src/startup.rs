@@ -305,6 +305,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
     let risk = Arc::new(xinli_infra::risk::RiskStore::new(db.clone()));
     let retention = Arc::new(xinli_infra::retention::SeaRetentionStore::new(db.clone()));
     let user_presence = UserPresence::new(accounts.clone(), cache.clone(), config.access_token_ttl);
+    let wechat = Arc::new(xinli_infra::wechat::CachedCodes::new(wechat, cache.clone()));
     Ok(AppState {
         dummy_password_hash: xinli_infra::password::dummy_hash().await,
         passwords: Arc::new(xinli_infra::password::Argon2Passwords),
@@ -336,7 +337,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         search,
         views: Arc::new(ViewBuffer::default()),
         cache,
-        wechat: Arc::new(wechat),
+        wechat,
         clock,
         tokens,
     })

@@ -295,3 +295,45 @@ impl WechatGateway for WechatClient {
         }
     }
 }
+
+/// How long a mini-program code is kept: a code for a page and scene never changes, and
+/// WeChat's calls are limited.
+const CODE_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The gateway with its mini-program codes kept a day in the shared cache (the same decorator
+/// style as `CachedHotlines`); every other call goes straight through.
+pub struct CachedCodes<G> {
+    inner: G,
+    cache: Arc<dyn Cache>,
+}
+
+impl<G> CachedCodes<G> {
+    pub fn new(inner: G, cache: Arc<dyn Cache>) -> Self {
+        Self { inner, cache }
+    }
+}
+
+#[async_trait]
+impl<G: WechatGateway> WechatGateway for CachedCodes<G> {
+    async fn code_to_session(&self, code: &str) -> Result<WechatIdentity, WechatError> {
+        self.inner.code_to_session(code).await
+    }
+
+    async fn unlimited_code(&self, scene: &str, page: &str) -> Result<Vec<u8>, WechatError> {
+        let key = format!("mini_program_code:{page}:{scene}");
+        if let Some(png) = self.cache.get(&key).await {
+            return Ok(png);
+        }
+        let png = self.inner.unlimited_code(scene, page).await?;
+        self.cache.set(&key, &png, CODE_TTL).await;
+        Ok(png)
+    }
+
+    async fn send_subscribe(&self, message: &SubscribeMessage) -> Result<(), WechatError> {
+        self.inner.send_subscribe(message).await
+    }
+
+    async fn send_group_robot(&self, webhook_url: &str, content: &str) -> Result<(), WechatError> {
+        self.inner.send_group_robot(webhook_url, content).await
+    }
+}
