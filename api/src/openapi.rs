@@ -28,6 +28,7 @@ Every error answer has the body `ErrorBody` and every answer an `x-request-id` h
     modifiers(&BearerScheme),
     tags(
         (name = "ops", description = "运维: liveness and readiness"),
+        (name = "meta", description = "界面文字: the words to show for each status and closed set of values"),
         (name = "auth", description = "账号: login, tokens and the user's own account"),
         (name = "hotlines", description = "热线一键拨打: the hotline directory and dial taps"),
         (name = "articles", description = "科普: science articles, search, likes and favourites"),

@@ -71,6 +71,20 @@ impl StaffRole {
             _ => None,
         }
     }
+
+    pub const ALL: [StaffRole; 3] = [
+        StaffRole::Counselor,
+        StaffRole::Supervisor,
+        StaffRole::Admin,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StaffRole::Counselor => "咨询师",
+            StaffRole::Supervisor => "督导",
+            StaffRole::Admin => "管理员",
+        }
+    }
 }
 
 /// The population a person belongs to, used to target articles and hotlines.

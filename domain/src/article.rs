@@ -37,10 +37,18 @@ impl Kind {
         }
     }
 
+    pub const ALL: [Kind; 3] = [Kind::Article, Kind::Video, Kind::Handbook];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [Kind::Article, Kind::Video, Kind::Handbook]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Article => "文章",
+            Kind::Video => "视频",
+            Kind::Handbook => "手册",
+        }
     }
 }
 
@@ -69,6 +77,14 @@ impl ArticleStatus {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ArticleStatus::Draft => "草稿",
+            ArticleStatus::Published => "已发布",
+            ArticleStatus::Archived => "已归档",
+        }
     }
 }
 

@@ -133,6 +133,16 @@ impl Priority {
         Self::ALL.into_iter().find(|p| p.rank() == r)
     }
 
+    /// As staff see it in the queue.
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Normal => "普通",
+            Priority::Elevated => "关注",
+            Priority::High => "高",
+            Priority::Urgent => "紧急",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Priority::Normal => "normal",
@@ -499,6 +509,14 @@ impl Sender {
     }
 
     pub const ALL: [Sender; 3] = [Sender::User, Sender::Counselor, Sender::System];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sender::User => "来访者",
+            Sender::Counselor => "咨询师",
+            Sender::System => "系统",
+        }
+    }
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|x| x.as_str() == s)

@@ -65,6 +65,11 @@ impl Day {
     pub fn label(self) -> &'static str {
         ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][self.index() as usize]
     }
+
+    /// The code the API uses (`mon` … `sun`).
+    pub fn as_str(self) -> &'static str {
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][self.index() as usize]
+    }
 }
 
 /// A weekly opening window: on `day`, from `start` to `end` minutes after midnight. An `end`
@@ -151,6 +156,15 @@ pub enum ServiceHours {
     Weekly { windows: Vec<Window> },
     /// Not published by an authoritative source; we do not guess.
     Unknown,
+}
+
+impl ServiceHours {
+    /// The three kinds of hours, as `kind` names them, with their labels.
+    pub const KINDS: [(&'static str, &'static str); 3] = [
+        ("always", "全天 24 小时"),
+        ("weekly", "每周固定时段"),
+        ("unknown", "未公布"),
+    ];
 }
 
 /// Whether a line is open at an instant, and when that changes.

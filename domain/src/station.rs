@@ -474,6 +474,15 @@ impl BookingStatus {
         }
     }
 
+    pub fn label(self) -> &'static str {
+        match self {
+            BookingStatus::Booked => "已预约",
+            BookingStatus::Cancelled => "已取消",
+            BookingStatus::Attended => "已到场",
+            BookingStatus::NoShow => "未到场",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }

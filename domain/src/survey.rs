@@ -43,6 +43,14 @@ impl Answered {
             Answered::Lecture => "lecture",
         }
     }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Answered::Consultation => "在线咨询",
+            Answered::Booking => "站点咨询",
+            Answered::Lecture => "心理讲座",
+        }
+    }
 }
 
 /// One service's satisfaction in a period as an admin sees it, as the seeds report it

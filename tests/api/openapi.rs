@@ -183,12 +183,17 @@ fn the_spec_is_one_a_client_generator_can_build_from() {
         "kind",
         "audience",
     ];
-    // A count of any one of several kinds (status, priority or scale code) is the exception.
+    // A count of any one of several kinds (status, priority or scale code) is the exception,
+    // and so are the label lists, named after the set they describe (`GET /labels`, checked
+    // value by value against these enums in `every_closed_set_has_its_words`).
     let mixed = [("StatusCount", "status")];
     for (schema_name, schema) in schemas {
         let Some(props) = schema["properties"].as_object() else {
             continue;
         };
+        if schema_name == "Labels" {
+            continue;
+        }
         for (field, prop) in props {
             if !closed.contains(&field.as_str()) || mixed.contains(&(schema_name, field)) {
                 continue;
@@ -267,4 +272,59 @@ fn schema_rules_match_the_domain() {
     assert_eq!(staff["username"]["maxLength"], Username::MAX_CHARS);
     assert_eq!(staff["password"]["minLength"], NewPassword::MIN_CHARS);
     assert_eq!(staff["password"]["maxLength"], NewPassword::MAX_CHARS);
+}
+
+/// `GET /labels` gives words for every value of each closed set the spec declares, in the
+/// spec's order: a value added to an enum without its label fails here.
+#[tokio::test]
+async fn every_closed_set_has_its_words() {
+    let app = TestApp::spawn().await;
+    let res = app.request(Method::GET, "/api/v1/labels", None, None).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let labels: serde_json::Value = res.json().await.unwrap();
+    let spec = generated();
+    let schemas = &spec["components"]["schemas"];
+    let pairs = [
+        ("consultation_status", "ConsultationStatus"),
+        ("priority", "ConsultationPriority"),
+        ("sender", "ChatSender"),
+        ("article_status", "ArticleStatusName"),
+        ("article_kind", "KindName"),
+        ("audience", "Audience"),
+        ("lecture_status", "LectureStatusName"),
+        ("booking_status", "BookingStatusName"),
+        ("risk_level", "RiskLevelName"),
+        ("risk_source", "AlertSourceName"),
+        ("staff_role", "StaffRoleName"),
+        ("day", "DayName"),
+        ("hours_kind", "HoursKind"),
+        ("service", "ServiceName"),
+    ];
+    assert_eq!(labels.as_object().unwrap().len(), pairs.len());
+    for (set, schema) in pairs {
+        let values: Vec<&str> = labels[set]
+            .as_array()
+            .unwrap_or_else(|| panic!("{set}"))
+            .iter()
+            .map(|l| l["value"].as_str().unwrap())
+            .collect();
+        let declared: Vec<&str> = schemas[schema]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema}"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(values, declared, "{set} vs {schema}");
+        for l in labels[set].as_array().unwrap() {
+            let words = l["label"].as_str().unwrap();
+            assert!(!words.is_ascii(), "{set}.{}: {words:?}", l["value"]);
+        }
+    }
+    assert_eq!(labels["consultation_status"][0]["label"], "排队中");
 }

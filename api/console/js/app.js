@@ -2,7 +2,7 @@
 // module exporting `render(view, params, ctx)`; `ctx.signal` aborts when the page is left,
 // and `ctx.every(ms, fn)` runs a refresh that stops with it.
 import { api, login, logout, me, onSession } from './api.js';
-import { h, clear, showError, hideNotice, hideStaleNotice, act, label } from './ui.js';
+import { h, clear, showError, hideNotice, hideStaleNotice, act, label, loadLabels } from './ui.js';
 
 const PAGES = {
   counselor: [['#/workbench', '咨询工作台']],
@@ -117,5 +117,16 @@ window.xinliConsole = { api, errors: [] };
 window.addEventListener('error', (e) => window.xinliConsole.errors.push(String(e.message)));
 window.addEventListener('unhandledrejection', (e) => window.xinliConsole.errors.push(String(e.reason?.message || e.reason)));
 
-window.addEventListener('hashchange', route);
-route();
+// The words for every status come from the server before the first page is drawn.
+async function start() {
+  try {
+    await loadLabels(api.get);
+  } catch (err) {
+    showError(err);
+    clear(view, h('p', { class: 'muted' }, '控制台没有加载成功。', h('a', { href: location.hash, onclick: (e) => { e.preventDefault(); start(); } }, '重试')));
+    return;
+  }
+  window.addEventListener('hashchange', route);
+  route();
+}
+start();

@@ -3,14 +3,15 @@
 // row, and a wide edit dialog.
 import { h, dialog, label, LABELS } from './ui.js';
 
-const DAYS = Object.keys(LABELS.day);
+// Read when drawn: the labels arrive from the server when the console starts.
+const days = () => Object.keys(LABELS.day);
 const CLOCK = '([01][0-9]|2[0-3]):[0-5][0-9]';
 const CLOCK_END = `(${CLOCK}|24:00)`;
 
 /** "周一 09:00–12:00、14:30–17:30；周三 …", or the label of always/unknown. */
 export function hoursText(hours) {
   if (hours?.kind !== 'weekly') return label('hoursKind', hours?.kind);
-  const byDay = DAYS.map((d) => [d, hours.windows.filter((w) => w.day === d)]).filter(([, ws]) => ws.length);
+  const byDay = days().map((d) => [d, hours.windows.filter((w) => w.day === d)]).filter(([, ws]) => ws.length);
   if (!byDay.length) return '未设置时段';
   return byDay.map(([d, ws]) => `${label('day', d)} ${ws.map((w) => `${w.start}–${w.end}`).join('、')}`).join('；');
 }
@@ -23,7 +24,7 @@ function timeInput(cls, value, pattern) {
 function windowRow(w) {
   const row = h('div', { class: 'toolbar window' },
     h('select', { class: 'day', 'aria-label': '星期' },
-      DAYS.map((d) => h('option', { value: d, selected: d === w.day }, label('day', d)))),
+      days().map((d) => h('option', { value: d, selected: d === w.day }, label('day', d)))),
     timeInput('start', w.start, CLOCK), h('span', { class: 'muted' }, '至'), timeInput('end', w.end, CLOCK_END),
     h('button', { type: 'button', class: 'danger', onclick: () => row.remove() }, '移除'));
   return row;
@@ -47,7 +48,7 @@ export function hoursEditor(hours, { kinds = Object.keys(LABELS.hoursKind), note
   const rows = h('div', {}, (hours?.kind === 'weekly' ? hours.windows : []).map(windowRow));
   const add = () => {
     const last = rows.lastElementChild ? readRow(rows.lastElementChild) : null;
-    const day = last ? DAYS[(DAYS.indexOf(last.day) + 1) % 7] : 'mon';
+    const day = last ? days()[(days().indexOf(last.day) + 1) % 7] : 'mon';
     rows.append(windowRow({ day, start: last?.start || '09:00', end: last?.end || '17:00' }));
   };
   // A fieldset: when disabled (kind is not weekly) its inputs are left out of form validation.

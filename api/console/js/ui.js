@@ -106,22 +106,27 @@ export function toLocalInput(iso) {
   return parts.replace(' ', 'T');
 }
 
-export const LABELS = {
-  priority: { normal: '普通', elevated: '关注', high: '高', urgent: '紧急' },
-  status: { waiting: '等待中', active: '服务中', closed: '已结束', cancelled: '已取消', expired: '已过期' },
-  articleStatus: { draft: '草稿', published: '已发布', archived: '已归档' },
-  kind: { article: '文章', video: '视频', handbook: '手册' },
-  audience: { general: '全人群', worker: '职工', youth: '青少年', elderly: '老年人', perinatal: '孕产妇' },
-  sender: { user: '来访者', counselor: '咨询师', system: '系统' },
-  lecture: { submitted: '待审核', proposed: '已提议新时间', accepted: '已接受', declined: '已婉拒', withdrawn: '已撤回', done: '已完成' },
-  level: { intent: '明确意图', passive: '消极念头', distress: '困扰' },
-  source: { description: '咨询描述', message: '聊天消息', assessment: '测评' },
-  role: { counselor: '咨询师', supervisor: '督导', admin: '管理员' },
-  day: { mon: '周一', tue: '周二', wed: '周三', thu: '周四', fri: '周五', sat: '周六', sun: '周日' },
-  hoursKind: { always: '全天 24 小时', weekly: '每周固定时段', unknown: '未公布' },
-  booking: { booked: '已预约', attended: '已到场', no_show: '未到场', cancelled: '已取消' },
-  service: { consultation: '在线咨询', booking: '站点咨询', lecture: '心理讲座' },
+/**
+ * The words for the API's closed sets, from the server (`GET /labels`, the domain's own
+ * labels), so that a status reads the same here as in the mini-program. Filled once at start
+ * by `loadLabels`; each set keeps the server's order.
+ */
+export const LABELS = {};
+
+/** The server's set names → the names the pages use. */
+const LABEL_SETS = {
+  consultation_status: 'status', priority: 'priority', sender: 'sender', article_status: 'articleStatus',
+  article_kind: 'kind', audience: 'audience', lecture_status: 'lecture', booking_status: 'booking',
+  risk_level: 'level', risk_source: 'source', staff_role: 'role', day: 'day', hours_kind: 'hoursKind',
+  service: 'service',
 };
+
+export async function loadLabels(get) {
+  const sets = await get('/labels', undefined, { anonymous: true });
+  for (const [server, name] of Object.entries(LABEL_SETS)) {
+    LABELS[name] = Object.fromEntries((sets[server] || []).map((l) => [l.value, l.label]));
+  }
+}
 
 export function label(set, value) { return LABELS[set]?.[value] ?? value ?? '—'; }
 export function badge(set, value, extra = '') { return h('span', { class: `badge ${value} ${extra}` }, label(set, value)); }

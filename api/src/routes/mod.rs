@@ -14,6 +14,7 @@ pub mod auth;
 pub mod consultations;
 pub mod health;
 pub mod hotlines;
+pub mod labels;
 pub mod lecture_surveys;
 pub mod lectures;
 pub mod lectures_admin;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             scope::scope("/api/v1")
                 .configure(articles::configure_lists)
                 .configure(hotlines::configure_list)
+                .configure(labels::configure)
                 .configure(auth::configure)
                 .configure(me::configure)
                 .configure(hotlines::configure)
