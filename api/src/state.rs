@@ -1,4 +1,12 @@
 //! What every handler can reach, built once at start and shared by all workers.
+//!
+//! Stores, the cache, the clock, the WeChat gateway, password hashing and Markdown rendering
+//! are the domain's traits, so a handler cannot reach past a rule into SQL. A few `infra`
+//! types are kept here on purpose, because they are not a store behind a rule but machinery
+//! of this process: `Connection` (the readiness probe pings it),
+//! `UserPresence` (a cached "does this account still exist" in front of `users`),
+//! `ArticleSearch` (an in-process index derived from `articles`), `ChatSignal` (wakes long
+//! polls, across instances through Redis) and `ViewBuffer` (view counts batched in memory).
 
 use std::sync::Arc;
 
