@@ -153,6 +153,12 @@ pub struct Limits {
     pub join_codes_per_user: Limit,
     /// Token refreshes per login (one chain of refresh tokens) (`REFRESHES`, 60/3600).
     pub refreshes_per_login: Limit,
+    /// Likes and favourites set or taken back, per user (`REACTIONS`, 120/3600).
+    pub reactions_per_user: Limit,
+    /// Profile edits (nickname, audience group) per user (`PROFILE_EDITS`, 30/3600).
+    pub profile_edits_per_user: Limit,
+    /// Subscribe-message grants recorded, per user (`SUBSCRIPTIONS`, 60/3600).
+    pub subscriptions_per_user: Limit,
     /// Long polls one user may hold open at once on one instance (`XINLI_LIMIT_LONG_POLLS`, 2).
     pub long_polls_per_user: usize,
 }
@@ -174,6 +180,9 @@ impl Default for Limits {
             lecture_requests_per_user: per(10, 86_400),
             join_codes_per_user: per(60, 3600),
             refreshes_per_login: per(60, 3600),
+            reactions_per_user: per(120, 3600),
+            profile_edits_per_user: per(30, 3600),
+            subscriptions_per_user: per(60, 3600),
             long_polls_per_user: 2,
         }
     }
@@ -246,6 +255,9 @@ impl Limits {
             )?,
             join_codes_per_user: limit("XINLI_LIMIT_JOIN_CODES", d.join_codes_per_user)?,
             refreshes_per_login: limit("XINLI_LIMIT_REFRESHES", d.refreshes_per_login)?,
+            reactions_per_user: limit("XINLI_LIMIT_REACTIONS", d.reactions_per_user)?,
+            profile_edits_per_user: limit("XINLI_LIMIT_PROFILE_EDITS", d.profile_edits_per_user)?,
+            subscriptions_per_user: limit("XINLI_LIMIT_SUBSCRIPTIONS", d.subscriptions_per_user)?,
             long_polls_per_user: number(
                 &var,
                 "XINLI_LIMIT_LONG_POLLS",

@@ -109,6 +109,9 @@ fn tight(c: &mut xinli_api::Config) {
     c.limits.messages_per_account = two;
     c.limits.exports_per_user = two;
     c.limits.refreshes_per_login = two;
+    c.limits.reactions_per_user = two;
+    c.limits.profile_edits_per_user = two;
+    c.limits.subscriptions_per_user = two;
 }
 
 /// Each repeatable action of one person is limited on its own, with Retry-After; another
@@ -203,6 +206,75 @@ async fn one_person_cannot_repeat_an_action_without_end() {
             json!({"topic": "压力", "description": "再试一次", "channel": "text"}),
         )
         .await,
+    )
+    .await;
+}
+
+/// Likes and favourites, profile edits and subscribe-message grants are limited per person
+/// too: a script with one token cannot churn rows or counters without end.
+#[tokio::test]
+async fn reactions_profile_edits_and_grants_are_limited() {
+    let app = TestApp::spawn_with(TestOptions {
+        configure: tight,
+        ..TestOptions::default()
+    })
+    .await;
+    let token = app.user_token("churner").await;
+    let other = app.user_token("reader").await;
+    let list = app.get_ok("/api/v1/articles", None).await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let like = format!("/api/v1/articles/{id}/like");
+    let react = |method: reqwest::Method, path: String, token: String| {
+        let app = &app;
+        async move { app.request(method, &path, Some(&token), None).await }
+    };
+    let put = reqwest::Method::PUT;
+    assert_eq!(
+        react(put.clone(), like.clone(), token.clone())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        react(reqwest::Method::DELETE, like.clone(), token.clone())
+            .await
+            .status(),
+        200
+    );
+    // Likes and favourites share one counter.
+    let favorite = format!("/api/v1/articles/{id}/favorite");
+    retry_after(react(put.clone(), favorite, token.clone()).await).await;
+    assert_eq!(react(put, like, other).await.status(), 200, "per person");
+
+    let patch = |name: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.request(
+                reqwest::Method::PATCH,
+                "/api/v1/me",
+                Some(&token),
+                Some(json!({"nickname": name})),
+            )
+            .await
+        }
+    };
+    assert_eq!(patch("小林").await.status(), 200);
+    assert_eq!(patch("小李").await.status(), 200);
+    retry_after(patch("小王").await).await;
+
+    let grants = json!({"grants": [{"event": "consultation_ready", "accepted": true}]});
+    for _ in 0..2 {
+        assert_eq!(
+            app.post("/api/v1/me/subscriptions", Some(&token), grants.clone())
+                .await
+                .status(),
+            200
+        );
+    }
+    retry_after(
+        app.post("/api/v1/me/subscriptions", Some(&token), grants)
+            .await,
     )
     .await;
 }

@@ -257,6 +257,7 @@ pub async fn get_me(state: State, caller: UserCaller) -> ApiResult<HttpResponse>
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`", body = ErrorBody),
     )
 )]
 #[patch("/me")]
@@ -275,6 +276,13 @@ pub async fn patch_me(
         None => Some(None),
     };
     c.finish()?;
+    crate::limits::hit(
+        &state,
+        "profile",
+        caller.id,
+        state.config.limits.profile_edits_per_user,
+    )
+    .await?;
     let update = ProfileUpdate {
         nickname: nickname.flatten(),
         audience_group: patch.audience_group.map(|g| g.map(Into::into)),

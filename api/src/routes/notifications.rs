@@ -85,6 +85,7 @@ pub struct UnusedGrants {
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 422, description = "`validation_failed`: unknown event, empty or too many entries", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`", body = ErrorBody),
     )
 )]
 #[post("/me/subscriptions")]
@@ -106,6 +107,13 @@ pub async fn record_subscriptions(
         }
     }
     c.finish()?;
+    crate::limits::hit(
+        &state,
+        "subscriptions",
+        caller.id,
+        state.config.limits.subscriptions_per_user,
+    )
+    .await?;
     let unused = state
         .notifications
         .record_grants(caller.id, &accepted, state.clock.now())

@@ -261,6 +261,13 @@ async fn react(
     on: bool,
 ) -> ApiResult<HttpResponse> {
     let a = public_article(state, id, state.clock.now()).await?;
+    crate::limits::hit(
+        state,
+        "reaction",
+        user.id,
+        state.config.limits.reactions_per_user,
+    )
+    .await?;
     let count = if is_like {
         state.articles.set_like(a.id, user.id, on).await?
     } else {
@@ -273,7 +280,7 @@ async fn react(
 #[utoipa::path(
     operation_id = "like_article",
     tag = "articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, description = "`too_many_requests`", body = ErrorBody)))]
 #[put("/articles/{id}/like")]
 pub async fn like(
     state: State,
@@ -287,7 +294,7 @@ pub async fn like(
 #[utoipa::path(
     operation_id = "unlike_article",
     tag = "articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, description = "`too_many_requests`", body = ErrorBody)))]
 #[delete("/articles/{id}/like")]
 pub async fn unlike(
     state: State,
@@ -301,7 +308,7 @@ pub async fn unlike(
 #[utoipa::path(
     operation_id = "favorite_article",
     tag = "articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, description = "`too_many_requests`", body = ErrorBody)))]
 #[put("/articles/{id}/favorite")]
 pub async fn favorite(
     state: State,
@@ -315,7 +322,7 @@ pub async fn favorite(
 #[utoipa::path(
     operation_id = "unfavorite_article",
     tag = "articles", security(("bearer" = [])), params(("id" = String, Path, description = "Article id")),
-    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ArticleReactionState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, description = "`too_many_requests`", body = ErrorBody)))]
 #[delete("/articles/{id}/favorite")]
 pub async fn unfavorite(
     state: State,
