@@ -115,12 +115,22 @@ async fn handle(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
     // Handlers and extractors turn their errors into responses inside the app, so `Err` here
-    // would come from a broken inner service; it becomes an opaque 500 like any other fault.
-    // (The request cannot be cloned before routing to build a response from it: the router
-    // needs it uniquely owned.)
+    // would come from a broken inner service; it becomes an opaque 500 like any other fault,
+    // rendered here (inside the request's context, so its body names the request) and with
+    // the request id header. (The request cannot be cloned before routing to build a
+    // response from it: the router needs it uniquely owned.)
     let mut response = match next.call(req).await {
         Ok(res) => uniform_error_body(res.map_into_boxed_body()),
-        Err(err) => return Err(ApiError::internal(err).into()),
+        Err(err) => {
+            let cause = ApiError::internal(err);
+            let mut answer = cause.error_response();
+            if let Some(v) = request_id {
+                answer
+                    .headers_mut()
+                    .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+            }
+            return Err(actix_web::error::InternalError::from_response(cause, answer).into());
+        }
     };
     if let Some(v) = request_id {
         response
@@ -211,6 +221,45 @@ fn uniform_error_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failure of an inner service (not a handler's error, which is an answer already)
+    /// still answers the uniform body, naming the request in the body and the header.
+    #[actix_web::test]
+    async fn an_inner_service_failure_carries_the_request_id() {
+        use actix_web::{App, HttpResponse, middleware::from_fn, test};
+        let app = test::init_service(
+            App::new()
+                .wrap_fn(|_req, _srv| async {
+                    Err::<ServiceResponse<BoxBody>, Error>(
+                        actix_web::error::ErrorInternalServerError("boom"),
+                    )
+                })
+                .wrap(from_fn(request_context))
+                .default_service(web::to(HttpResponse::Ok)),
+        )
+        .await;
+        let req = test::TestRequest::get().uri("/").to_request();
+        let err = test::try_call_service(&app, req)
+            .await
+            .err()
+            .map(|e| e.error_response());
+        let Some(res) = err else {
+            panic!("the inner failure did not come back as an error");
+        };
+        assert_eq!(res.status(), 500);
+        let id = res
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!id.is_empty(), "the header names the request");
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "internal_error");
+        assert_eq!(body["request_id"], id.as_str());
+        assert!(!body.to_string().contains("boom"), "no cause in the answer");
+    }
 
     #[test]
     fn a_join_code_never_reaches_a_log_line() {
