@@ -12,18 +12,94 @@ use xinli_domain::consultation::{self, Change, Consultation, Requeue};
 
 use crate::state::AppState;
 
-/// Runs `pass` at start and then every `every`, for the life of the process; a failed pass is
-/// logged and retried at the next tick.
-fn spawn_every<F, Fut>(state: web::Data<AppState>, every: Duration, what: &'static str, pass: F)
-where
+/// The background jobs of one application. Each runs until the application stops: the
+/// server's stop tells them, a pass under way is finished rather than cut, and the stop waits
+/// for them (bounded) before the last writes of shutdown.
+pub struct Jobs {
+    stop: tokio::sync::watch::Sender<bool>,
+    running: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// What a job waits on between passes.
+pub struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// Resolves once the application is stopping.
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|stopping| *stopping).await;
+    }
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Self {
+            stop: tokio::sync::watch::channel(false).0,
+            running: Default::default(),
+        }
+    }
+}
+
+impl Jobs {
+    /// Runs `job`, which is given what to wait on between its passes.
+    pub fn spawn<F>(&self, job: impl FnOnce(Stopping) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let handle = tokio::spawn(job(Stopping(self.stop.subscribe())));
+        if let Ok(mut running) = self.running.lock() {
+            running.retain(|h| !h.is_finished());
+            running.push(handle);
+        }
+    }
+
+    /// Tells every job to stop and waits, at most `grace` in all, for those under way.
+    /// Returns how many had not finished (they are then aborted).
+    pub async fn stop(&self, grace: Duration) -> usize {
+        self.stop.send_replace(true);
+        let handles: Vec<_> = match self.running.lock() {
+            Ok(mut running) => running.drain(..).collect(),
+            Err(_) => return 0,
+        };
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut late = 0;
+        for mut h in handles {
+            if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
+                h.abort();
+                late += 1;
+            }
+        }
+        late
+    }
+
+    /// Jobs still running.
+    pub fn running(&self) -> usize {
+        self.running
+            .lock()
+            .map(|r| r.iter().filter(|h| !h.is_finished()).count())
+            .unwrap_or(0)
+    }
+}
+
+/// Runs `pass` at start and then every `every` until the application stops; a failed pass
+/// is logged and retried at the next tick.
+pub fn spawn_every<F, Fut>(
+    jobs: &Jobs,
+    state: web::Data<AppState>,
+    every: Duration,
+    what: &'static str,
+    pass: F,
+) where
     F: Fn(web::Data<AppState>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), RepoError>> + Send,
 {
-    tokio::spawn(async move {
+    jobs.spawn(|mut stopping| async move {
         let mut tick = tokio::time::interval(every.max(Duration::from_millis(50)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.wait() => break,
+            }
             if let Err(e) = pass(state.clone()).await {
                 tracing::warn!(error = %e, "{what} failed; retrying next tick");
             }
@@ -32,14 +108,11 @@ where
 }
 
 /// Runs [`sweep`] every `XINLI_QUEUE_SWEEP_SECONDS` on every instance.
-pub fn spawn_sweeper(state: web::Data<AppState>) {
+pub fn spawn_sweeper(jobs: &Jobs, state: web::Data<AppState>) {
     let every = state.config.queue.sweep_every;
-    spawn_every(
-        state,
-        every,
-        "queue sweep",
-        |s| async move { sweep(&s).await },
-    );
+    spawn_every(jobs, state, every, "queue sweep", |s| async move {
+        sweep(&s).await
+    });
 }
 
 /// Expires requests that waited longer than the service allows, and takes people back from
@@ -132,9 +205,9 @@ async fn change(
 
 /// Enforces the retention policy (`xinli_domain::retention`) at start and then every
 /// `XINLI_RETENTION_SWEEP_SECONDS`: every instance runs it; the deletes are idempotent.
-pub fn spawn_retention(state: web::Data<AppState>) {
+pub fn spawn_retention(jobs: &Jobs, state: web::Data<AppState>) {
     let every = state.config.retention_every;
-    spawn_every(state, every, "retention sweep", |s| async move {
+    spawn_every(jobs, state, every, "retention sweep", |s| async move {
         retention(&s).await
     });
 }
@@ -177,23 +250,28 @@ const OUTBOX_BATCH: u64 = 20;
 /// Sends due subscribe messages every `XINLI_OUTBOX_POLL_MS`, on every instance (the claim
 /// keeps instances from sending one row twice). Without WeChat credentials nothing is sent
 /// and rows wait.
-pub fn spawn_outbox(state: web::Data<AppState>) {
+pub fn spawn_outbox(jobs: &Jobs, state: web::Data<AppState>) {
     if state.config.wechat.is_none() {
         return;
     }
-    spawn_claiming(state, "outbox", OUTBOX_BATCH, |s| async move {
+    spawn_claiming(jobs, state, "outbox", OUTBOX_BATCH, |s| async move {
         send_due(&s).await
     });
 }
 
 /// Runs a claiming `pass` every `XINLI_OUTBOX_POLL_MS` on this instance; a pass that claimed
 /// a full `batch` runs again at once (there may be more due).
-fn spawn_claiming<F, Fut>(state: web::Data<AppState>, what: &'static str, batch: u64, pass: F)
-where
+fn spawn_claiming<F, Fut>(
+    jobs: &Jobs,
+    state: web::Data<AppState>,
+    what: &'static str,
+    batch: u64,
+    pass: F,
+) where
     F: Fn(web::Data<AppState>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<usize, xinli_domain::RepoError>> + Send,
 {
-    tokio::spawn(async move {
+    jobs.spawn(|mut stopping| async move {
         let mut tick = tokio::time::interval(
             state
                 .config
@@ -203,7 +281,10 @@ where
         );
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.wait() => break,
+            }
             loop {
                 match pass(state.clone()).await {
                     Ok(n) if n as u64 == batch => continue,
@@ -268,13 +349,17 @@ pub async fn send_due(state: &AppState) -> Result<usize, xinli_domain::RepoError
 /// every `XINLI_OUTBOX_POLL_MS`, on every instance (a lease keeps two from sending one
 /// notice twice); retried with the outbox's backoff. Without the URL nothing is posted: the
 /// console shows escalated alerts to every supervisor either way.
-pub fn spawn_alert_notices(state: web::Data<AppState>) {
+pub fn spawn_alert_notices(jobs: &Jobs, state: web::Data<AppState>) {
     if state.config.alert_webhook_url.is_none() {
         return;
     }
-    spawn_claiming(state, "alert notices", ALERT_NOTICE_BATCH, |s| async move {
-        send_alert_notices(&s).await
-    });
+    spawn_claiming(
+        jobs,
+        state,
+        "alert notices",
+        ALERT_NOTICE_BATCH,
+        |s| async move { send_alert_notices(&s).await },
+    );
 }
 
 /// Notices claimed per pass: posted one after another with WeChat's 5 s timeout, a batch

@@ -30,6 +30,7 @@ use xinli_infra::wechat::WechatClient;
 use crate::auth::token::TokenService;
 use crate::config::Config;
 use crate::fallback::{RouteTable, fallback};
+use crate::jobs::Jobs;
 use crate::request_context::request_context;
 use crate::state::AppState;
 use crate::{openapi, routes, seed};
@@ -76,6 +77,7 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     route_log: Option<RouteLog>,
+    jobs: Arc<Jobs>,
 }
 
 impl Application {
@@ -87,12 +89,13 @@ impl Application {
         let state = web::Data::new(build_state(config, overrides.clock).await?);
         seed::run(&state).await?;
         build_search_index(&state).await?;
-        crate::jobs::spawn_sweeper(state.clone());
-        crate::jobs::spawn_retention(state.clone());
-        crate::jobs::spawn_outbox(state.clone());
-        crate::jobs::spawn_alert_notices(state.clone());
-        spawn_view_flusher(state.clone());
-        spawn_search_refresher(state.clone());
+        let jobs = Jobs::default();
+        crate::jobs::spawn_sweeper(&jobs, state.clone());
+        crate::jobs::spawn_retention(&jobs, state.clone());
+        crate::jobs::spawn_outbox(&jobs, state.clone());
+        crate::jobs::spawn_alert_notices(&jobs, state.clone());
+        spawn_view_flusher(&jobs, state.clone());
+        spawn_search_refresher(&jobs, state.clone());
 
         let addr = state.config.bind.clone();
         let listener = TcpListener::bind(&addr).map_err(|cause| StartupError::Bind {
@@ -141,6 +144,7 @@ impl Application {
             server,
             state,
             route_log: recorded,
+            jobs: Arc::new(jobs),
         })
     }
 
@@ -157,6 +161,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// The background jobs, to see that they stop with the server.
+    pub fn jobs(&self) -> Arc<Jobs> {
+        self.jobs.clone()
+    }
+
     /// A handle to stop the server gracefully.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
@@ -166,6 +175,15 @@ impl Application {
     /// clean shutdown loses none.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        // The jobs stop with the server: a pass under way (a send, a sweep) is finished, not
+        // cut, and no job starts another on a database the process is leaving.
+        let late = self.jobs.stop(std::time::Duration::from_secs(5)).await;
+        if late > 0 {
+            tracing::warn!(
+                jobs = late,
+                "background jobs did not finish within 5 s at shutdown"
+            );
+        }
         // Through a connection opened now: the pool's may have ended with the workers'
         // runtimes (see `db::connect_fresh`). A failed write keeps its views, so a passing
         // failure (a busy database) is tried again a few times before they are given up.
@@ -214,11 +232,14 @@ impl Application {
 }
 
 /// Writes counted article views every 5 seconds.
-fn spawn_view_flusher(state: web::Data<AppState>) {
-    tokio::spawn(async move {
+fn spawn_view_flusher(jobs: &Jobs, state: web::Data<AppState>) {
+    jobs.spawn(|mut stopping| async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.wait() => break,
+            }
             if let Err(e) = state.views.flush(state.articles.as_ref()).await {
                 tracing::warn!(error = %e, "could not write article views; keeping them for the next try");
             }
@@ -244,12 +265,15 @@ async fn build_search_index(state: &AppState) -> Result<(), StartupError> {
 /// A safety net for the search index: every instance re-checks the database every
 /// `XINLI_SEARCH_REFRESH_SECONDS`, in case a cache outage hid another instance's write
 /// (normally seen on the next request).
-fn spawn_search_refresher(state: web::Data<AppState>) {
-    tokio::spawn(async move {
+fn spawn_search_refresher(jobs: &Jobs, state: web::Data<AppState>) {
+    jobs.spawn(|mut stopping| async move {
         let mut tick = tokio::time::interval(state.config.search_refresh_every);
         tick.tick().await;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.wait() => break,
+            }
             if let Err(e) = state.search.refresh(None).await {
                 tracing::warn!(error = %e, "could not refresh the article search index");
             }

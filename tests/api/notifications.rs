@@ -386,6 +386,51 @@ async fn a_restart_sends_what_was_pending_once() {
     assert_eq!(statuses(&next).await.get("sent"), Some(&1));
 }
 
+/// The jobs stop with the server: a row that falls due after an instance stopped is left to
+/// the instances still running, not sent by the stopped one's worker.
+#[tokio::test]
+async fn a_stopped_instance_sends_nothing_more() {
+    let monday = next_monday();
+    let mut app = TestApp::spawn_with(TestOptions {
+        clock_at: Some(at(monday, 0, 6, 0)),
+        configure: |c| {
+            configured(c);
+            c.notifications.poll_every = Duration::from_millis(30);
+        },
+        ..TestOptions::default()
+    })
+    .await;
+    with_token(&app).await;
+    send_to("after-stop")
+        .respond_with(ok())
+        .expect(0)
+        .mount(&app.wechat)
+        .await;
+    let admin = app.admin_token().await;
+    let (counselor, _) = counselor(&app, &admin, "stop-counselor", 1).await;
+    let asker = app.user_token("after-stop").await;
+    grant(&app, &asker, &["consultation_ready"]).await;
+    app.shutdown().await;
+    // Another instance whose own worker looks only at start (nothing is due then).
+    let next = app
+        .sibling_with(|c| c.notifications.poll_every = Duration::from_secs(3600))
+        .await;
+    next.post_expect(
+        "/api/v1/consultations",
+        Some(&asker),
+        json!({"topic": "压力", "channel": "text"}),
+        201,
+    )
+    .await;
+    let res = next
+        .post("/api/v1/counselor/queue/claim", Some(&counselor), json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+    // Ten of the stopped worker's polls.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(statuses(&next).await.get("pending"), Some(&1));
+}
+
 /// A counselor online with one place: their token.
 async fn online_counselor(app: &TestApp, name: &str) -> String {
     let admin = app.admin_token().await;
