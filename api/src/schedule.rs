@@ -113,7 +113,13 @@ impl HoursBody {
                 windows
                     .into_iter()
                     .collect::<Option<Vec<_>>>()
-                    .map(|windows| ServiceHours::Weekly { windows })
+                    .and_then(|windows| {
+                        c.check(xinli_domain::schedule::check_no_overlap(
+                            "hours.windows",
+                            &windows,
+                        ))?;
+                        Some(ServiceHours::Weekly { windows })
+                    })
             }
         };
         c.finish()?;

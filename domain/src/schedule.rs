@@ -125,6 +125,39 @@ impl Window {
     }
 }
 
+/// Weekly windows may touch (20:00–24:00 then 00:00–08:00 the next day is one opening) but
+/// not overlap: two windows covering the same minutes are a typing mistake, and which one
+/// the staff meant cannot be guessed. The later window of each overlapping pair is named
+/// (`{field}[j]`), with the earlier one it overlaps.
+pub fn check_no_overlap(field: &str, windows: &[Window]) -> Result<(), ValidationError> {
+    const WEEK: i64 = 7 * DAY;
+    let mut c = Collector::new();
+    for (j, later) in windows.iter().enumerate() {
+        let (ls, le) = later.span();
+        let overlapping = windows[..j].iter().position(|earlier| {
+            let (es, ee) = earlier.span();
+            // A window may run past Sunday midnight into Monday: compare a week apart too.
+            [-WEEK, 0, WEEK]
+                .iter()
+                .any(|shift| ls < ee + shift && es + shift < le)
+        });
+        if let Some(i) = overlapping {
+            let e = windows[i];
+            c.push(
+                format!("{field}[{j}]"),
+                format!(
+                    "与第 {} 个时段（{} {}–{}）重叠",
+                    i + 1,
+                    e.day.label(),
+                    format_hhmm(e.start),
+                    format_hhmm(e.end)
+                ),
+            );
+        }
+    }
+    c.finish()
+}
+
 pub fn format_hhmm(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
@@ -310,6 +343,55 @@ mod tests {
     }
 
     // 2026-11-23 is a Monday.
+    #[test]
+    fn overlapping_windows_are_refused_touching_ones_are_not() {
+        let w = |d, s, e| Window::parse("w", d, s, e).unwrap();
+        let touching = [
+            w(Day::Mon, "20:00", "24:00"),
+            w(Day::Tue, "00:00", "08:00"),
+            w(Day::Tue, "08:00", "12:00"),
+        ];
+        assert!(check_no_overlap("hours.windows", &touching).is_ok());
+        let e = check_no_overlap(
+            "hours.windows",
+            &[
+                w(Day::Mon, "09:00", "12:00"),
+                w(Day::Wed, "09:00", "12:00"),
+                w(Day::Mon, "11:30", "13:00"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.0.len(), 1);
+        assert_eq!(e.0[0].field, "hours.windows[2]");
+        assert!(
+            e.0[0].message.contains("第 1 个时段（周一 09:00–12:00）"),
+            "{}",
+            e.0[0].message
+        );
+        // Across midnight, and across Sunday night into Monday.
+        assert!(
+            check_no_overlap(
+                "w",
+                &[w(Day::Mon, "22:00", "02:00"), w(Day::Tue, "01:00", "03:00")]
+            )
+            .is_err()
+        );
+        assert!(
+            check_no_overlap(
+                "w",
+                &[w(Day::Sun, "22:00", "02:00"), w(Day::Mon, "01:00", "03:00")]
+            )
+            .is_err()
+        );
+        assert!(
+            check_no_overlap(
+                "w",
+                &[w(Day::Sun, "22:00", "02:00"), w(Day::Mon, "02:00", "03:00")]
+            )
+            .is_ok()
+        );
+    }
+
     #[test]
     fn edges_of_a_window_one_minute_either_side() {
         let h = weekly(&[(Day::Mon, "08:00", "20:00")]);

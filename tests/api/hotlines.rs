@@ -239,6 +239,12 @@ async fn bad_numbers_and_hours_are_rejected_field_by_field_and_nothing_is_stored
             "hours.windows[0].day",
         ),
         (json!({"kind": "sometimes"}), "hours.kind"),
+        // Overlapping windows: the later one is named, with the one it overlaps.
+        (
+            json!({"kind": "weekly", "windows": [{"day": "mon", "start": "09:00", "end": "12:00"},
+                {"day": "mon", "start": "11:00", "end": "13:00"}]}),
+            "hours.windows[1]",
+        ),
     ];
     for (hours, field) in cases {
         let body = assert_error(
