@@ -125,7 +125,8 @@ pub struct Limits {
     /// Failed staff logins per account before it is locked for the window
     /// (`LOGIN_FAILURES`, 5/900).
     pub login_failures_per_account: Limit,
-    /// Password (staff) and dev logins per client address (`LOGINS_PER_IP`, 30/300).
+    /// Password (staff) logins per client address, and dev logins per address in a counter
+    /// of their own (`LOGINS_PER_IP`, 30/300).
     pub logins_per_ip: Limit,
     /// WeChat logins per client address (`WECHAT_LOGINS_PER_IP`, 3000/300). A WeChat code
     /// cannot be guessed, and a unit's screening puts hundreds of people behind one address

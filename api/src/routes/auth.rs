@@ -155,8 +155,10 @@ fn token_response(tokens: IssuedTokens, user: SessionAccount) -> TokenResponse {
     }
 }
 
-/// Counts a login attempt against the client's address, in one of two counters: `direct`
-/// (staff passwords and dev logins share one strict limit) or `wechat`.
+/// Counts a login attempt against the client's address, in one of three counters: `staff`
+/// (passwords) and `dev` (dev mode's logins), each under the strict limit, or `wechat`. Staff
+/// and dev logins are counted apart, so that a room of testers logging in through dev mode
+/// does not lock the operators of the same office out.
 async fn limit_client(
     state: &AppState,
     req: &HttpRequest,
@@ -281,7 +283,7 @@ pub async fn dev_login(
             "openid 只能包含字母、数字、_ 和 -",
         ));
     }
-    limit_client(&state, &req, "direct", state.config.limits.logins_per_ip).await?;
+    limit_client(&state, &req, "dev", state.config.limits.logins_per_ip).await?;
     let identity = xinli_domain::wechat::WechatIdentity {
         openid: format!("{DEV_OPENID_PREFIX}{openid}"),
         unionid: None,
@@ -319,7 +321,7 @@ pub async fn staff_login(
     let StaffLoginRequest { username, password } = body.0;
     account::check_login_fields(&username, &password)?;
     let limits = state.config.limits;
-    limit_client(&state, &req, "direct", limits.logins_per_ip).await?;
+    limit_client(&state, &req, "staff", limits.logins_per_ip).await?;
 
     let account_key = account::login_failure_key(&username);
     throttle::check(
