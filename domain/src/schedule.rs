@@ -319,6 +319,15 @@ pub fn describe(status: OpenStatus, now: DateTime<Utc>) -> String {
     }
 }
 
+/// The same sentence for a place people walk into (a station): hours that are not published
+/// are asked before going, not "checked by getting through" as for a phone line.
+pub fn describe_place(status: OpenStatus, now: DateTime<Utc>) -> String {
+    match status.open {
+        None => "开放时间待定，前往前请先联系站点".into(),
+        Some(_) => describe(status, now),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -504,6 +513,16 @@ mod tests {
         assert_eq!(
             describe(ServiceHours::Always.status_at(now), now),
             "24 小时服务"
+        );
+        let unknown = ServiceHours::Unknown.status_at(now);
+        assert_eq!(describe(unknown, now), "服务时间未公布，请以实际接通为准");
+        assert_eq!(
+            describe_place(unknown, now),
+            "开放时间待定，前往前请先联系站点"
+        );
+        assert_eq!(
+            describe_place(h.status_at(now), now),
+            describe(h.status_at(now), now)
         );
     }
 }

@@ -139,6 +139,8 @@ async fn dev_mode_seeds_the_stations_of_the_sources() {
     let school = find("长沙市一中");
     assert_eq!(school["bookable"], false);
     assert_eq!(school["hours"]["kind"], "unknown");
+    // A place to walk into, not a line to call: its own words for unknown hours.
+    assert_eq!(school["status_text"], "开放时间待定，前往前请先联系站点");
     let id = school["id"].as_str().unwrap();
     assert_eq!(slots(&app, id, "").await, json!([]));
     let token = app.user_token("seed-user").await;

@@ -138,7 +138,7 @@ impl StationView {
                 Some(false) => status.next_change.map(cst),
                 _ => None,
             },
-            status_text: schedule::describe(status, now),
+            status_text: schedule::describe_place(status, now),
             slot_minutes: s.rules.slot_minutes,
             break_minutes: s.rules.break_minutes,
             seats: s.rules.seats,
