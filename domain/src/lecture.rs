@@ -471,6 +471,32 @@ pub fn transition(from: Status, actor: Actor, action: Action) -> Option<Status> 
     }
 }
 
+/// Why a step on a request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepRefusal {
+    /// Not from this state, or not by this actor ([`transition`]).
+    State(Status),
+    /// Marked held before its time: the figures would count, and the survey open on, a
+    /// lecture that has not taken place.
+    NotHeldYet(DateTime<Utc>),
+}
+
+/// The state a step leads to, or why it is refused.
+pub fn check_step(
+    r: &LectureRequest,
+    actor: Actor,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<Status, StepRefusal> {
+    let to = transition(r.status, actor, action).ok_or(StepRefusal::State(r.status))?;
+    if action == Action::MarkDone
+        && let Some(at) = r.scheduled_at.filter(|at| *at > now)
+    {
+        return Err(StepRefusal::NotHeldYet(at));
+    }
+    Ok(to)
+}
+
 /// Whether the liaison is told of this step (the organiser decided something).
 pub fn tells_liaison(to: Status, actor: Actor) -> bool {
     actor == Actor::Admin && matches!(to, Status::Accepted | Status::Proposed | Status::Declined)

@@ -57,6 +57,20 @@ async fn held(app: &TestApp, admin: &str, id: &str) -> Value {
     .await
 }
 
+/// Moves the test clock to a minute after the lecture's scheduled time: it may be marked held.
+/// Tokens issued before have expired by then.
+async fn after_the_lecture(app: &TestApp, admin: &str, id: &str) {
+    let view = app
+        .get_ok(&format!("/api/v1/lecture-requests/{id}"), Some(admin))
+        .await;
+    let scheduled: chrono::DateTime<chrono::FixedOffset> =
+        serde_json::from_value(view["scheduled_at"].clone()).unwrap();
+    app.clock
+        .as_ref()
+        .unwrap()
+        .set(scheduled.with_timezone(&Utc) + Duration::minutes(1));
+}
+
 /// The organiser's figures per month and unit over the next 40 days (200).
 async fn lecture_stats(app: &TestApp, admin: &str) -> Value {
     let today = Utc::now().with_timezone(&CHINA).date_naive();
@@ -160,7 +174,12 @@ async fn the_menu_is_seed_002_appendix_4_and_seed_000_as_far_as_it_goes() {
 
 #[tokio::test]
 async fn a_request_goes_through_review_and_the_liaison_is_told() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(xinli_tests::TestOptions {
+        clock_at: Some(Utc::now()),
+        ..xinli_tests::TestOptions::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
     let topic = menu(&app).await[2]["id"].as_str().unwrap().to_owned();
     let liaison = app.user_token("liaison").await;
     let stranger = app.user_token("stranger").await;
@@ -265,6 +284,22 @@ async fn a_request_goes_through_review_and_the_liaison_is_told() {
         .await;
     assert_eq!(mine["items"][0]["lecturer"], "张老师");
     assert_eq!(mine["items"][0]["location"], "三楼会议室");
+    // Not held before its time (#30).
+    let early = app
+        .post(
+            &format!("/api/v1/admin/lecture-requests/{id}/done"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    let body = assert_error(early, 409, "lecture_request_state").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("举办之后"),
+        "{body}"
+    );
+    clock.advance(Duration::days(26));
+    let admin = app.admin_token().await;
+    let liaison = app.user_token("liaison").await;
     let done = held(&app, &admin, id).await;
     assert_eq!(done["status"], "done");
     let res = app
@@ -356,7 +391,7 @@ fn roomy(c: &mut xinli_api::Config) {
 /// answer it can reach.
 #[tokio::test]
 async fn a_screening_report_counts_without_naming_anyone() {
-    let (app, liaison, admin, id, code) = with_screening("unit-liaison", None).await;
+    let (app, liaison, admin, id, code) = with_screening("unit-liaison", Some(Utc::now())).await;
     let none = [0, 0, 0, 0, 0, 0, 0, 0, 0];
     let mild = [1, 1, 1, 1, 1, 0, 0, 0, 0];
     let moderate = [2, 2, 2, 2, 2, 0, 0, 0, 0];
@@ -554,6 +589,8 @@ async fn a_screening_report_counts_without_naming_anyone() {
     assert_eq!(after["frozen_at"], report["frozen_at"]);
     // The organiser's figures count the results once the lecture is held; the one referral
     // is a count about fewer than 5 people.
+    app.clock.as_ref().unwrap().advance(Duration::days(26));
+    let admin = app.admin_token().await;
     held(&app, &admin, &id).await;
     let stats = lecture_stats(&app, &admin).await;
     assert_eq!(stats[0]["screenings"], 1);
@@ -617,7 +654,6 @@ async fn the_survey_after_a_lecture() {
     body["screening_scales"] = json!([]);
     let (id, code) = accepted_request(&app, &liaison, &admin, body).await;
     let a = app.user_token("listener-a").await;
-    let b = app.user_token("listener-b").await;
     let answer_with = |token: &str, code: &str, content: i64, comment: &str| {
         let (app, token, path, code, comment) = (
             &app,
@@ -638,6 +674,11 @@ async fn the_survey_after_a_lecture() {
     let answer =
         |token: &str, code: &str, content: i64| answer_with(token, code, content, "很实用");
     assert_error(answer(&a, &code, 5).await, 409, "lecture_request_state").await;
+    after_the_lecture(&app, &admin, &id).await;
+    let admin = app.admin_token().await;
+    let liaison = app.user_token("survey-liaison").await;
+    let a = app.user_token("listener-a").await;
+    let b = app.user_token("listener-b").await;
     held(&app, &admin, &id).await;
     assert_eq!(answer(&a, &code, 5).await.status(), 204);
     assert_error(answer(&a, &code, 5).await, 409, "already_rated").await;
@@ -995,15 +1036,6 @@ async fn the_export_holds_screenings_surveys_messages_and_every_request() {
         201,
     )
     .await;
-    held(&app, &admin, &id).await;
-    let res = app
-        .post(
-            &format!("/api/v1/lecture-requests/{id}/survey"),
-            Some(&person),
-            json!({"code": code, "content": 5, "gain": 3, "comment": "受益匪浅"}),
-        )
-        .await;
-    assert_eq!(res.status(), 204);
     app.clock.as_ref().unwrap().advance(Duration::minutes(1));
     // The referral became a consultation: a counselor claims and closes it; the person rates.
     let (counselor, _) = crate::consultations::counselor(&app, &admin, "export-counselor", 1).await;
@@ -1046,6 +1078,20 @@ async fn the_export_holds_screenings_surveys_messages_and_every_request() {
     for _ in 0..101 {
         file_request(&app, &liaison, request(&topic)).await;
     }
+    // The lecture is held at its time; the person answers its survey.
+    after_the_lecture(&app, &admin, &id).await;
+    let admin = app.admin_token().await;
+    let person = app.user_token("exporting-person").await;
+    let liaison = app.user_token("exporting-liaison").await;
+    held(&app, &admin, &id).await;
+    let res = app
+        .post(
+            &format!("/api/v1/lecture-requests/{id}/survey"),
+            Some(&person),
+            json!({"code": code, "content": 5, "gain": 3, "comment": "受益匪浅"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
 
     let mine = app.get_ok("/api/v1/me/export", Some(&person)).await;
     let screenings = mine["screenings"].as_array().unwrap();
@@ -1061,9 +1107,10 @@ async fn the_export_holds_screenings_surveys_messages_and_every_request() {
         .collect();
     assert_eq!(
         about,
-        [("lecture", "受益匪浅"), ("consultation", "谢谢老师")]
+        [("consultation", "谢谢老师"), ("lecture", "受益匪浅")]
     );
-    assert_eq!(surveys[1]["subject_id"], consultation.as_str());
+    assert_eq!(surveys[0]["subject_id"], consultation.as_str());
+    assert_eq!(surveys[1]["subject_id"], id.as_str());
     let c = &mine["consultations"][0];
     assert_eq!(c["counselor_name"], "export-counselor 老师");
     assert_eq!(c["callback_phone"], "13700000000");

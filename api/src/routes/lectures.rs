@@ -13,7 +13,7 @@ use uuid::Uuid;
 use xinli_domain::account::Role;
 use xinli_domain::lecture::{
     Action, Actor, Contact, Decision, LectureRequest, RequestFields, RequestInput, Status, Step,
-    transition,
+    StepRefusal,
 };
 use xinli_domain::schedule::china_date;
 
@@ -419,12 +419,20 @@ pub(crate) async fn step(
     action: Action,
     decision: Option<Decision>,
 ) -> ApiResult<LectureRequest> {
-    let to = transition(r.status, actor, action).ok_or_else(|| {
-        ApiError::new(ErrorCode::LectureRequestState).with_message(format!(
-            "该申请当前为“{}”，不能进行此操作",
-            r.status.label()
-        ))
-    })?;
+    let to = xinli_domain::lecture::check_step(&r, actor, action, state.clock.now()).map_err(
+        |refusal| {
+            let message = match refusal {
+                StepRefusal::State(status) => {
+                    format!("该申请当前为“{}”，不能进行此操作", status.label())
+                }
+                StepRefusal::NotHeldYet(at) => format!(
+                    "讲座安排在 {}，举办之后才能标记为已完成",
+                    xinli_domain::notification::format_time(at)
+                ),
+            };
+            ApiError::new(ErrorCode::LectureRequestState).with_message(message)
+        },
+    )?;
     // Every accepted lecture gets a join code: participants use it for the screening (when
     // there is one) and for the survey afterwards.
     let screening_code = (to == Status::Accepted && r.screening_code.is_none()).then(|| {

@@ -161,6 +161,8 @@ pub async fn admin_decide(
 }
 
 /// Mark a lecture as delivered
+///
+/// From its scheduled time on: a lecture still ahead cannot be reported as held.
 #[utoipa::path(
     operation_id = "admin_mark_lecture_done",
     tag = "admin",
@@ -171,7 +173,7 @@ pub async fn admin_decide(
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`lecture_request_state`: not accepted", body = ErrorBody),
+        (status = 409, description = "`lecture_request_state`: not accepted, or its time has not come", body = ErrorBody),
     )
 )]
 #[post("/admin/lecture-requests/{id}/done")]
