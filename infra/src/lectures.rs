@@ -18,12 +18,13 @@ use xinli_domain::lecture::{
 };
 use xinli_domain::page::{Page, PageRequest};
 use xinli_domain::screening::FrozenCounts;
+use xinli_domain::survey::Answered;
 use xinli_domain::{Conflict, RepoError};
 
 use crate::db::{begin_write, corrupt, fetch_page, parse_id, repo_err, storage};
 use crate::entities::{
-    assessments, lecture_requests as r, lecture_series as s, lecture_surveys as sv,
-    lecture_topics as t, screening_entries as se, screening_reports as sr,
+    assessments, lecture_requests as r, lecture_series as s, lecture_topics as t,
+    screening_entries as se, screening_reports as sr,
 };
 
 #[derive(Clone)]
@@ -101,10 +102,6 @@ fn request_from(m: r::Model) -> Result<LectureRequest, RepoError> {
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
-}
-
-fn survey_from(m: sv::Model) -> SurveyAnswer {
-    SurveyAnswer::stored(m.content, m.gain, m.comment)
 }
 
 fn json(v: &impl serde::Serialize) -> Result<String, RepoError> {
@@ -414,31 +411,11 @@ impl LectureRepository for LectureStore {
         answer: &SurveyAnswer,
         now: DateTime<Utc>,
     ) -> Result<(), RepoError> {
-        sv::ActiveModel {
-            id: Set(Uuid::now_v7().to_string()),
-            request_id: Set(request.to_string()),
-            user_id: Set(Some(user.to_string())),
-            content: Set(i16::from(answer.content)),
-            gain: Set(i16::from(answer.gain)),
-            comment: Set(answer.comment.clone()),
-            created_at: Set(now),
-        }
-        .insert(&self.db)
-        .await
-        .map_err(repo_err(Conflict::SurveyAnswered))?;
-        Ok(())
+        crate::surveys::insert(&self.db, Answered::Lecture, request, user, answer, now).await
     }
 
     async fn survey_answers(&self, request: Uuid) -> Result<Vec<SurveyAnswer>, RepoError> {
-        Ok(sv::Entity::find()
-            .filter(sv::Column::RequestId.eq(request.to_string()))
-            .order_by_asc(sv::Column::CreatedAt)
-            .all(&self.db)
-            .await
-            .map_err(storage)?
-            .into_iter()
-            .map(survey_from)
-            .collect())
+        crate::surveys::of_subject(&self.db, Answered::Lecture, request).await
     }
 
     async fn survey_answers_between(
@@ -446,15 +423,7 @@ impl LectureRepository for LectureStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<SurveyAnswer>, RepoError> {
-        Ok(sv::Entity::find()
-            .filter(sv::Column::CreatedAt.gte(from))
-            .filter(sv::Column::CreatedAt.lt(to))
-            .all(&self.db)
-            .await
-            .map_err(storage)?
-            .into_iter()
-            .map(survey_from)
-            .collect())
+        crate::surveys::between(&self.db, Answered::Lecture, from, to).await
     }
 
     async fn mark_referred(&self, assessment: Uuid, now: DateTime<Utc>) -> Result<(), RepoError> {
@@ -673,11 +642,6 @@ pub(crate) async fn forget_user(txn: &DatabaseTransaction, user: Uuid) -> Result
             .await
             .map_err(storage)?;
     }
-    sv::Entity::update_many()
-        .col_expr(sv::Column::Comment, Expr::value(Option::<String>::None))
-        .filter(sv::Column::UserId.eq(user.to_string()))
-        .exec(txn)
-        .await
-        .map_err(storage)?;
+    // Their survey comments go with `surveys::forget_user`, in the same transaction.
     Ok(())
 }

@@ -15,8 +15,8 @@ use xinli_domain::retention::{Cutoffs, RetentionStore, Swept, audit_month};
 
 use crate::db::{begin_write, corrupt, storage};
 use crate::entities::{
-    audit_counts, audit_log, booking_waitlist, bookings, lecture_requests, lecture_surveys, outbox,
-    risk_alerts, service_surveys, subscription_grants,
+    audit_counts, audit_log, booking_waitlist, bookings, lecture_requests, outbox, risk_alerts,
+    subscription_grants, survey_answers,
 };
 
 /// A contact whose mobile is already gone (serde writes JSON compactly).
@@ -116,17 +116,11 @@ impl SeaRetentionStore {
     async fn comments(&self, c: &Cutoffs) -> Result<u64, RepoError> {
         let before = c.comments_written_before;
         let none = || Expr::value(Option::<String>::None);
-        let lecture = lecture_surveys::Entity::update_many()
-            .col_expr(lecture_surveys::Column::Comment, none())
-            .filter(lecture_surveys::Column::CreatedAt.lt(before))
-            .filter(lecture_surveys::Column::Comment.is_not_null())
-            .exec(&self.db)
-            .await
-            .map_err(storage)?;
-        let service = service_surveys::Entity::update_many()
-            .col_expr(service_surveys::Column::Comment, none())
-            .filter(service_surveys::Column::CreatedAt.lt(before))
-            .filter(service_surveys::Column::Comment.is_not_null())
+        // Every service's survey comments, in one table.
+        let surveys = survey_answers::Entity::update_many()
+            .col_expr(survey_answers::Column::Comment, none())
+            .filter(survey_answers::Column::CreatedAt.lt(before))
+            .filter(survey_answers::Column::Comment.is_not_null())
             .exec(&self.db)
             .await
             .map_err(storage)?;
@@ -139,7 +133,7 @@ impl SeaRetentionStore {
             .exec(&self.db)
             .await
             .map_err(storage)?;
-        Ok(lecture.rows_affected + service.rows_affected + booking.rows_affected)
+        Ok(surveys.rows_affected + booking.rows_affected)
     }
 
     async fn alert_words(&self, c: &Cutoffs) -> Result<u64, RepoError> {

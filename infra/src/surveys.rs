@@ -1,15 +1,95 @@
-//! The two-question survey of consultations and station sessions on SeaORM.
+//! The two-question survey on SeaORM: one table (`survey_answers`) for every service it
+//! follows — a consultation, a station session, a lecture. The lecture store reaches it
+//! through the functions below; consultations and sessions through [`SurveyStore`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use uuid::Uuid;
 use xinli_domain::lecture::SurveyAnswer;
 use xinli_domain::survey::{Answered, MyAnswer, Service, SurveyRepository};
 use xinli_domain::{Conflict, RepoError};
 
-use crate::db::{parse_id, repo_err, storage};
-use crate::entities::{lecture_surveys as ls, service_surveys as s};
+use crate::db::{corrupt, parse_id, repo_err, storage};
+use crate::entities::survey_answers as a;
+
+fn about(service: Service) -> Answered {
+    match service {
+        Service::Consultation => Answered::Consultation,
+        Service::Booking => Answered::Booking,
+    }
+}
+
+fn answer_of(m: &a::Model) -> SurveyAnswer {
+    SurveyAnswer::stored(m.content, m.gain, m.comment.clone())
+}
+
+/// Stores one answer about `subject`; a second answer by the same person is
+/// `Conflict::SurveyAnswered`.
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    service: Answered,
+    subject: Uuid,
+    user: Uuid,
+    answer: &SurveyAnswer,
+    now: DateTime<Utc>,
+) -> Result<(), RepoError> {
+    a::ActiveModel {
+        id: Set(Uuid::now_v7().to_string()),
+        service: Set(service.as_str().into()),
+        subject_id: Set(subject.to_string()),
+        user_id: Set(Some(user.to_string())),
+        content: Set(i16::from(answer.content)),
+        gain: Set(i16::from(answer.gain)),
+        comment: Set(answer.comment.clone()),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(repo_err(Conflict::SurveyAnswered))?;
+    Ok(())
+}
+
+/// The answers about one subject, oldest first.
+pub(crate) async fn of_subject(
+    db: &impl ConnectionTrait,
+    service: Answered,
+    subject: Uuid,
+) -> Result<Vec<SurveyAnswer>, RepoError> {
+    Ok(a::Entity::find()
+        .filter(a::Column::Service.eq(service.as_str()))
+        .filter(a::Column::SubjectId.eq(subject.to_string()))
+        .order_by_asc(a::Column::CreatedAt)
+        .all(db)
+        .await
+        .map_err(storage)?
+        .iter()
+        .map(answer_of)
+        .collect())
+}
+
+/// The answers about one service given in `[from, to)`.
+pub(crate) async fn between(
+    db: &impl ConnectionTrait,
+    service: Answered,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<SurveyAnswer>, RepoError> {
+    Ok(a::Entity::find()
+        .filter(a::Column::Service.eq(service.as_str()))
+        .filter(a::Column::CreatedAt.gte(from))
+        .filter(a::Column::CreatedAt.lt(to))
+        .all(db)
+        .await
+        .map_err(storage)?
+        .iter()
+        .map(answer_of)
+        .collect())
+}
 
 #[derive(Clone)]
 pub struct SurveyStore {
@@ -32,20 +112,7 @@ impl SurveyRepository for SurveyStore {
         answer: &SurveyAnswer,
         now: DateTime<Utc>,
     ) -> Result<(), RepoError> {
-        s::ActiveModel {
-            id: Set(Uuid::now_v7().to_string()),
-            service: Set(service.as_str().into()),
-            subject_id: Set(subject.to_string()),
-            user_id: Set(Some(user.to_string())),
-            content: Set(i16::from(answer.content)),
-            gain: Set(i16::from(answer.gain)),
-            comment: Set(answer.comment.clone()),
-            created_at: Set(now),
-        }
-        .insert(&self.db)
-        .await
-        .map_err(repo_err(Conflict::SurveyAnswered))?;
-        Ok(())
+        insert(&self.db, about(service), subject, user, answer, now).await
     }
 
     async fn answers_between(
@@ -54,68 +121,42 @@ impl SurveyRepository for SurveyStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<SurveyAnswer>, RepoError> {
-        Ok(s::Entity::find()
-            .filter(s::Column::Service.eq(service.as_str()))
-            .filter(s::Column::CreatedAt.gte(from))
-            .filter(s::Column::CreatedAt.lt(to))
-            .all(&self.db)
-            .await
-            .map_err(storage)?
-            .into_iter()
-            .map(|m| SurveyAnswer::stored(m.content, m.gain, m.comment))
-            .collect())
+        between(&self.db, about(service), from, to).await
     }
 
     async fn answers_of_user(&self, user: Uuid) -> Result<Vec<MyAnswer>, RepoError> {
-        let mut out = vec![];
-        for m in s::Entity::find()
-            .filter(s::Column::UserId.eq(user.to_string()))
+        a::Entity::find()
+            .filter(a::Column::UserId.eq(user.to_string()))
+            .order_by_asc(a::Column::CreatedAt)
             .all(&self.db)
             .await
             .map_err(storage)?
-        {
-            let about = if m.service == Service::Booking.as_str() {
-                Answered::Booking
-            } else {
-                Answered::Consultation
-            };
-            out.push(MyAnswer {
-                about,
-                subject: parse_id(&m.subject_id)?,
-                answer: SurveyAnswer::stored(m.content, m.gain, m.comment),
-                at: m.created_at,
-            });
-        }
-        for m in ls::Entity::find()
-            .filter(ls::Column::UserId.eq(user.to_string()))
-            .all(&self.db)
-            .await
-            .map_err(storage)?
-        {
-            out.push(MyAnswer {
-                about: Answered::Lecture,
-                subject: parse_id(&m.request_id)?,
-                answer: SurveyAnswer::stored(m.content, m.gain, m.comment),
-                at: m.created_at,
-            });
-        }
-        out.sort_by_key(|a| a.at);
-        Ok(out)
+            .iter()
+            .map(|m| {
+                let about = Answered::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == m.service)
+                    .ok_or_else(|| corrupt("survey service", &m.service))?;
+                Ok(MyAnswer {
+                    about,
+                    subject: parse_id(&m.subject_id)?,
+                    answer: answer_of(m),
+                    at: m.created_at,
+                })
+            })
+            .collect()
     }
 }
 
-/// Within a person's account deletion: their comments go; the scores stay for the figures,
-/// unlinked by the foreign key.
+/// Within a person's account deletion: their comments go, about every service; the scores
+/// stay for the figures, unlinked by the foreign key.
 pub(crate) async fn forget_user(
     txn: &sea_orm::DatabaseTransaction,
     user: Uuid,
 ) -> Result<(), RepoError> {
-    s::Entity::update_many()
-        .col_expr(
-            s::Column::Comment,
-            sea_orm::sea_query::Expr::value(Option::<String>::None),
-        )
-        .filter(s::Column::UserId.eq(user.to_string()))
+    a::Entity::update_many()
+        .col_expr(a::Column::Comment, Expr::value(Option::<String>::None))
+        .filter(a::Column::UserId.eq(user.to_string()))
         .exec(txn)
         .await
         .map_err(storage)?;

@@ -31,6 +31,7 @@ mod m20261207_000020_screening_close;
 mod m20261207_000021_audit_counts;
 mod m20261207_000022_callback_phone;
 mod m20261207_000023_screening_once;
+mod m20261207_000024_one_survey_table;
 
 pub struct Migrator;
 
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_audit_counts::Migration),
             Box::new(m20261207_000022_callback_phone::Migration),
             Box::new(m20261207_000023_screening_once::Migration),
+            Box::new(m20261207_000024_one_survey_table::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ mod hotlines;
 mod lectures;
 mod limits;
 mod me;
+mod migrations;
 mod notifications;
 mod openapi;
 mod retention;

@@ -293,7 +293,7 @@ async fn contacts_waitlists_comments_alert_words_audit_rows_and_lecture_contacts
         "SELECT id FROM bookings WHERE id = '{booking}' AND name IS NOT NULL AND phone IS NOT NULL AND note IS NOT NULL"
     );
     let waitlist = "SELECT id FROM booking_waitlist".to_owned();
-    let comments = "SELECT id FROM service_surveys WHERE comment IS NOT NULL".to_owned();
+    let comments = "SELECT id FROM survey_answers WHERE comment IS NOT NULL".to_owned();
     let words = "SELECT id FROM risk_alerts WHERE matched <> '' OR note IS NOT NULL".to_owned();
     let reads = "SELECT id FROM audit_log WHERE action = 'read_station_day_sheet'".to_owned();
     let named = format!(
@@ -353,7 +353,7 @@ async fn contacts_waitlists_comments_alert_words_audit_rows_and_lecture_contacts
     assert_eq!(
         count(
             &app,
-            "SELECT id FROM service_surveys WHERE content = 5 AND gain = 4"
+            "SELECT id FROM survey_answers WHERE content = 5 AND gain = 4"
         )
         .await,
         1,

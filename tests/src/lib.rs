@@ -423,6 +423,18 @@ fn base_config(opts: &TestOptions) -> Config {
     config
 }
 
+/// A database of its own, empty (no migration run), removed when dropped: for tests of a
+/// migration itself.
+pub struct EmptyDatabase {
+    pub url: String,
+    _db: TestDb,
+}
+
+pub async fn empty_database() -> EmptyDatabase {
+    let (url, db) = create_database().await;
+    EmptyDatabase { url, _db: db }
+}
+
 async fn create_database() -> (String, TestDb) {
     match test_database_url() {
         None => {

@@ -1,7 +1,10 @@
 use sea_orm::entity::prelude::*;
 
+/// One answer to the two-question survey, whatever service it was about (`service`:
+/// `consultation`, `booking` or `lecture`; `subject_id`: that consultation, booking or lecture
+/// request).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "service_surveys")]
+#[sea_orm(table_name = "survey_answers")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
