@@ -650,10 +650,22 @@ pub const SURVEY_MIN_ANSWERS: u64 = 10;
 /// While the survey is open the unit sees the number of answers rounded down to this.
 pub const SURVEY_ROUNDING: u64 = 5;
 
-/// When the survey closes: [`SURVEY_OPEN_DAYS`] after the lecture.
+/// When the survey closes: [`SURVEY_OPEN_DAYS`] after the lecture, or earlier when the
+/// organiser closed it.
 pub fn survey_closes_at(r: &LectureRequest) -> Option<DateTime<Utc>> {
-    r.scheduled_at
-        .map(|t| t + chrono::Duration::days(SURVEY_OPEN_DAYS))
+    let due = r
+        .scheduled_at
+        .map(|t| t + chrono::Duration::days(SURVEY_OPEN_DAYS));
+    match (r.survey_closed_at, due) {
+        (Some(closed), Some(due)) => Some(closed.min(due)),
+        (closed, due) => closed.or(due),
+    }
+}
+
+/// The organiser closes a survey early (every participant has answered): only an open one,
+/// from now on. The unit then reads its figures under the closed survey's rule.
+pub fn close_survey_early(r: &LectureRequest, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    survey_open(r, now).then_some(now)
 }
 
 /// The survey is open once the lecture has taken place (marked done, or its time has come),
@@ -852,6 +864,8 @@ pub struct LectureRequest {
     pub screening_code: Option<String>,
     /// When its screening closes (`crate::screening::closes_at` reads it).
     pub screening_closes_at: Option<DateTime<Utc>>,
+    /// When the organiser closed its survey early, if they did ([`survey_closes_at`]).
+    pub survey_closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -970,6 +984,13 @@ pub trait LectureRepository: Send + Sync {
         request: Uuid,
         except: Option<Uuid>,
     ) -> Result<Vec<(String, u8, u64)>, RepoError>;
+    /// Closes the survey at `at` (the organiser closes it early).
+    async fn close_survey(
+        &self,
+        request: Uuid,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LectureRequest>, RepoError>;
     /// Moves the screening's closing time to `at` (the organiser closes it early).
     async fn close_screening(
         &self,

@@ -99,6 +99,7 @@ fn request_from(m: r::Model) -> Result<LectureRequest, RepoError> {
         reason: m.reason,
         screening_code: m.screening_code,
         screening_closes_at: m.screening_closes_at,
+        survey_closed_at: m.survey_closed_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -260,6 +261,7 @@ impl LectureRepository for LectureStore {
             reason: Set(None),
             screening_code: Set(None),
             screening_closes_at: Set(None),
+            survey_closed_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -555,6 +557,22 @@ impl LectureRepository for LectureStore {
                 )
             })
             .collect())
+    }
+
+    async fn close_survey(
+        &self,
+        request: Uuid,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LectureRequest>, RepoError> {
+        r::Entity::update_many()
+            .col_expr(r::Column::SurveyClosedAt, Expr::value(at))
+            .col_expr(r::Column::UpdatedAt, Expr::value(now))
+            .filter(r::Column::Id.eq(request.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        self.find(request).await
     }
 
     async fn close_screening(

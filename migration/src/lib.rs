@@ -32,6 +32,7 @@ mod m20261207_000021_audit_counts;
 mod m20261207_000022_callback_phone;
 mod m20261207_000023_screening_once;
 mod m20261207_000024_one_survey_table;
+mod m20261207_000025_survey_close;
 
 pub struct Migrator;
 
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_callback_phone::Migration),
             Box::new(m20261207_000023_screening_once::Migration),
             Box::new(m20261207_000024_one_survey_table::Migration),
+            Box::new(m20261207_000025_survey_close::Migration),
         ]
     }
 }

@@ -1164,3 +1164,80 @@ async fn concurrent_submissions_of_one_scale_count_once() {
     assert_eq!(mine["assessments"].as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(mine["screenings"].as_array().unwrap().len(), 1);
 }
+
+/// The organiser may close a survey before its 14 days (#30): only an open one; afterwards
+/// nobody answers and the unit reads the closed survey's figures at once.
+#[tokio::test]
+async fn the_organiser_closes_a_survey_early() {
+    let app = TestApp::spawn_with(xinli_tests::TestOptions {
+        configure: roomy,
+        clock_at: Some(Utc::now()),
+        ..xinli_tests::TestOptions::default()
+    })
+    .await;
+    let topic = menu(&app).await[0]["id"].as_str().unwrap().to_owned();
+    let liaison = app.user_token("closing-liaison").await;
+    let admin = app.admin_token().await;
+    let mut body = request(&topic);
+    body["screening"] = json!(false);
+    body["screening_scales"] = json!([]);
+    let (id, code) = accepted_request(&app, &liaison, &admin, body).await;
+    let close = format!("/api/v1/admin/lecture-requests/{id}/survey/close");
+    let early = app.post(&close, Some(&admin), json!({})).await;
+    assert_error(early, 409, "lecture_request_state").await;
+
+    after_the_lecture(&app, &admin, &id).await;
+    let admin = app.admin_token().await;
+    let liaison = app.user_token("closing-liaison").await;
+    held(&app, &admin, &id).await;
+    let path = format!("/api/v1/lecture-requests/{id}/survey");
+    for i in 0..10 {
+        let token = app.user_token(&format!("closing-listener-{i}")).await;
+        let res = app
+            .post(
+                &path,
+                Some(&token),
+                json!({"code": code, "content": 5, "gain": 4, "comment": format!("第 {i} 条")}),
+            )
+            .await;
+        assert_eq!(res.status(), 204);
+    }
+    let open = survey(&app, &liaison, &id).await;
+    assert_eq!(open["state"], "open");
+    assert!(open["content_very_satisfied_rate"].is_null());
+
+    let closed = app.post_expect(&close, Some(&admin), json!({}), 200).await;
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["responses"], 10);
+    assert_eq!(closed["content_very_satisfied_rate"], 1.0);
+    let seen = survey(&app, &liaison, &id).await;
+    assert_eq!(seen["state"], "closed");
+    assert_eq!(seen["comments"].as_array().unwrap().len(), 10);
+    let late = app.user_token("closing-late").await;
+    let res = app
+        .post(
+            &path,
+            Some(&late),
+            json!({"code": code, "content": 5, "gain": 5}),
+        )
+        .await;
+    let err = assert_error(res, 409, "lecture_request_state").await;
+    assert!(err["message"].as_str().unwrap().contains("已经结束"));
+    let again = app.post(&close, Some(&admin), json!({})).await;
+    assert_error(again, 409, "lecture_request_state").await;
+    // The organiser's act is in the audit trail.
+    let audit = app
+        .get_ok(
+            "/api/v1/admin/audit?action=decide_lecture_request",
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["target"].as_str().unwrap().ends_with(":close_survey")),
+        "{audit}"
+    );
+}

@@ -9,15 +9,17 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use xinli_domain::account::Role;
 
-use crate::auth::{Caller, UserCaller};
+use crate::auth::{AdminCaller, Caller, UserCaller};
 use crate::dto::cst;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{Json, parse_id};
 use crate::routes::lectures::load;
-use crate::state::State;
+use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(answer_survey).service(survey_summary);
+    cfg.service(answer_survey)
+        .service(survey_summary)
+        .service(close_survey);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,7 +45,8 @@ pub struct SurveyBody {
 pub struct SurveySummaryView {
     #[schema(value_type = crate::routes::screenings::ScreeningReportState)]
     pub state: String,
-    /// When the survey closes (14 days after the lecture); no answer is taken after it.
+    /// When the survey closes (14 days after the lecture, or when the organiser closed it);
+    /// no answer is taken after it.
     pub closes_at: Option<DateTime<FixedOffset>>,
     /// While `open`: rounded down to a multiple of 5. Once `closed`: exact.
     pub responses: u64,
@@ -145,19 +148,76 @@ pub async fn survey_summary(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let (r, _) = load(&state, &id, caller.id, caller.role == Role::Admin).await?;
-    let lexicon = crate::crisis::lexicon(&state).await?;
+    Ok(HttpResponse::Ok().json(summary_of(&state, &r).await?))
+}
+
+/// The survey as the unit reads it now; comments that hit the risk lexicon left out.
+async fn summary_of(
+    state: &AppState,
+    r: &xinli_domain::lecture::LectureRequest,
+) -> ApiResult<SurveySummaryView> {
+    let lexicon = crate::crisis::lexicon(state).await?;
     let s = xinli_domain::lecture::unit_survey(
-        &r,
+        r,
         &state.lectures.survey_answers(r.id).await?,
         state.clock.now(),
         |comment| lexicon.check(comment).is_some(),
     );
-    Ok(HttpResponse::Ok().json(SurveySummaryView {
+    Ok(SurveySummaryView {
         state: if s.closed { "closed" } else { "open" }.into(),
         closes_at: s.closes_at.map(cst),
         responses: s.responses,
         content_very_satisfied_rate: s.content_very_satisfied_rate,
         gain_very_rate: s.gain_very_rate,
         comments: s.comments,
-    }))
+    })
+}
+
+/// Close a lecture's survey now
+///
+/// The organiser ends a survey before its 14 days (everyone who attended has answered): no
+/// answer is taken any more and the unit reads the closed survey's figures. Only an open
+/// survey can be closed.
+#[utoipa::path(
+    operation_id = "admin_close_lecture_survey",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Lecture request id")),
+    responses(
+        (status = 200, description = "The survey, closed", body = SurveySummaryView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`lecture_request_state`: the survey is not open (the lecture not held yet, or the survey closed)", body = ErrorBody),
+    )
+)]
+#[post("/admin/lecture-requests/{id}/survey/close")]
+pub async fn close_survey(
+    state: State,
+    admin: AdminCaller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let r = state
+        .lectures
+        .find(parse_id(&id)?)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let now = state.clock.now();
+    let at = xinli_domain::lecture::close_survey_early(&r, now).ok_or_else(|| {
+        ApiError::new(ErrorCode::LectureRequestState).with_message("这次讲座的评价没有在进行中")
+    })?;
+    let r = state
+        .lectures
+        .close_survey(r.id, at, now)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    crate::routes::admin_audit::record_admin_change(
+        &state,
+        admin.account.id,
+        xinli_domain::audit::AuditAction::DecideLectureRequest,
+        format!("lecture:{}:close_survey", r.id),
+    )
+    .await?;
+    tracing::info!(admin_id = %admin.account.id, request_id = %r.id, "lecture survey closed");
+    Ok(HttpResponse::Ok().json(summary_of(&state, &r).await?))
 }

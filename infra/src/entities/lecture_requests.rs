@@ -26,6 +26,7 @@ pub struct Model {
     pub reason: Option<String>,
     pub screening_code: Option<String>,
     pub screening_closes_at: Option<DateTimeUtc>,
+    pub survey_closed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
