@@ -121,6 +121,27 @@ async fn tell(
     }
 }
 
+impl LectureStore {
+    /// Sets one of a request's closing times (the organiser closes its screening or its
+    /// survey early); the request as it is now.
+    async fn set_time(
+        &self,
+        request: Uuid,
+        column: r::Column,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LectureRequest>, RepoError> {
+        r::Entity::update_many()
+            .col_expr(column, Expr::value(at))
+            .col_expr(r::Column::UpdatedAt, Expr::value(now))
+            .filter(r::Column::Id.eq(request.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(storage)?;
+        self.find(request).await
+    }
+}
+
 #[async_trait]
 impl LectureRepository for LectureStore {
     async fn menu(&self, active_only: bool) -> Result<Vec<Topic>, RepoError> {
@@ -565,14 +586,8 @@ impl LectureRepository for LectureStore {
         at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Option<LectureRequest>, RepoError> {
-        r::Entity::update_many()
-            .col_expr(r::Column::SurveyClosedAt, Expr::value(at))
-            .col_expr(r::Column::UpdatedAt, Expr::value(now))
-            .filter(r::Column::Id.eq(request.to_string()))
-            .exec(&self.db)
+        self.set_time(request, r::Column::SurveyClosedAt, at, now)
             .await
-            .map_err(storage)?;
-        self.find(request).await
     }
 
     async fn close_screening(
@@ -581,14 +596,8 @@ impl LectureRepository for LectureStore {
         at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Option<LectureRequest>, RepoError> {
-        r::Entity::update_many()
-            .col_expr(r::Column::ScreeningClosesAt, Expr::value(at))
-            .col_expr(r::Column::UpdatedAt, Expr::value(now))
-            .filter(r::Column::Id.eq(request.to_string()))
-            .exec(&self.db)
+        self.set_time(request, r::Column::ScreeningClosesAt, at, now)
             .await
-            .map_err(storage)?;
-        self.find(request).await
     }
 
     async fn frozen_counts(&self, request: Uuid) -> Result<Option<FrozenCounts>, RepoError> {
